@@ -1,0 +1,149 @@
+"""The `archiver` command: a thin click layer over Archive and the engine modules.
+
+Exit 0 on success, 1 on a failure the operator must act on (one line on stderr, traceback
+only with --debug), 2 on bad usage.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+import click
+import orjson
+
+from archiver import __version__
+from archiver.archive import Archive
+from archiver.config import Config, load_config
+from archiver.errors import USER_ERRORS
+
+log = logging.getLogger("archiver")
+
+
+class Context:
+    def __init__(self, config_path: str | None, debug: bool) -> None:
+        self.config_path = config_path
+        self.debug = debug
+        self._config: Config | None = None
+        self._archive: Archive | None = None
+
+    @property
+    def config(self) -> Config:
+        if self._config is None:
+            self._config = load_config(self.config_path)
+        return self._config
+
+    @property
+    def archive(self) -> Archive:
+        if self._archive is None:
+            self._archive = Archive(self.config)
+        return self._archive
+
+
+class ArchiverGroup(click.Group):
+    """Turns the archiver's own errors into one line and exit 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except USER_ERRORS as exc:
+            if ctx.params.get("debug"):
+                raise
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(1)
+
+
+def _setup_logging(debug: bool, verbose: bool) -> None:
+    level = logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # tweepy logs request headers (bearer tokens) at DEBUG: never let it
+    logging.getLogger("tweepy").setLevel(max(level, logging.INFO))
+    for noisy in ("botocore", "boto3", "urllib3", "s3transfer", "werkzeug"):
+        logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+
+
+@click.group(cls=ArchiverGroup)
+@click.option("--config", "config_path", envvar="ARCHIVER_CONFIG", type=click.Path(dir_okay=False),
+              help="TOML config file (default: $ARCHIVER_CONFIG, else built-in defaults).")
+@click.option("--debug", is_flag=True, help="Show tracebacks and debug logging.")
+@click.option("-v", "--verbose", is_flag=True, help="Log progress at INFO level.")
+@click.version_option(__version__, prog_name="archiver")
+@click.pass_context
+def cli(ctx: click.Context, config_path: str | None, debug: bool, verbose: bool) -> None:
+    """social-archive: back up, search and export a public body's X accounts."""
+    _setup_logging(debug, verbose)
+    ctx.obj = Context(config_path, debug)
+
+
+pass_ctx = click.make_pass_decorator(Context)
+
+
+def echo_json(value: Any) -> None:
+    click.echo(orjson.dumps(value, option=orjson.OPT_INDENT_2).decode())
+
+
+@cli.command("import")
+@click.argument("path", type=click.Path(exists=True))
+@click.option("--account", help="Account the data belongs to (default: read from the archive).")
+@click.option("--allow-partial", is_flag=True,
+              help="Import what is there when files listed in the archive's manifest are missing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@pass_ctx
+def import_cmd(obj: Context, path: str, account: str | None, allow_partial: bool, as_json: bool) -> None:
+    """Import an X archive ZIP (any era, or its unpacked folder) or twarc2 JSONL."""
+    from archiver.imports import import_path
+
+    result = import_path(obj.archive, path, account=account, allow_partial=allow_partial,
+                         progress=sys.stderr.isatty())
+    if as_json:
+        echo_json(result.summary())
+        return
+    click.echo(result.describe())
+
+
+@cli.command()
+@click.option("--account", help="Only this account (@handle or id).")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@pass_ctx
+def runs(obj: Context, account: str | None, as_json: bool) -> None:
+    """List committed runs with their counts."""
+    manifests = obj.archive.runs(account)
+    if as_json:
+        echo_json([
+            {"run_id": m.run_id, "account": m.account, "account_id": m.account_id, "kind": m.kind,
+             "source": m.source, "committed_at": m.committed_at, "counts": m.counts,
+             "gaps": list(m.gaps), "warnings": list(m.warnings)}
+            for m in manifests
+        ])
+        return
+    if not manifests:
+        click.echo(f"no runs in {obj.archive.store.description}")
+        return
+    for m in manifests:
+        counts = ", ".join(f"{k} {v}" for k, v in sorted(m.counts.items())) or "no records"
+        flag = " (partial)" if m.gaps else ""
+        click.echo(f"{m.run_id}  @{m.account:<20} {m.kind:<11} {m.source:<9} {counts}{flag}")
+    garbage = obj.archive.garbage(account)
+    if garbage:
+        click.echo(f"{len(garbage)} objects belong to uncommitted runs (not part of the archive)")
+
+
+@cli.command()
+@click.option("--account", help="Only this account (@handle or id).")
+@pass_ctx
+def verify(obj: Context, account: str | None) -> None:
+    """Re-hash every stored object against its run's manifest."""
+    manifests = obj.archive.runs(account)
+    problems = obj.archive.verify(account)
+    for problem in problems:
+        click.echo(str(problem), err=True)
+    objects = sum(len(m.objects) for m in manifests)
+    if problems:
+        click.echo(f"error: {len(problems)} of {objects} objects failed verification", err=True)
+        sys.exit(1)
+    click.echo(f"ok: {objects} objects in {len(manifests)} runs match their manifests")
+
+
+def main() -> None:
+    cli(prog_name="archiver")

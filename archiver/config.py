@@ -1,0 +1,212 @@
+"""Configuration: a TOML file plus ARCHIVER_<SECTION>__<KEY> environment overrides.
+
+Secrets are never in the file: accounts name the environment variables that hold them.
+A missing or wrong setting raises ConfigError naming the setting.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from archiver.errors import ConfigError
+
+ENV_PREFIX = "ARCHIVER_"
+_CREDENTIAL_ENVS = (
+    "bearer_token_env",
+    "consumer_key_env",
+    "consumer_secret_env",
+    "access_token_env",
+    "access_token_secret_env",
+    "oauth2_user_token_env",
+)
+
+
+@dataclass(frozen=True)
+class StorageConfig:
+    backend: str = "local"
+    path: str = "./archive-data"
+    bucket: str | None = None
+    prefix: str = ""
+    endpoint_url: str | None = None
+    region: str | None = None
+    lock_days: int | None = None  # retention per object where the bucket has Object Lock
+
+
+@dataclass(frozen=True)
+class IndexConfig:
+    path: str = "./archive-data/index"
+
+
+@dataclass(frozen=True)
+class XApiConfig:
+    base_url: str = "https://api.x.com"
+    timeout: float = 30.0
+    max_retries: int = 5
+    max_rate_wait: float = 900.0  # the longest single wait for a rate-limit window
+
+
+@dataclass(frozen=True)
+class AccountConfig:
+    username: str
+    bearer_token_env: str | None = None
+    consumer_key_env: str | None = None
+    consumer_secret_env: str | None = None
+    access_token_env: str | None = None
+    access_token_secret_env: str | None = None
+    oauth2_user_token_env: str | None = None
+
+    def secret(self, name: str) -> str | None:
+        """The secret named by setting `name` (e.g. 'bearer_token_env'), read at use time."""
+        env = getattr(self, name)
+        return os.environ.get(env) if env else None
+
+
+@dataclass(frozen=True)
+class ScheduleConfig:
+    incremental: str = "0 2 * * *"
+    full: str = "0 3 1 * *"
+    monthly_export: str = "0 6 2 * *"
+    timezone: str = "UTC"
+
+
+@dataclass(frozen=True)
+class ExportConfig:
+    destination: str | None = None
+    organisation: str = "Example Public Body"
+    retention_code: str | None = None
+    classification: str | None = None
+    signing_key_env: str | None = None  # env var holding a PEM Ed25519 private key
+    signing_key_path: str | None = None
+
+
+@dataclass(frozen=True)
+class UiConfig:
+    secret_key_env: str = "ARCHIVER_SECRET_KEY"
+    users_path: str | None = None
+    session_minutes: int = 60
+
+
+@dataclass(frozen=True)
+class Config:
+    storage: StorageConfig = field(default_factory=StorageConfig)
+    index: IndexConfig = field(default_factory=IndexConfig)
+    x_api: XApiConfig = field(default_factory=XApiConfig)
+    accounts: tuple[AccountConfig, ...] = ()
+    schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
+    export: ExportConfig = field(default_factory=ExportConfig)
+    ui: UiConfig = field(default_factory=UiConfig)
+    source: str = "<defaults>"  # where the config came from, for messages
+
+    def account(self, username: str) -> AccountConfig:
+        for acc in self.accounts:
+            if acc.username.lower() == username.lstrip("@").lower():
+                return acc
+        raise ConfigError(f"accounts: no account @{username.lstrip('@')} in {self.source}")
+
+
+_SECTIONS = {
+    "storage": StorageConfig,
+    "index": IndexConfig,
+    "x_api": XApiConfig,
+    "schedule": ScheduleConfig,
+    "export": ExportConfig,
+    "ui": UiConfig,
+}
+
+
+def _coerce(setting: str, value: Any, annotation: str) -> Any:
+    """Check a value against the dataclass annotation (kept as a string by __future__)."""
+    kinds = {"str": str, "int": int, "float": float, "bool": bool}
+    optional = "None" in annotation
+    base = annotation.replace(" | None", "").strip()
+    if value is None and optional:
+        return None
+    want = kinds.get(base)
+    if want is None:
+        return value
+    if isinstance(value, str) and want is not str:
+        try:
+            value = {"int": int, "float": float}[base](value) if base != "bool" else value.lower() in ("1", "true", "yes")
+        except (ValueError, KeyError):
+            raise ConfigError(f"{setting}: expected {base}, got {value!r}") from None
+    if want is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if not isinstance(value, want) or (want is int and isinstance(value, bool)):
+        raise ConfigError(f"{setting}: expected {base}, got {value!r}")
+    return value
+
+
+def _build(cls: type, section: str, values: dict[str, Any]) -> Any:
+    if not isinstance(values, dict):
+        raise ConfigError(f"{section}: expected a table")
+    known = cls.__dataclass_fields__
+    kwargs = {}
+    for key, value in values.items():
+        if key not in known:
+            raise ConfigError(f"{section}.{key}: unknown setting")
+        kwargs[key] = _coerce(f"{section}.{key}", value, str(known[key].type))
+    return cls(**kwargs)
+
+
+def _env_overrides(env: dict[str, str]) -> dict[str, dict[str, str]]:
+    out: dict[str, dict[str, str]] = {}
+    for name, value in env.items():
+        if not name.startswith(ENV_PREFIX) or "__" not in name:
+            continue
+        section, _, key = name[len(ENV_PREFIX) :].lower().partition("__")
+        if section in _SECTIONS:
+            out.setdefault(section, {})[key] = value
+    return out
+
+
+def load_config(path: str | os.PathLike[str] | None = None, env: dict[str, str] | None = None) -> Config:
+    """Read the TOML file (if any) and apply environment overrides."""
+    env = dict(os.environ if env is None else env)
+    path = path or env.get("ARCHIVER_CONFIG")
+    data: dict[str, Any] = {}
+    source = "<defaults>"
+    if path:
+        source = str(path)
+        try:
+            data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"config file not found: {path}") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+    for section, values in _env_overrides(env).items():
+        data.setdefault(section, {}).update(values)
+    unknown = set(data) - set(_SECTIONS) - {"accounts"}
+    if unknown:
+        raise ConfigError(f"{sorted(unknown)[0]}: unknown config section in {source}")
+    sections = {name: _build(cls, name, data.get(name, {})) for name, cls in _SECTIONS.items()}
+    accounts = []
+    raw_accounts = data.get("accounts", [])
+    if not isinstance(raw_accounts, list):
+        raise ConfigError("accounts: expected [[accounts]] tables")
+    for i, acc in enumerate(raw_accounts):
+        if not isinstance(acc, dict) or not acc.get("username"):
+            raise ConfigError(f"accounts[{i}].username: missing")
+        accounts.append(_build(AccountConfig, f"accounts[{i}]", acc))
+    cfg = Config(accounts=tuple(accounts), source=source, **sections)
+    _validate(cfg)
+    return cfg
+
+
+def _validate(cfg: Config) -> None:
+    if cfg.storage.backend not in ("local", "s3"):
+        raise ConfigError(f"storage.backend: must be 'local' or 's3', got {cfg.storage.backend!r}")
+    if cfg.storage.backend == "s3" and not cfg.storage.bucket:
+        raise ConfigError("storage.bucket: required when storage.backend is 's3'")
+    if not cfg.x_api.base_url.startswith(("http://", "https://")):
+        raise ConfigError(f"x_api.base_url: must be an http(s) URL, got {cfg.x_api.base_url!r}")
+    for i, acc in enumerate(cfg.accounts):
+        for name in _CREDENTIAL_ENVS:
+            value = getattr(acc, name)
+            if value and not value.replace("_", "").isalnum():
+                raise ConfigError(
+                    f"accounts[{i}].{name}: must name an environment variable, not hold a secret"
+                )

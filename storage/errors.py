@@ -1,0 +1,17 @@
+"""The storage layer's exceptions; the CLI turns them into one line for the operator."""
+
+
+class StorageError(Exception):
+    """Anything the store cannot do; the message is meant for the operator."""
+
+
+class NotFound(StorageError):
+    """The key does not exist (S3's NoSuchKey, a missing file)."""
+
+
+class ObjectExists(StorageError):
+    """A write would overwrite an object; committed objects are never overwritten."""
+
+
+class IntegrityError(StorageError):
+    """Stored bytes no longer match what their manifest recorded."""

@@ -1,0 +1,94 @@
+"""The embedded default: objects as files under one directory, written atomically."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+from storage.errors import NotFound, ObjectExists, StorageError
+from storage.store import ObjectInfo
+
+
+class LocalStore:
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = Path(root).resolve()
+        self.description = f"local directory {self.root}"
+
+    def _path(self, key: str) -> Path:
+        path = (self.root / key).resolve()
+        if path != self.root and self.root not in path.parents:
+            raise StorageError(f"key escapes the store: {key!r}")
+        return path
+
+    def _write(self, key: str, fill, overwrite: bool) -> None:
+        path = self._path(key)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StorageError(f"cannot write to {self.description}: {exc.strerror}") from exc
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                fill(out)
+                out.flush()
+                os.fsync(out.fileno())
+            if overwrite:
+                os.replace(tmp, path)
+            else:
+                # link() fails if the target exists: an atomic "create only"
+                try:
+                    os.link(tmp, path)
+                except FileExistsError:
+                    raise ObjectExists(f"object already exists: {key}") from None
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+
+    def put_file(self, key: str, path: str, *, overwrite: bool = False) -> None:
+        def fill(out: BinaryIO) -> None:
+            with open(path, "rb") as src:
+                shutil.copyfileobj(src, out, 1 << 20)
+
+        self._write(key, fill, overwrite)
+
+    def put_bytes(self, key: str, data: bytes, *, overwrite: bool = False) -> None:
+        self._write(key, lambda out: out.write(data), overwrite)
+
+    def open(self, key: str) -> BinaryIO:
+        try:
+            return open(self._path(key), "rb")  # noqa: SIM115 - caller closes
+        except FileNotFoundError:
+            raise NotFound(f"no such object: {key}") from None
+
+    def head(self, key: str) -> ObjectInfo:
+        try:
+            return ObjectInfo(key, self._path(key).stat().st_size)
+        except FileNotFoundError:
+            raise NotFound(f"no such object: {key}") from None
+
+    def exists(self, key: str) -> bool:
+        return self._path(key).is_file()
+
+    def list(self, prefix: str) -> Iterator[str]:
+        base = self._path(prefix.rsplit("/", 1)[0]) if "/" in prefix else self.root
+        if not base.is_dir():
+            return
+        keys = []
+        for dirpath, _dirs, filenames in os.walk(base):
+            rel = Path(dirpath).relative_to(self.root).as_posix()
+            keys.extend(
+                f"{rel}/{name}" if rel != "." else name
+                for name in filenames
+                if not name.startswith(".tmp-")
+            )
+        yield from sorted(k for k in keys if k.startswith(prefix))
+
+    def delete(self, key: str) -> None:
+        try:
+            self._path(key).unlink()
+        except FileNotFoundError:
+            pass

@@ -1,0 +1,131 @@
+"""The one normalised record shape every source is turned into (see DESIGN.md).
+
+Records are plain dicts (they go straight to JSONL); `new_record` fills the defaults and
+checks the fields every consumer relies on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import orjson
+
+SOURCES = ("x-api-v2", "x-archive", "twarc")
+
+# kind: what the item is to the account's records staff
+KINDS = (
+    "post",  # the account's own post
+    "reply",  # the account's own reply
+    "repost",  # the account's retweet
+    "quote",  # the account's quote post
+    "mention",  # someone else's post mentioning / replying to the account
+    "like",  # a post the account liked
+    "bookmark",
+    "dm",  # a direct-message event
+    "follower",
+    "following",
+    "list",
+    "list_member",
+    "profile",
+)
+
+# collection (the JSONL object in a run) each kind is written to
+COLLECTION_OF_KIND = {
+    "post": "tweets",
+    "reply": "tweets",
+    "repost": "tweets",
+    "quote": "tweets",
+    "mention": "mentions",
+    "like": "likes",
+    "bookmark": "bookmarks",
+    "dm": "dms",
+    "follower": "followers",
+    "following": "following",
+    "list": "lists",
+    "list_member": "lists",
+    "profile": "profile",
+}
+
+RECORD_FIELDS = (
+    "id",
+    "kind",
+    "account",
+    "account_id",
+    "author",
+    "created_at",
+    "text",
+    "lang",
+    "conversation_id",
+    "in_reply_to_id",
+    "referenced",
+    "hashtags",
+    "mentions",
+    "urls",
+    "media",
+    "metrics",
+    "edit_history_ids",
+    "deleted_at",
+    "source",
+    "captured_at",
+    "run_id",
+    "raw",
+)
+
+# fields that change a record's content; metrics and capture details do not make a new version
+_CONTENT_FIELDS = (
+    "kind",
+    "author",
+    "created_at",
+    "text",
+    "in_reply_to_id",
+    "referenced",
+    "hashtags",
+    "mentions",
+    "urls",
+    "media",
+    "edit_history_ids",
+)
+
+
+def new_record(**fields: Any) -> dict[str, Any]:
+    """A record with every field present, in the documented order."""
+    unknown = set(fields) - set(RECORD_FIELDS)
+    if unknown:
+        raise ValueError(f"unknown record fields: {sorted(unknown)}")
+    for name in ("id", "kind", "source"):
+        if not fields.get(name):
+            raise ValueError(f"record needs {name}")
+    if fields["kind"] not in COLLECTION_OF_KIND:
+        raise ValueError(f"unknown record kind {fields['kind']!r}")
+    rec: dict[str, Any] = {}
+    for name in RECORD_FIELDS:
+        value = fields.get(name)
+        if value is None and name in ("referenced", "hashtags", "mentions", "urls", "media", "edit_history_ids"):
+            value = []
+        elif value is None and name in ("author", "metrics"):
+            value = {}
+        rec[name] = value
+    rec["id"] = str(rec["id"])
+    return rec
+
+
+def item_key(record: dict[str, Any]) -> str:
+    """The id that names an item across its versions: the first id of an edit chain."""
+    edits = record.get("edit_history_ids") or []
+    return str(edits[0]) if edits else str(record["id"])
+
+
+def content_hash(record: dict[str, Any]) -> str:
+    """Stable hash of what a reader would call the content (not metrics or capture time)."""
+    content = {name: record.get(name) for name in _CONTENT_FIELDS}
+    content["id"] = record["id"]
+    return hashlib.sha256(orjson.dumps(content, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+def dumps(record: dict[str, Any]) -> bytes:
+    return orjson.dumps(record) + b"\n"
+
+
+def loads(line: bytes) -> dict[str, Any]:
+    return orjson.loads(line)

@@ -1,0 +1,415 @@
+"""Runs: the unit of capture. Each run is a set of gzip JSONL objects plus a manifest.
+
+Layout: accounts/<account_id>/runs/<run_id>/<collection>.jsonl.gz, files/..., manifest.json.
+Objects are staged on local disk while the run is written (memory stays flat), uploaded at
+commit, and the manifest (SHA-256, size, record count per object) is written last: it is
+the commit point. A run without a manifest is not a run; a committed run is never
+overwritten or deleted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import hashlib
+import logging
+import os
+import secrets
+import shutil
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import orjson
+
+from storage.errors import NotFound, StorageError
+from storage.records import COLLECTION_OF_KIND, dumps
+from storage.store import ObjectStore, read_bytes
+
+log = logging.getLogger(__name__)
+
+MANIFEST = "manifest.json"
+MANIFEST_FORMAT = "social-archive/run/1"
+RUN_KINDS = ("full", "incremental", "import")
+_CHUNK = 1 << 20
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def isoformat(ts: dt.datetime) -> str:
+    return ts.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def new_run_id(now: dt.datetime | None = None) -> str:
+    """Sorts chronologically; the suffix keeps two runs in the same microsecond apart."""
+    now = now or utcnow()
+    return now.strftime("%Y%m%dT%H%M%S%fZ") + "-" + secrets.token_hex(3)
+
+
+def account_prefix(account_id: str) -> str:
+    return f"accounts/{account_id}/runs/"
+
+
+def run_prefix(account_id: str, run_id: str) -> str:
+    return f"{account_prefix(account_id)}{run_id}/"
+
+
+@dataclass(frozen=True)
+class ObjectEntry:
+    key: str  # relative to the run
+    size: int
+    sha256: str
+    records: int | None = None  # None for files that are not JSONL collections
+    collection: str | None = None
+
+
+@dataclass(frozen=True)
+class Manifest:
+    run_id: str
+    account_id: str
+    account: str
+    kind: str
+    source: str
+    started_at: str
+    committed_at: str
+    tool_version: str
+    objects: tuple[ObjectEntry, ...]
+    parent_run: str | None = None
+    window: dict[str, Any] = field(default_factory=dict)
+    cursors: dict[str, Any] = field(default_factory=dict)
+    details: dict[str, Any] = field(default_factory=dict)
+    gaps: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+    errors: tuple[dict[str, Any], ...] = ()
+
+    @property
+    def prefix(self) -> str:
+        return run_prefix(self.account_id, self.run_id)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {o.collection: o.records or 0 for o in self.objects if o.collection}
+
+    def collection(self, name: str) -> ObjectEntry | None:
+        return next((o for o in self.objects if o.collection == name), None)
+
+    def to_json(self) -> bytes:
+        doc = {
+            "format": MANIFEST_FORMAT,
+            "run_id": self.run_id,
+            "account_id": self.account_id,
+            "account": self.account,
+            "kind": self.kind,
+            "source": self.source,
+            "started_at": self.started_at,
+            "committed_at": self.committed_at,
+            "tool_version": self.tool_version,
+            "parent_run": self.parent_run,
+            "window": self.window,
+            "cursors": self.cursors,
+            "details": self.details,
+            "counts": self.counts,
+            "gaps": list(self.gaps),
+            "warnings": list(self.warnings),
+            "errors": list(self.errors),
+            "objects": [o.__dict__ for o in self.objects],
+        }
+        return orjson.dumps(doc, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS)
+
+    @classmethod
+    def from_json(cls, data: bytes) -> Manifest:
+        doc = orjson.loads(data)
+        if doc.get("format") != MANIFEST_FORMAT:
+            raise StorageError(f"unknown manifest format {doc.get('format')!r}")
+        return cls(
+            run_id=doc["run_id"],
+            account_id=doc["account_id"],
+            account=doc["account"],
+            kind=doc["kind"],
+            source=doc["source"],
+            started_at=doc["started_at"],
+            committed_at=doc["committed_at"],
+            tool_version=doc["tool_version"],
+            parent_run=doc.get("parent_run"),
+            window=doc.get("window") or {},
+            cursors=doc.get("cursors") or {},
+            details=doc.get("details") or {},
+            gaps=tuple(doc.get("gaps") or ()),
+            warnings=tuple(doc.get("warnings") or ()),
+            errors=tuple(doc.get("errors") or ()),
+            objects=tuple(ObjectEntry(**o) for o in doc["objects"]),
+        )
+
+
+def _sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+class RunWriter:
+    """Write one run. Use as a context manager: an exception aborts and leaves nothing.
+
+    >>> with RunWriter(store, account_id="1", account="x", kind="import", source="x-archive",
+    ...                tool_version="0.1") as run:
+    ...     run.write(record)
+    ...     manifest = run.commit()
+    """
+
+    def __init__(
+        self,
+        store: ObjectStore,
+        *,
+        account_id: str,
+        account: str,
+        kind: str,
+        source: str,
+        tool_version: str,
+        parent_run: str | None = None,
+        run_id: str | None = None,
+        staging_dir: str | None = None,
+    ) -> None:
+        if kind not in RUN_KINDS:
+            raise ValueError(f"run kind must be one of {RUN_KINDS}")
+        if not account_id or not str(account_id).isdigit():
+            raise StorageError(f"account id must be numeric, got {account_id!r}")
+        self.store = store
+        self.account_id = str(account_id)
+        self.account = account
+        self.kind = kind
+        self.source = source
+        self.tool_version = tool_version
+        self.parent_run = parent_run
+        self.run_id = run_id or new_run_id()
+        self.started_at = isoformat(utcnow())
+        self._dir = Path(tempfile.mkdtemp(prefix=f"run-{self.run_id}-", dir=staging_dir))
+        self._collections: dict[str, tuple[gzip.GzipFile, list[int]]] = {}
+        self._files: dict[str, Path] = {}
+        self._done = False
+
+    # -- writing ---------------------------------------------------------------------------
+    def write(self, record: dict[str, Any], collection: str | None = None) -> None:
+        """Append a record to its collection (by kind unless given)."""
+        name = collection or COLLECTION_OF_KIND[record["kind"]]
+        entry = self._collections.get(name)
+        if entry is None:
+            # mtime=0 and no file name in the gzip header: same records, same bytes
+            raw = open(self._dir / f"{name}.jsonl.gz", "wb")  # noqa: SIM115 - closed at commit
+            entry = (gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, filename=""), [0])
+            self._collections[name] = entry
+        if record.get("run_id") is None and "run_id" in record:
+            record["run_id"] = self.run_id
+        entry[0].write(dumps(record))
+        entry[1][0] += 1
+
+    def count(self, collection: str) -> int:
+        entry = self._collections.get(collection)
+        return entry[1][0] if entry else 0
+
+    @property
+    def record_count(self) -> int:
+        return sum(n[0] for _, n in self._collections.values())
+
+    def add_file(self, name: str, src: BinaryIO | str | os.PathLike[str]) -> None:
+        """Keep a source file (an archive's .js, an API page, a media file) with the run."""
+        rel = "files/" + name.lstrip("/")
+        if rel in self._files:
+            return
+        dest = self._dir / rel
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(src, (str, os.PathLike)):
+            shutil.copyfile(src, dest)
+        else:
+            with open(dest, "wb") as out:
+                shutil.copyfileobj(src, out, _CHUNK)
+        self._files[rel] = dest
+
+    def add_bytes(self, name: str, data: bytes) -> None:
+        rel = "files/" + name.lstrip("/")
+        dest = self._dir / rel
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        dest.write_bytes(data)
+        self._files[rel] = dest
+
+    # -- commit / abort --------------------------------------------------------------------
+    def commit(
+        self,
+        *,
+        window: dict[str, Any] | None = None,
+        cursors: dict[str, Any] | None = None,
+        details: dict[str, Any] | None = None,
+        gaps: list[str] | tuple[str, ...] = (),
+        warnings: list[str] | tuple[str, ...] = (),
+        errors: list[dict[str, Any]] | tuple[dict[str, Any], ...] = (),
+    ) -> Manifest:
+        """Upload every object, then the manifest. On failure nothing counts as committed."""
+        if self._done:
+            raise StorageError(f"run {self.run_id} is already finished")
+        entries: list[ObjectEntry] = []
+        for name, (gz, count) in sorted(self._collections.items()):
+            raw = gz.fileobj
+            gz.close()
+            raw.close()  # type: ignore[union-attr]
+            path = self._dir / f"{name}.jsonl.gz"
+            entries.append(
+                ObjectEntry(f"{name}.jsonl.gz", path.stat().st_size, _sha256_file(path), count[0], name)
+            )
+        for rel, path in sorted(self._files.items()):
+            entries.append(ObjectEntry(rel, path.stat().st_size, _sha256_file(path)))
+        manifest = Manifest(
+            run_id=self.run_id,
+            account_id=self.account_id,
+            account=self.account,
+            kind=self.kind,
+            source=self.source,
+            started_at=self.started_at,
+            committed_at=isoformat(utcnow()),
+            tool_version=self.tool_version,
+            parent_run=self.parent_run,
+            objects=tuple(entries),
+            window=window or {},
+            cursors=cursors or {},
+            details=details or {},
+            gaps=tuple(gaps),
+            warnings=tuple(warnings),
+            errors=tuple(errors),
+        )
+        prefix = manifest.prefix
+        uploaded: list[str] = []
+        try:
+            for entry in entries:
+                self.store.put_file(prefix + entry.key, str(self._dir / entry.key))
+                uploaded.append(prefix + entry.key)
+            self.store.put_bytes(prefix + MANIFEST, manifest.to_json())
+        except BaseException:
+            # not committed (no manifest): these objects are garbage, so removing them is safe
+            for key in uploaded:
+                try:
+                    self.store.delete(key)
+                except StorageError:
+                    log.warning("run %s: could not remove uncommitted object %s", self.run_id, key)
+            self.abort()
+            raise
+        self._cleanup()
+        log.info(
+            "account %s run %s committed: %d records, %d objects",
+            self.account, self.run_id, sum(o.records or 0 for o in entries), len(entries),
+        )
+        return manifest
+
+    def abort(self) -> None:
+        for gz, _ in self._collections.values():
+            try:
+                gz.close()
+                gz.fileobj.close()  # type: ignore[union-attr]
+            except (OSError, ValueError):
+                pass
+        self._cleanup()
+
+    def _cleanup(self) -> None:
+        self._done = True
+        shutil.rmtree(self._dir, ignore_errors=True)
+
+    def __enter__(self) -> RunWriter:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if not self._done:
+            self.abort()
+
+
+# -- reading -------------------------------------------------------------------------------
+def list_accounts(store: ObjectStore) -> list[str]:
+    ids = {key.split("/")[1] for key in store.list("accounts/") if key.endswith("/" + MANIFEST)}
+    return sorted(ids)
+
+
+def list_runs(store: ObjectStore, account_id: str | None = None) -> list[Manifest]:
+    """Committed runs, oldest first (run ids sort by time)."""
+    prefix = account_prefix(account_id) if account_id else "accounts/"
+    manifests = [
+        load_manifest_key(store, key)
+        for key in store.list(prefix)
+        if key.endswith("/" + MANIFEST) and "/runs/" in key
+    ]
+    return sorted(manifests, key=lambda m: (m.run_id, m.account_id))
+
+
+def load_manifest_key(store: ObjectStore, key: str) -> Manifest:
+    try:
+        return Manifest.from_json(read_bytes(store, key))
+    except (ValueError, KeyError, TypeError) as exc:
+        raise StorageError(f"manifest {key} is unreadable: {exc}") from None
+
+
+def load_manifest(store: ObjectStore, account_id: str, run_id: str) -> Manifest:
+    return load_manifest_key(store, run_prefix(account_id, run_id) + MANIFEST)
+
+
+def iter_records(store: ObjectStore, manifest: Manifest, collection: str) -> Iterator[dict[str, Any]]:
+    """Stream one collection of a run, record by record."""
+    entry = manifest.collection(collection)
+    if entry is None:
+        return
+    with store.open(manifest.prefix + entry.key) as raw, gzip.GzipFile(fileobj=raw) as gz:
+        for line in gz:
+            if line.strip():
+                yield orjson.loads(line)
+
+
+def iter_run(store: ObjectStore, manifest: Manifest) -> Iterator[tuple[str, dict[str, Any]]]:
+    for entry in manifest.objects:
+        if entry.collection:
+            for rec in iter_records(store, manifest, entry.collection):
+                yield entry.collection, rec
+
+
+def uncommitted_objects(store: ObjectStore, account_id: str | None = None) -> list[str]:
+    """Objects in run folders that have no manifest (a crashed or killed run)."""
+    prefix = account_prefix(account_id) if account_id else "accounts/"
+    by_run: dict[str, list[str]] = {}
+    for key in store.list(prefix):
+        parts = key.split("/")
+        if len(parts) >= 5 and parts[2] == "runs":
+            by_run.setdefault("/".join(parts[:4]), []).append(key)
+    return [
+        key
+        for run, keys in sorted(by_run.items())
+        if f"{run}/{MANIFEST}" not in keys
+        for key in keys
+    ]
+
+
+@dataclass(frozen=True)
+class VerifyProblem:
+    run_id: str
+    key: str
+    problem: str  # "missing" | "altered" | "unreadable manifest"
+
+    def __str__(self) -> str:
+        return f"{self.problem}: {self.key} (run {self.run_id})"
+
+
+def verify_run(store: ObjectStore, manifest: Manifest) -> list[VerifyProblem]:
+    problems = []
+    for entry in manifest.objects:
+        key = manifest.prefix + entry.key
+        h = hashlib.sha256()
+        size = 0
+        try:
+            with store.open(key) as fh:
+                while chunk := fh.read(_CHUNK):
+                    h.update(chunk)
+                    size += len(chunk)
+        except NotFound:
+            problems.append(VerifyProblem(manifest.run_id, key, "missing"))
+            continue
+        if size != entry.size or h.hexdigest() != entry.sha256:
+            problems.append(VerifyProblem(manifest.run_id, key, "altered"))
+    return problems

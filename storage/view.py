@@ -1,0 +1,140 @@
+"""The current view of an account: its runs merged into items with versions and deletions.
+
+An item is keyed by (collection, item_key): an edited post's versions share the first id of
+its edit chain. A later version is one whose content differs (metrics do not count). An item
+is deleted when a record carries `deleted_at` or a `deleted` event names it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from storage.records import content_hash, item_key
+from storage.runs import Manifest, iter_run, list_runs
+from storage.store import ObjectStore
+
+EVENTS = "events"  # collection of inferred facts: deletions confirmed, follower changes
+
+
+@dataclass
+class Item:
+    collection: str
+    key: str
+    versions: list[dict[str, Any]] = field(default_factory=list)  # oldest first
+    deleted_at: str | None = None
+    first_run: str | None = None
+    last_run: str | None = None
+    runs: list[str] = field(default_factory=list)
+
+    @property
+    def latest(self) -> dict[str, Any]:
+        return self.versions[-1]
+
+    @property
+    def edited(self) -> bool:
+        return len(self.versions) > 1 or len(self.latest.get("edit_history_ids") or []) > 1
+
+
+def _version_order(rec: dict[str, Any]) -> tuple[int, str]:
+    # within an edit chain, later versions have later (larger) ids
+    rid = str(rec["id"])
+    return (int(rid) if rid.isdigit() else 0, rec.get("captured_at") or "")
+
+
+def merge_runs(store: ObjectStore, manifests: Iterable[Manifest]) -> dict[tuple[str, str], Item]:
+    items: dict[tuple[str, str], Item] = {}
+    seen: dict[tuple[str, str], set[str]] = {}
+    deletions: dict[tuple[str, str], str] = {}
+    by_id: dict[tuple[str, str], tuple[str, str]] = {}  # any version's id -> item key
+    for manifest in manifests:
+        for collection, rec in iter_run(store, manifest):
+            if collection == EVENTS:
+                if rec.get("type") == "deleted":
+                    deletions.setdefault((rec["collection"], str(rec["id"])), rec["at"])
+                continue
+            key = (collection, item_key(rec))
+            by_id[(collection, str(rec["id"]))] = key
+            item = items.get(key)
+            if item is None:
+                item = items[key] = Item(collection, key[1], first_run=manifest.run_id)
+                seen[key] = set()
+            if manifest.run_id not in item.runs:
+                item.runs.append(manifest.run_id)
+            item.last_run = manifest.run_id
+            digest = content_hash(rec)
+            if digest in seen[key]:
+                # same content seen again: keep the freshest copy (metrics) in place
+                for i, old in enumerate(item.versions):
+                    if content_hash(old) == digest:
+                        item.versions[i] = _keep_deletion(old, rec)
+                        break
+            else:
+                seen[key].add(digest)
+                item.versions.append(rec)
+                item.versions.sort(key=_version_order)
+            if rec.get("deleted_at") and not item.deleted_at:
+                item.deleted_at = rec["deleted_at"]
+    for (collection, rid), at in deletions.items():
+        item = items.get(by_id.get((collection, rid), (collection, rid)))
+        if item and not item.deleted_at:
+            item.deleted_at = at
+    return items
+
+
+def _keep_deletion(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    if old.get("deleted_at") and not new.get("deleted_at"):
+        new = {**new, "deleted_at": old["deleted_at"]}
+    return new
+
+
+def current_view(
+    store: ObjectStore, account_id: str, collections: Iterable[str] | None = None
+) -> Iterator[Item]:
+    """Every item of the account, latest version first-class, in collection then id order."""
+    wanted = set(collections) if collections else None
+    items = merge_runs(store, list_runs(store, account_id))
+    for key in sorted(items, key=lambda k: (k[0], _version_order({"id": k[1]}))):
+        if wanted is None or key[0] in wanted:
+            yield items[key]
+
+
+class AccountState:
+    """What the archive already holds for an account, compactly: used to write only news."""
+
+    def __init__(self) -> None:
+        self._hashes: dict[tuple[str, str], set[str]] = {}
+        self._deleted: set[tuple[str, str]] = set()
+
+    @classmethod
+    def load(cls, store: ObjectStore, account_id: str) -> AccountState:
+        state = cls()
+        for manifest in list_runs(store, account_id):
+            for collection, rec in iter_run(store, manifest):
+                if collection == EVENTS:
+                    if rec.get("type") == "deleted":
+                        state._deleted.add((rec["collection"], str(rec["id"])))
+                    continue
+                state.add(collection, rec)
+        return state
+
+    def add(self, collection: str, rec: dict[str, Any]) -> None:
+        key = (collection, str(rec["id"]))
+        self._hashes.setdefault(key, set()).add(content_hash(rec)[:32])
+        if rec.get("deleted_at"):
+            self._deleted.add(key)
+
+    def is_new(self, collection: str, rec: dict[str, Any]) -> bool:
+        """True when the record adds something: an unseen item, new content, or a deletion."""
+        key = (collection, str(rec["id"]))
+        hashes = self._hashes.get(key)
+        if hashes is None or content_hash(rec)[:32] not in hashes:
+            return True
+        return bool(rec.get("deleted_at")) and key not in self._deleted
+
+    def ids(self, collection: str) -> set[str]:
+        return {rid for (coll, rid) in self._hashes if coll == collection}
+
+    def is_deleted(self, collection: str, rid: str) -> bool:
+        return (collection, rid) in self._deleted

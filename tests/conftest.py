@@ -1,0 +1,108 @@
+"""Shared fixtures: real stores (a directory, an S3 server on loopback), samples, an archive."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+
+from archiver.archive import Archive
+from archiver.config import Config, StorageConfig, load_config
+from storage.local import LocalStore
+from storage.s3 import S3Store, make_s3_client
+
+SHARED = Path(os.environ.get("SOCIAL_ARCHIVE_SHARED", Path(__file__).resolve().parents[2] / "shared"))
+SAMPLES = SHARED / "samples"
+
+
+@pytest.fixture(scope="session")
+def samples() -> Path:
+    if not SAMPLES.is_dir():
+        pytest.fail(f"sample data not found at {SAMPLES} (set SOCIAL_ARCHIVE_SHARED)")
+    return SAMPLES
+
+
+@pytest.fixture
+def local_store(tmp_path: Path) -> LocalStore:
+    return LocalStore(tmp_path / "store")
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """moto's S3 API server on 127.0.0.1 with a free port; boto3 talks HTTP to it."""
+    from moto.server import ThreadedMotoServer
+
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+    os.environ.setdefault("AWS_DEFAULT_REGION", "eu-west-2")
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def s3_client(s3_server):
+    return make_s3_client(endpoint_url=s3_server, region="eu-west-2")
+
+
+def _new_bucket(client, *, versioning: bool = False, lock: bool = False) -> str:
+    name = f"test-{uuid.uuid4().hex[:12]}"
+    kwargs = {"CreateBucketConfiguration": {"LocationConstraint": "eu-west-2"}}
+    if lock:
+        kwargs["ObjectLockEnabledForBucket"] = True
+    client.create_bucket(Bucket=name, **kwargs)
+    if versioning and not lock:
+        client.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+    return name
+
+
+@pytest.fixture
+def s3_bucket(s3_client) -> str:
+    return _new_bucket(s3_client)
+
+
+@pytest.fixture
+def make_bucket(s3_client):
+    return lambda **kw: _new_bucket(s3_client, **kw)
+
+
+@pytest.fixture
+def s3_store(s3_client, s3_bucket) -> S3Store:
+    return S3Store(s3_client, s3_bucket, prefix="archive")
+
+
+@pytest.fixture(params=["local", "s3"])
+def any_store(request, tmp_path):
+    """The same contract test against both backends."""
+    if request.param == "local":
+        return LocalStore(tmp_path / "store")
+    return request.getfixturevalue("s3_store")
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Config:
+    return Config(storage=StorageConfig(path=str(tmp_path / "store")))
+
+
+@pytest.fixture
+def archive(config: Config) -> Archive:
+    return Archive(config)
+
+
+@pytest.fixture
+def config_file(tmp_path: Path):
+    """Write a TOML config under tmp_path and return its path."""
+
+    def write(text: str = "") -> Path:
+        path = tmp_path / "archiver.toml"
+        base = f'[storage]\nbackend = "local"\npath = "{tmp_path / "store"}"\n'
+        base += f'[index]\npath = "{tmp_path / "index"}"\n'
+        path.write_text(base + text, encoding="utf-8")
+        load_config(path)  # fail early if a test writes a bad config by mistake
+        return path
+
+    return write
