@@ -120,6 +120,12 @@ def content_hash(record: dict[str, Any]) -> str:
     """Stable hash of what a reader would call the content (not metrics or capture time)."""
     content = {name: record.get(name) for name in _CONTENT_FIELDS}
     content["id"] = record["id"]
+    # a referenced post's text and author are context a source may or may not include (it
+    # vanishes when that post is deleted); only which post is referenced is this item's content
+    content["referenced"] = [
+        {"type": ref.get("type"), "id": ref.get("id")} if isinstance(ref, dict) else ref
+        for ref in record.get("referenced") or ()
+    ]
     return hashlib.sha256(orjson.dumps(content, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
