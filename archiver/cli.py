@@ -64,8 +64,13 @@ def _setup_logging(debug: bool, verbose: bool) -> None:
 
 
 @click.group(cls=ArchiverGroup)
-@click.option("--config", "config_path", envvar="ARCHIVER_CONFIG", type=click.Path(dir_okay=False),
-              help="TOML config file (default: $ARCHIVER_CONFIG, else built-in defaults).")
+@click.option(
+    "--config",
+    "config_path",
+    envvar="ARCHIVER_CONFIG",
+    type=click.Path(dir_okay=False),
+    help="TOML config file (default: $ARCHIVER_CONFIG, else built-in defaults).",
+)
 @click.option("--debug", is_flag=True, help="Show tracebacks and debug logging.")
 @click.option("-v", "--verbose", is_flag=True, help="Log progress at INFO level.")
 @click.version_option(__version__, prog_name="archiver")
@@ -86,16 +91,26 @@ def echo_json(value: Any) -> None:
 @cli.command("import")
 @click.argument("path", type=click.Path(exists=True))
 @click.option("--account", help="Account the data belongs to (default: read from the archive).")
-@click.option("--allow-partial", is_flag=True,
-              help="Import what is there when files listed in the archive's manifest are missing.")
+@click.option(
+    "--allow-partial",
+    is_flag=True,
+    help="Import what is there when files listed in the archive's manifest are missing.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @pass_ctx
-def import_cmd(obj: Context, path: str, account: str | None, allow_partial: bool, as_json: bool) -> None:
+def import_cmd(
+    obj: Context, path: str, account: str | None, allow_partial: bool, as_json: bool
+) -> None:
     """Import an X archive ZIP (any era, or its unpacked folder) or twarc2 JSONL."""
     from archiver.imports import import_path
 
-    result = import_path(obj.archive, path, account=account, allow_partial=allow_partial,
-                         progress=sys.stderr.isatty())
+    result = import_path(
+        obj.archive,
+        path,
+        account=account,
+        allow_partial=allow_partial,
+        progress=sys.stderr.isatty(),
+    )
     if as_json:
         echo_json(result.summary())
         return
@@ -110,12 +125,22 @@ def runs(obj: Context, account: str | None, as_json: bool) -> None:
     """List committed runs with their counts."""
     manifests = obj.archive.runs(account)
     if as_json:
-        echo_json([
-            {"run_id": m.run_id, "account": m.account, "account_id": m.account_id, "kind": m.kind,
-             "source": m.source, "committed_at": m.committed_at, "counts": m.counts,
-             "gaps": list(m.gaps), "warnings": list(m.warnings)}
-            for m in manifests
-        ])
+        echo_json(
+            [
+                {
+                    "run_id": m.run_id,
+                    "account": m.account,
+                    "account_id": m.account_id,
+                    "kind": m.kind,
+                    "source": m.source,
+                    "committed_at": m.committed_at,
+                    "counts": m.counts,
+                    "gaps": list(m.gaps),
+                    "warnings": list(m.warnings),
+                }
+                for m in manifests
+            ]
+        )
         return
     if not manifests:
         click.echo(f"no runs in {obj.archive.store.description}")

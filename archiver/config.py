@@ -85,7 +85,7 @@ class ExportConfig:
 
 @dataclass(frozen=True)
 class UiConfig:
-    secret_key_env: str = "ARCHIVER_SECRET_KEY"
+    secret_key_env: str = "ARCHIVER_SECRET_KEY"  # noqa: S105 - a variable name
     users_path: str | None = None
     session_minutes: int = 60
 
@@ -130,7 +130,11 @@ def _coerce(setting: str, value: Any, annotation: str) -> Any:
         return value
     if isinstance(value, str) and want is not str:
         try:
-            value = {"int": int, "float": float}[base](value) if base != "bool" else value.lower() in ("1", "true", "yes")
+            value = (
+                {"int": int, "float": float}[base](value)
+                if base != "bool"
+                else value.lower() in ("1", "true", "yes")
+            )
         except (ValueError, KeyError):
             raise ConfigError(f"{setting}: expected {base}, got {value!r}") from None
     if want is float and isinstance(value, int) and not isinstance(value, bool):
@@ -163,7 +167,9 @@ def _env_overrides(env: dict[str, str]) -> dict[str, dict[str, str]]:
     return out
 
 
-def load_config(path: str | os.PathLike[str] | None = None, env: dict[str, str] | None = None) -> Config:
+def load_config(
+    path: str | os.PathLike[str] | None = None, env: dict[str, str] | None = None
+) -> Config:
     """Read the TOML file (if any) and apply environment overrides."""
     env = dict(os.environ if env is None else env)
     path = path or env.get("ARCHIVER_CONFIG")

@@ -101,7 +101,14 @@ def new_record(**fields: Any) -> dict[str, Any]:
     rec: dict[str, Any] = {}
     for name in RECORD_FIELDS:
         value = fields.get(name)
-        if value is None and name in ("referenced", "hashtags", "mentions", "urls", "media", "edit_history_ids"):
+        if value is None and name in (
+            "referenced",
+            "hashtags",
+            "mentions",
+            "urls",
+            "media",
+            "edit_history_ids",
+        ):
             value = []
         elif value is None and name in ("author", "metrics"):
             value = {}

@@ -258,7 +258,9 @@ class RunWriter:
             raw.close()  # type: ignore[union-attr]
             path = self._dir / f"{name}.jsonl.gz"
             entries.append(
-                ObjectEntry(f"{name}.jsonl.gz", path.stat().st_size, _sha256_file(path), count[0], name)
+                ObjectEntry(
+                    f"{name}.jsonl.gz", path.stat().st_size, _sha256_file(path), count[0], name
+                )
             )
         for rel, path in sorted(self._files.items()):
             entries.append(ObjectEntry(rel, path.stat().st_size, _sha256_file(path)))
@@ -299,7 +301,10 @@ class RunWriter:
         self._cleanup()
         log.info(
             "account %s run %s committed: %d records, %d objects",
-            self.account, self.run_id, sum(o.records or 0 for o in entries), len(entries),
+            self.account,
+            self.run_id,
+            sum(o.records or 0 for o in entries),
+            len(entries),
         )
         return manifest
 
@@ -352,7 +357,9 @@ def load_manifest(store: ObjectStore, account_id: str, run_id: str) -> Manifest:
     return load_manifest_key(store, run_prefix(account_id, run_id) + MANIFEST)
 
 
-def iter_records(store: ObjectStore, manifest: Manifest, collection: str) -> Iterator[dict[str, Any]]:
+def iter_records(
+    store: ObjectStore, manifest: Manifest, collection: str
+) -> Iterator[dict[str, Any]]:
     """Stream one collection of a run, record by record."""
     entry = manifest.collection(collection)
     if entry is None:

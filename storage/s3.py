@@ -48,7 +48,11 @@ class S3Store:
     def protection(self) -> dict[str, Any]:
         """What the bucket offers: versioning status and Object Lock (read once)."""
         if self._protection is None:
-            info: dict[str, Any] = {"versioning": "Disabled", "object_lock": False, "default_retention": None}
+            info: dict[str, Any] = {
+                "versioning": "Disabled",
+                "object_lock": False,
+                "default_retention": None,
+            }
             try:
                 info["versioning"] = self.client.get_bucket_versioning(Bucket=self.bucket).get(
                     "Status", "Disabled"
@@ -89,7 +93,8 @@ class S3Store:
                 raise NotFound(f"no such object: {key}") from None
             if code in {"PreconditionFailed", "ConditionalRequestConflict"} or status == "412":
                 raise ObjectExists(f"object already exists: {key}") from None
-            raise StorageError(f"{what} {key} on {self.description} failed: {code} {err.get('Message', '')}".strip()) from None
+            detail = f"{code} {err.get('Message', '')}".strip()
+            raise StorageError(f"{what} {key} on {self.description} failed: {detail}") from None
         except BotoCoreError as exc:
             raise StorageError(f"cannot reach {self.description}: {exc}") from None
 
@@ -137,4 +142,3 @@ class S3Store:
 
     def delete(self, key: str) -> None:
         self._call("deleting", key, self.client.delete_object, Key=self._key(key))
-
