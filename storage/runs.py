@@ -9,6 +9,7 @@ overwritten or deleted.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import gzip
 import hashlib
@@ -189,7 +190,8 @@ class RunWriter:
         self.run_id = run_id or new_run_id()
         self.started_at = isoformat(utcnow())
         self._dir = Path(tempfile.mkdtemp(prefix=f"run-{self.run_id}-", dir=staging_dir))
-        self._collections: dict[str, tuple[gzip.GzipFile, list[int]]] = {}
+        # collection -> (gzip writer, the staged file under it, [record count])
+        self._collections: dict[str, tuple[gzip.GzipFile, BinaryIO, list[int]]] = {}
         self._files: dict[str, Path] = {}
         self._done = False
 
@@ -201,20 +203,21 @@ class RunWriter:
         if entry is None:
             # mtime=0 and no file name in the gzip header: same records, same bytes
             raw = open(self._dir / f"{name}.jsonl.gz", "wb")  # noqa: SIM115 - closed at commit
-            entry = (gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, filename=""), [0])
+            gz = gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, filename="")
+            entry = (gz, raw, [0])
             self._collections[name] = entry
         if record.get("run_id") is None and "run_id" in record:
             record["run_id"] = self.run_id
         entry[0].write(dumps(record))
-        entry[1][0] += 1
+        entry[2][0] += 1
 
     def count(self, collection: str) -> int:
         entry = self._collections.get(collection)
-        return entry[1][0] if entry else 0
+        return entry[2][0] if entry else 0
 
     @property
     def record_count(self) -> int:
-        return sum(n[0] for _, n in self._collections.values())
+        return sum(n[0] for _, _, n in self._collections.values())
 
     def add_file(self, name: str, src: BinaryIO | str | os.PathLike[str]) -> None:
         """Keep a source file (an archive's .js, an API page, a media file) with the run."""
@@ -252,10 +255,9 @@ class RunWriter:
         if self._done:
             raise StorageError(f"run {self.run_id} is already finished")
         entries: list[ObjectEntry] = []
-        for name, (gz, count) in sorted(self._collections.items()):
-            raw = gz.fileobj
+        for name, (gz, raw, count) in sorted(self._collections.items()):
             gz.close()
-            raw.close()  # type: ignore[union-attr]
+            raw.close()
             path = self._dir / f"{name}.jsonl.gz"
             entries.append(
                 ObjectEntry(
@@ -309,12 +311,10 @@ class RunWriter:
         return manifest
 
     def abort(self) -> None:
-        for gz, _ in self._collections.values():
-            try:
+        for gz, raw, _ in self._collections.values():
+            with contextlib.suppress(OSError, ValueError):
                 gz.close()
-                gz.fileobj.close()  # type: ignore[union-attr]
-            except (OSError, ValueError):
-                pass
+            raw.close()
         self._cleanup()
 
     def _cleanup(self) -> None:

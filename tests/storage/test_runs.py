@@ -1,0 +1,184 @@
+"""Runs commit atomically, carry SHA-256 manifests, and are never overwritten."""
+
+from __future__ import annotations
+
+import gzip
+
+import pytest
+
+from archiver.archive import Archive
+from archiver.config import Config
+from storage.errors import ObjectExists, StorageError
+from storage.local import LocalStore
+from storage.records import new_record
+from storage.runs import RunWriter, iter_records, list_runs, uncommitted_objects, verify_run
+from storage.view import current_view
+
+
+def post(pid: str, text: str, **kw) -> dict:
+    return new_record(
+        id=pid,
+        kind="post",
+        account="ExampleshirePolice",
+        account_id="42",
+        text=text,
+        source="x-api-v2",
+        **kw,
+    )
+
+
+def writer(store, **kw) -> RunWriter:
+    return RunWriter(
+        store,
+        account_id="42",
+        account="ExampleshirePolice",
+        kind="full",
+        source="x-api-v2",
+        tool_version="test",
+        **kw,
+    )
+
+
+def test_a_committed_run_lists_its_objects_with_hashes(any_store):
+    with writer(any_store) as run:
+        for i in range(250):
+            run.write(post(str(1000 + i), f"post {i}"))
+        run.add_bytes("pages/0001.json", b'{"data": []}')
+        manifest = run.commit(cursors={"tweets": "1249"})
+    [stored] = list_runs(any_store, "42")
+    assert stored == manifest
+    assert stored.counts == {"tweets": 250}
+    assert {o.key for o in stored.objects} == {"tweets.jsonl.gz", "files/pages/0001.json"}
+    assert all(len(o.sha256) == 64 for o in stored.objects)
+    assert [r["id"] for r in iter_records(any_store, stored, "tweets")][:2] == ["1000", "1001"]
+    assert verify_run(any_store, stored) == []
+
+
+def test_an_exception_inside_a_run_leaves_nothing(any_store):
+    with pytest.raises(RuntimeError), writer(any_store) as run:
+        run.write(post("1", "never committed"))
+        raise RuntimeError("source broke")
+    assert list(any_store.list("accounts/")) == []
+
+
+class FailingStore(LocalStore):
+    """A real local store whose disk 'fills up' after a number of writes."""
+
+    def __init__(self, root, fail_after: int) -> None:
+        super().__init__(root)
+        self.writes_left = fail_after
+
+    def put_file(self, key, path, *, overwrite=False):
+        if self.writes_left == 0:
+            raise StorageError("disk full")
+        self.writes_left -= 1
+        super().put_file(key, path, overwrite=overwrite)
+
+
+def test_a_failure_during_commit_leaves_no_run_and_no_stray_objects(tmp_path):
+    store = FailingStore(tmp_path / "s", fail_after=1)
+    run = writer(store)
+    run.write(post("1", "a"))
+    run.write(new_record(id="7", kind="like", account_id="42", source="x-api-v2"))
+    with pytest.raises(StorageError, match="disk full"):
+        run.commit()
+    assert list_runs(store, "42") == []
+    assert list(store.list("accounts/")) == []
+
+
+def test_committed_objects_are_never_overwritten(local_store):
+    with writer(local_store, run_id="20260101T000000000000Z-aaaaaa") as run:
+        run.write(post("1", "a"))
+        run.commit()
+    with (
+        pytest.raises(ObjectExists),
+        writer(local_store, run_id="20260101T000000000000Z-aaaaaa") as run,
+    ):
+        run.write(post("1", "b"))
+        run.commit()
+    [m] = list_runs(local_store)
+    assert next(iter_records(local_store, m, "tweets"))["text"] == "a"
+
+
+def test_verify_names_an_altered_and_a_missing_object(local_store, tmp_path):
+    with writer(local_store) as run:
+        run.write(post("1", "a"))
+        run.add_bytes("pages/1.json", b"{}")
+        manifest = run.commit()
+    root = local_store.root / manifest.prefix
+    data = bytearray((root / "tweets.jsonl.gz").read_bytes())
+    data[-5] ^= 0xFF
+    (root / "tweets.jsonl.gz").write_bytes(bytes(data))
+    (root / "files/pages/1.json").unlink()
+    problems = sorted(str(p) for p in verify_run(local_store, manifest))
+    assert problems == [
+        f"altered: {manifest.prefix}tweets.jsonl.gz (run {manifest.run_id})",
+        f"missing: {manifest.prefix}files/pages/1.json (run {manifest.run_id})",
+    ]
+
+
+def test_same_records_give_the_same_bytes(tmp_path):
+    blobs = []
+    for n in range(2):
+        store = LocalStore(tmp_path / str(n))
+        with writer(store, run_id="20260101T000000000000Z-aaaaaa") as run:
+            run.write(post("1", "a", captured_at="2026-01-01T00:00:00.000Z"))
+            m = run.commit()
+        blobs.append((store.root / m.prefix / "tweets.jsonl.gz").read_bytes())
+    assert blobs[0] == blobs[1]
+    assert gzip.decompress(blobs[0]).count(b"\n") == 1
+
+
+def test_a_killed_run_is_garbage_not_a_run(local_store):
+    # what a kill -9 during upload leaves: objects without a manifest
+    local_store.put_bytes("accounts/42/runs/20260101T000000000000Z-dead00/tweets.jsonl.gz", b"x")
+    assert list_runs(local_store) == []
+    assert uncommitted_objects(local_store) == [
+        "accounts/42/runs/20260101T000000000000Z-dead00/tweets.jsonl.gz"
+    ]
+
+
+def test_current_view_merges_versions_and_deletions(local_store):
+    with writer(local_store) as run:
+        run.write(
+            post("10", "Road closed on the A1", edit_history_ids=["10"], metrics={"like_count": 1})
+        )
+        run.write(post("20", "Appeal for witnesses"))
+        run.commit()
+    with writer(local_store) as run:
+        run.write(
+            post("10", "Road closed on the A1", edit_history_ids=["10"], metrics={"like_count": 9})
+        )
+        run.write(post("11", "Road closed on the A1 northbound", edit_history_ids=["10", "11"]))
+        run.write(
+            {
+                "type": "deleted",
+                "collection": "tweets",
+                "id": "20",
+                "at": "2026-02-01T00:00:00.000Z",
+            },
+            "events",
+        )
+        run.commit()
+    items = {i.key: i for i in current_view(local_store, "42")}
+    assert [v["text"] for v in items["10"].versions] == [
+        "Road closed on the A1",
+        "Road closed on the A1 northbound",
+    ]
+    assert items["10"].versions[0]["metrics"] == {
+        "like_count": 9
+    }  # metrics refreshed, not a version
+    assert items["10"].edited and not items["10"].deleted_at
+    assert items["20"].deleted_at == "2026-02-01T00:00:00.000Z"
+
+
+def test_archive_lists_accounts_by_their_latest_username(tmp_path):
+    store = LocalStore(tmp_path / "s")
+    with writer(store) as run:
+        run.write(post("1", "a"))
+        run.commit()
+    archive = Archive(Config(), store=store)
+    assert [(a.account_id, a.username) for a in archive.accounts()] == [
+        ("42", "ExampleshirePolice")
+    ]
+    assert archive.resolve_account("@exampleshirepolice").account_id == "42"

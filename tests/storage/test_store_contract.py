@@ -1,0 +1,60 @@
+"""One contract, both backends: the local directory store and S3 (moto's server over HTTP)."""
+
+from __future__ import annotations
+
+import pytest
+
+from storage.errors import NotFound, ObjectExists
+from storage.local import LocalStore
+from storage.store import read_bytes
+
+
+def test_put_get_head_exists(any_store):
+    any_store.put_bytes("a/b/c.txt", b"hello")
+    assert read_bytes(any_store, "a/b/c.txt") == b"hello"
+    assert any_store.head("a/b/c.txt").size == 5
+    assert any_store.exists("a/b/c.txt")
+    assert not any_store.exists("a/b/missing.txt")
+
+
+def test_missing_object_is_not_found(any_store):
+    with pytest.raises(NotFound, match="no such object: nope/x"):
+        any_store.open("nope/x")
+    with pytest.raises(NotFound):
+        any_store.head("nope/x")
+
+
+def test_writes_never_overwrite(any_store, tmp_path):
+    any_store.put_bytes("k", b"first")
+    with pytest.raises(ObjectExists, match="object already exists: k"):
+        any_store.put_bytes("k", b"second")
+    src = tmp_path / "f"
+    src.write_bytes(b"file")
+    with pytest.raises(ObjectExists):
+        any_store.put_file("k", str(src))
+    assert read_bytes(any_store, "k") == b"first"
+
+
+def test_listing_returns_every_key_past_one_page(any_store):
+    # S3 pages listings at 1,000 keys: a listing that reads one page loses the rest
+    keys = [f"many/{i:05d}" for i in range(1105)]
+    for key in keys:
+        any_store.put_bytes(key, b"x")
+    any_store.put_bytes("other/1", b"x")
+    assert list(any_store.list("many/")) == keys
+
+
+def test_put_file_streams_a_large_object(any_store, tmp_path):
+    src = tmp_path / "big"
+    src.write_bytes(b"0123456789" * 700_000)  # 7 MB
+    any_store.put_file("big/object", str(src))
+    assert any_store.head("big/object").size == 7_000_000
+    with any_store.open("big/object") as fh:
+        assert fh.read(10) == b"0123456789"
+
+
+def test_local_store_refuses_keys_outside_its_root(tmp_path):
+    store = LocalStore(tmp_path / "root")
+    with pytest.raises(Exception, match="escapes the store"):
+        store.put_bytes("../outside", b"x")
+    assert not (tmp_path / "outside").exists()
