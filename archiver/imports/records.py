@@ -80,7 +80,7 @@ def tweet_record(
     deleted_at: str | None = None,
     note: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """A tweets.js / tweet.js / deleted-tweets.js entry (bare in 2018, wrapped since), or classic."""
+    """A tweets.js, tweet.js or deleted-tweets.js entry (bare 2018, wrapped since) or classic."""
     tweet = entry.get("tweet", entry)
     tid = str(tweet.get("id_str") or tweet["id"])
     text = tweet.get("full_text") if "full_text" in tweet else tweet.get("text", "")
