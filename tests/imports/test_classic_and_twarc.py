@@ -1,0 +1,79 @@
+"""The pre-2018 classic archive and twarc2 output (raw pages, flattened tweets, one saved page)."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+from storage.local import LocalStore
+from storage.view import current_view
+
+from .conftest import entries, zip_dir
+
+CLASSIC = "classic-2015-11_sixworderbot"
+TWARC = "api-v2/twarc-csv"
+
+
+def test_classic_archive_merges_monthly_files_with_the_csv(samples, tmp_path, run_cli):
+    folder = samples / CLASSIC
+    csv_ids = {
+        row["tweet_id"] for row in csv.DictReader(open(folder / "tweets.csv", encoding="utf-8"))
+    }
+    js_ids = {t["id_str"] for t in entries(folder / "data/js/tweets/2015_11.js")}
+    result = run_cli("import", str(zip_dir(folder, tmp_path / "c.zip")), "--json")
+    summary = json.loads(result.output)
+    assert summary["read"] == {"tweets": len(csv_ids | js_ids)}
+    assert (summary["account"], summary["account_id"]) == ("sixworderbot", "3052317647")
+    # months whose .js file is absent are named, and their posts came from the CSV
+    assert (
+        "data/js/tweets/2015_10.js (123 posts) is missing (posts taken from tweets.csv)"
+        in summary["gaps"]
+    )
+    items = {i.key: i.latest for i in current_view(LocalStore(tmp_path / "store"), "3052317647")}
+    first = items["660728070781931520"]
+    assert first["text"] == "We got out of the lift.\n#sixwordstory"
+    assert first["hashtags"] == ["sixwordstory"]
+    assert first["created_at"] == "2015-11-01T08:00:22.000Z"
+    assert "user" in first["raw"]  # the month file's object, richer than the CSV row
+
+
+def test_twarc_page_with_an_edit_history(samples, run_cli, tmp_path):
+    result = run_cli("import", str(samples / TWARC / "edited.jsonl"), "--json")
+    summary = json.loads(result.output)
+    assert summary["source"] == "twarc"
+    [item] = current_view(LocalStore(tmp_path / "store"), summary["account_id"])
+    assert item.latest["edit_history_ids"] == ["1576994746135764992", "1576994789110992896"]
+    assert item.latest["source"] == "twarc"
+    assert item.latest["captured_at"] == "2022-10-03T18:00:12.000Z"
+
+
+def test_a_saved_api_page_records_its_partial_errors(samples, run_cli):
+    path = samples / TWARC / "users_id_tweets_page_trimmed.json"
+    page = json.loads(path.read_text())
+    result = run_cli("import", str(path), "--json")
+    summary = json.loads(result.output)
+    assert summary["read"] == {"tweets": len(page["data"])}
+    assert len(summary["warnings"]) == len(page["errors"])
+    assert summary["warnings"][0].startswith("partial error in source page: Could not find tweet")
+
+
+def test_flattened_twarc_lines_import_like_raw_pages(samples, run_cli, tmp_path):
+    page = json.loads((samples / TWARC / "edited.jsonl").read_text().splitlines()[0])
+    tweet = dict(page["data"][0])
+    tweet["author"] = next(u for u in page["includes"]["users"] if u["id"] == tweet["author_id"])
+    tweet["__twarc"] = page["__twarc"]
+    flat = tmp_path / "flat.jsonl"
+    flat.write_text(json.dumps(tweet) + "\n")
+    summary = json.loads(run_cli("import", str(flat), "--json").output)
+    assert summary["account"] == tweet["author"]["username"]
+    raw = samples / TWARC / "edited.jsonl"
+    again = json.loads(run_cli("import", str(raw), "--json").output)
+    assert again["run_id"] is None  # the same post, already archived from the flattened line
+
+
+def test_a_twarc_line_that_is_not_json(run_cli, tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"data": [{"id": "1", "text": "a"}]}\n{"data": [oops\n')
+    result = run_cli("import", str(bad))
+    assert result.exit_code == 1
+    assert result.stderr.strip().startswith("error: bad.jsonl: line 2 is not valid JSON")
