@@ -16,9 +16,8 @@ TWARC = "api-v2/twarc-csv"
 
 def test_classic_archive_merges_monthly_files_with_the_csv(samples, tmp_path, run_cli):
     folder = samples / CLASSIC
-    csv_ids = {
-        row["tweet_id"] for row in csv.DictReader(open(folder / "tweets.csv", encoding="utf-8"))
-    }
+    with open(folder / "tweets.csv", encoding="utf-8") as fh:
+        csv_ids = {row["tweet_id"] for row in csv.DictReader(fh)}
     js_ids = {t["id_str"] for t in entries(folder / "data/js/tweets/2015_11.js")}
     result = run_cli("import", str(zip_dir(folder, tmp_path / "c.zip")), "--json")
     summary = json.loads(result.output)

@@ -1,0 +1,65 @@
+"""A kill -9 at any moment of an import leaves no partial run; the next import completes it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import zipfile
+
+from storage.local import LocalStore
+from storage.runs import list_runs, verify_run
+from storage.view import current_view
+
+from .conftest import OWNER, tweet, write_archive, ytd
+
+POSTS = 1000
+
+
+def big_archive(path):
+    posts = []
+    for i in range(POSTS):
+        media = {
+            "id_str": str(i),
+            "type": "photo",
+            "media_url_https": f"https://pbs.twimg.com/media/M{i}.jpg",
+        }
+        posts.append(
+            tweet(str(10**6 + i), f"post number {i}", extended_entities={"media": [media]})
+        )
+    write_archive(path, {"tweets.js": ytd("tweets", posts)})
+    with zipfile.ZipFile(path, "a") as zf:  # a thousand media files make the upload take a while
+        for i in range(POSTS):
+            zf.writestr(f"data/tweets_media/{10**6 + i}-M{i}.jpg", b"\xff\xd8" + bytes(1000))
+    return path
+
+
+def test_kill_during_import_never_leaves_a_partial_run(tmp_path):
+    archive_zip = big_archive(tmp_path / "big.zip")
+    env = {**os.environ, "ARCHIVER_STORAGE__PATH": str(tmp_path / "store")}
+    command = [
+        sys.executable,
+        "-c",
+        "from archiver.cli import main; main()",
+        "import",
+        str(archive_zip),
+    ]
+    store = LocalStore(tmp_path / "store")
+    for delay in (0.3, 0.6, 0.9, 1.2):
+        proc = subprocess.Popen(
+            command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        time.sleep(delay)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        for manifest in list_runs(store):  # whatever survived is whole
+            assert manifest.counts == {"tweets": POSTS}
+            assert len(manifest.objects) == POSTS + 3  # records, manifest.js, tweets.js, media
+            assert verify_run(store, manifest) == []
+    finished = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    assert finished.returncode == 0, finished.stderr
+    items = list(current_view(store, OWNER["accountId"]))
+    assert len(items) == POSTS
+    assert all(len(i.versions) == 1 for i in items)
