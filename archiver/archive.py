@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from dataclasses import dataclass
 
 from archiver.config import Config, StorageConfig
 from archiver.errors import ArchiverError
 from storage.local import LocalStore
-from storage.runs import Manifest, VerifyProblem, list_runs, uncommitted_objects, verify_run
+from storage.runs import (
+    Manifest,
+    VerifyProblem,
+    list_runs,
+    uncommitted_objects,
+    utcnow,
+    verify_run,
+)
 from storage.s3 import S3Store, make_s3_client
 from storage.store import ObjectStore
 
@@ -66,3 +74,16 @@ class Archive:
     def garbage(self, account: str | None = None) -> list[str]:
         account_id = self.resolve_account(account).account_id if account else None
         return uncommitted_objects(self.store, account_id)
+
+    def collect_garbage(self, older_than: dt.timedelta = dt.timedelta(hours=6)) -> list[str]:
+        """Delete objects of runs that never committed and started before `older_than` ago
+        (a younger one may still be uploading). Committed runs are never touched."""
+        cutoff = (utcnow() - older_than).strftime("%Y%m%dT%H%M%S%fZ")
+        removed = []
+        for key in uncommitted_objects(self.store):
+            run_id = key.split("/")[3]
+            if run_id < cutoff:
+                self.store.delete(key)
+                removed.append(key)
+        log.info("removed %d objects of uncommitted runs", len(removed))
+        return removed

@@ -170,5 +170,22 @@ def verify(obj: Context, account: str | None) -> None:
     click.echo(f"ok: {objects} objects in {len(manifests)} runs match their manifests")
 
 
+@cli.command()
+@click.option(
+    "--older-than",
+    default=6.0,
+    show_default=True,
+    metavar="HOURS",
+    help="Only runs that started at least this long ago (younger ones may be running).",
+)
+@pass_ctx
+def gc(obj: Context, older_than: float) -> None:
+    """Remove objects of runs that never committed (a crash or kill). Committed runs stay."""
+    import datetime as dt
+
+    removed = obj.archive.collect_garbage(dt.timedelta(hours=older_than))
+    click.echo(f"removed {len(removed)} objects of uncommitted runs")
+
+
 def main() -> None:
     cli(prog_name="archiver")

@@ -182,3 +182,19 @@ def test_archive_lists_accounts_by_their_latest_username(tmp_path):
         ("42", "ExampleshirePolice")
     ]
     assert archive.resolve_account("@exampleshirepolice").account_id == "42"
+
+
+def test_gc_removes_old_uncommitted_objects_and_keeps_runs(local_store):
+    import datetime as dt
+
+    with writer(local_store) as run:
+        run.write(post("1", "kept"))
+        kept = run.commit()
+    old = "accounts/42/runs/20200101T000000000000Z-dead00/tweets.jsonl.gz"
+    young = f"accounts/42/runs/{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S%fZ}-live00/tweets.jsonl.gz"
+    local_store.put_bytes(old, b"x")
+    local_store.put_bytes(young, b"x")
+    archive = Archive(Config(), store=local_store)
+    assert archive.collect_garbage() == [old]
+    assert local_store.exists(young)
+    assert list_runs(local_store) == [kept]
