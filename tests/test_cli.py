@@ -1,0 +1,57 @@
+"""The command line: every command explains itself; usage errors exit 2."""
+
+from __future__ import annotations
+
+import click
+from click.testing import CliRunner
+
+from archiver.cli import cli
+
+
+def all_commands(group: click.Group, prefix: str = ""):
+    for name, command in group.commands.items():
+        yield f"{prefix}{name}", command
+        if isinstance(command, click.Group):
+            yield from all_commands(command, f"{prefix}{name} ")
+
+
+def test_every_command_has_help_text():
+    missing = [name for name, command in all_commands(cli) if not (command.help or "").strip()]
+    assert missing == []
+
+
+def test_bad_usage_exits_2():
+    result = CliRunner().invoke(cli, ["runs", "--no-such-option"])
+    assert result.exit_code == 2
+
+
+def test_verify_an_empty_archive(config_file):
+    result = CliRunner().invoke(cli, ["--config", str(config_file()), "verify"])
+    assert result.exit_code == 0
+    assert result.output == "ok: 0 objects in 0 runs match their manifests\n"
+
+
+def test_verify_names_an_altered_object_and_exits_1(config_file, samples, tmp_path):
+    path = str(config_file())
+    runner = CliRunner()
+    runner.invoke(
+        cli,
+        ["--config", path, "import", str(samples / "archive-2026-03_milahu104"), "--allow-partial"],
+    )
+    [likes] = (tmp_path / "store").rglob("likes.jsonl.gz")
+    likes.write_bytes(likes.read_bytes()[:-3] + b"\x00\x00\x00")
+    result = runner.invoke(cli, ["--config", path, "verify"])
+    assert result.exit_code == 1
+    rel = likes.relative_to(tmp_path / "store").as_posix()
+    run_id = rel.split("/")[3]
+    assert result.stderr.splitlines() == [
+        f"altered: {rel} (run {run_id})",
+        f"error: 1 of {_objects(tmp_path)} objects failed verification",
+    ]
+
+
+def _objects(tmp_path) -> int:
+    import json
+
+    [manifest] = (tmp_path / "store").rglob("manifest.json")
+    return len(json.loads(manifest.read_text())["objects"])
