@@ -13,7 +13,8 @@ from archiver.config import Config, StorageConfig, load_config
 from storage.local import LocalStore
 from storage.s3 import S3Store, make_s3_client
 
-SHARED = Path(os.environ.get("SOCIAL_ARCHIVE_SHARED", Path(__file__).resolve().parents[2] / "shared"))
+# the founders' samples sit beside the checkout: ../shared/samples
+SHARED = Path(os.environ.get("SOCIAL_ARCHIVE_SHARED") or Path(__file__).resolve().parents[2] / "shared")
 SAMPLES = SHARED / "samples"
 
 
