@@ -14,7 +14,8 @@ from storage.local import LocalStore
 from storage.s3 import S3Store, make_s3_client
 
 # the founders' samples sit beside the checkout: ../shared/samples
-SHARED = Path(os.environ.get("SOCIAL_ARCHIVE_SHARED") or Path(__file__).resolve().parents[2] / "shared")
+_BESIDE = Path(__file__).resolve().parents[2] / "shared"
+SHARED = Path(os.environ.get("SOCIAL_ARCHIVE_SHARED") or _BESIDE)
 SAMPLES = SHARED / "samples"
 
 
