@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable
 from typing import Any
 
 import click
@@ -84,6 +85,11 @@ def cli(ctx: click.Context, config_path: str | None, debug: bool, verbose: bool)
 pass_ctx = click.make_pass_decorator(Context)
 
 
+def show_count(what: str) -> Callable[[int], None]:
+    """A progress callback for long work on a terminal (cron output stays quiet)."""
+    return lambda n: click.echo(f"\r{n:,} {what}", nl=False, err=True)
+
+
 def echo_json(value: Any) -> None:
     click.echo(orjson.dumps(value, option=orjson.OPT_INDENT_2).decode())
 
@@ -109,8 +115,10 @@ def import_cmd(
         path,
         account=account,
         allow_partial=allow_partial,
-        progress=sys.stderr.isatty(),
+        progress=show_count("records read") if sys.stderr.isatty() else None,
     )
+    if sys.stderr.isatty() and result.read.total() >= 10_000:
+        click.echo(err=True)  # end the progress line
     if as_json:
         echo_json(result.summary())
         return

@@ -11,6 +11,7 @@ import hashlib
 import logging
 import os
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -121,20 +122,25 @@ def import_path(
     *,
     account: str | None = None,
     allow_partial: bool = False,
-    progress: bool = False,
+    progress: Callable[[int], None] | None = None,
 ) -> ImportResult:
     """Import one source into the archive as one run (or none, when nothing is new)."""
     owner = _owner_override(archive, account)
     parsed, source, files = parse_source(path, owner=owner, allow_partial=allow_partial)
     try:
-        return _write_import(archive, path, parsed, source, files)
+        return _write_import(archive, path, parsed, source, files, progress)
     finally:
         if files is not None:
             files.close()
 
 
 def _write_import(
-    archive: Archive, path: str, parsed: Parsed, source: str, files: SourceFiles | None
+    archive: Archive,
+    path: str,
+    parsed: Parsed,
+    source: str,
+    files: SourceFiles | None,
+    progress: Callable[[int], None] | None,
 ) -> ImportResult:
     owner = parsed.owner
     if not owner.get("id", "").isdigit():
@@ -147,8 +153,8 @@ def _write_import(
         source,
         parsed.era,
         None,
-        warnings=list(parsed.warnings),
-        gaps=list(parsed.gaps),
+        warnings=parsed.warnings,  # the same lists: streaming the records may add to them
+        gaps=parsed.gaps,
     )
     state = AccountState.load(archive.store, owner["id"])
     parents = list_runs(archive.store, owner["id"])
@@ -165,6 +171,8 @@ def _write_import(
         for collection, rec in parsed.records:
             coll = collection or COLLECTION_OF_KIND[rec["kind"]]
             result.read[coll] += 1
+            if progress and result.read.total() % 10_000 == 0:
+                progress(result.read.total())
             if state.is_new(coll, rec):
                 state.add(coll, rec)
                 run.write(rec, coll)

@@ -12,7 +12,7 @@ import csv
 import io
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,12 +23,11 @@ from archiver.imports.records import (
     dm_records,
     like_record,
     media_file_name,
-    media_of,
     profile_record,
     relation_record,
     tweet_record,
 )
-from archiver.imports.ytd import decode_text, global_name, parse_js
+from archiver.imports.ytd import decode_text, global_name, iter_js, parse_js
 from archiver.timestamps import iso
 
 log = logging.getLogger(__name__)
@@ -73,7 +72,8 @@ class Parsed:
 
     owner: dict[str, str]  # id, username, name
     era: str
-    records: list[tuple[str | None, dict[str, Any]]] = field(default_factory=list)
+    # (collection or None for the kind's own, record); consumed once, while the run is written
+    records: Iterable[tuple[str | None, dict[str, Any]]] = field(default_factory=list)
     files: list[tuple[str, str]] = field(default_factory=list)  # (name in run, name in source)
     expected: dict[str, int] = field(default_factory=dict)  # counts the source itself declares
     gaps: list[str] = field(default_factory=list)
@@ -150,6 +150,7 @@ class OfficialArchive:
 
     # -- parsing ----------------------------------------------------------------------------
     def parse(self, owner: dict[str, str] | None = None) -> Parsed:
+        """Check the layout now; the records are streamed when `Parsed.records` is consumed."""
         era, types, media_dirs, manifest = self._data_files()
         archive_owner = self._owner(manifest, types)
         parsed = Parsed(owner=owner or archive_owner, era=era)
@@ -167,103 +168,103 @@ class OfficialArchive:
         }
         if manifest:
             parsed.files.append(("data/manifest.js", self._name("data/manifest.js")))
-        entries: dict[str, list[Any]] = {}
+        present: dict[str, list[tuple[str, str, int | None]]] = {}
         for dtype, dfiles in types.items():
             for rel, prefix, declared in dfiles:
-                if not self.files.exists(self._name(rel)):
-                    count = "?" if declared is None else declared
-                    gap = f"{rel} ({dtype}, {count} entries) is missing"
-                    if not self.allow_partial:
-                        raise ArchiveFormatError(
-                            f"{self.files.label}: {rel} is listed in data/manifest.js but missing "
-                            "(use --allow-partial to import what is there)"
-                        )
-                    parsed.gaps.append(gap)
-                    continue
-                data = self._load(rel, prefix)
-                if not isinstance(data, list):
-                    raise ArchiveFormatError(f"{self.files.label}: {rel}: expected a JSON array")
-                if declared is not None and declared != len(data):
-                    parsed.warnings.append(
-                        f"{rel}: manifest declares {declared} entries, file has {len(data)}"
-                    )
                 if declared is not None:
                     parsed.expected[dtype] = parsed.expected.get(dtype, 0) + declared
-                entries.setdefault(dtype, []).extend(data)
-                parsed.files.append((rel, self._name(rel)))
-        self._build_records(parsed, entries, captured)
-        self._media(parsed, entries, media_dirs)
+                if self.files.exists(self._name(rel)):
+                    present.setdefault(dtype, []).append((rel, prefix, declared))
+                    continue
+                if not self.allow_partial:
+                    raise ArchiveFormatError(
+                        f"{self.files.label}: {rel} is listed in data/manifest.js but missing "
+                        "(use --allow-partial to import what is there)"
+                    )
+                count = "?" if declared is None else declared
+                parsed.gaps.append(f"{rel} ({dtype}, {count} entries) is missing")
+        parsed.records = self._records(parsed, present, media_dirs, captured)
         return parsed
 
-    def _build_records(
-        self, parsed: Parsed, entries: dict[str, list[Any]], captured: str | None
-    ) -> None:
+    def _entries(self, parsed: Parsed, dfiles: list[tuple[str, str, int | None]]) -> Iterator[Any]:
+        """Stream every entry of a data type's files; a count unlike the manifest's is a warning."""
+        for rel, prefix, declared in dfiles:
+            count = 0
+            with self.files.open(self._name(rel)) as fh:
+                for entry in iter_js(fh, f"{self.files.label}: {rel}", prefix):
+                    count += 1
+                    yield entry
+            if declared is not None and declared != count:
+                parsed.warnings.append(
+                    f"{rel}: manifest declares {declared} entries, file has {count}"
+                )
+            parsed.files.append((rel, self._name(rel)))
+
+    def _records(
+        self,
+        parsed: Parsed,
+        present: dict[str, list[tuple[str, str, int | None]]],
+        media_dirs: dict[str, str],
+        captured: str | None,
+    ) -> Iterator[tuple[str | None, dict[str, Any]]]:
         owner = parsed.owner
-        notes = _NoteIndex(entries.get("noteTweet", []))
-        for dtype in _TWEET_TYPES:
-            for entry in entries.get(dtype, []):
+        notes = _NoteIndex(list(self._entries(parsed, present.get("noteTweet", []))))
+        missing_media = 0
+        for dtype in (*_TWEET_TYPES, "deletedTweets"):
+            for entry in self._entries(parsed, present.get(dtype, [])):
                 note = notes.match(entry.get("tweet", entry))
-                parsed.records.append(("tweets", tweet_record(entry, owner, captured, note=note)))
-        for entry in entries.get("deletedTweets", []):
-            note = notes.match(entry.get("tweet", entry))
-            parsed.records.append(("tweets", tweet_record(entry, owner, captured, note=note)))
+                record = tweet_record(entry, owner, captured, note=note)
+                missing_media += self._tweet_media(parsed, record, media_dirs.get(dtype))
+                yield "tweets", record
         if notes.unmatched:
             parsed.warnings.append(
                 f"{notes.unmatched} note tweets matched no post; kept in note-tweet.js only"
             )
-        for entry in entries.get("like", []):
-            parsed.records.append(("likes", like_record(entry, owner, captured)))
-        for kind in ("follower", "following"):
-            for entry in entries.get(kind, []):
-                parsed.records.append((None, relation_record(entry, kind, owner, captured)))
-        for dtype in ("directMessages", "directMessagesGroup", "directMessage"):
-            for entry in entries.get(dtype, []):
-                parsed.records.extend((None, r) for r in dm_records(entry, owner, captured))
-        if entries.get("messageEvent"):
+        if missing_media:
             parsed.warnings.append(
-                f"{len(entries['messageEvent'])} encrypted chat events (message-event.js) "
-                "are ciphertext; "
+                f"{missing_media} media files referenced by posts are not in the archive"
+            )
+        for entry in self._entries(parsed, present.get("like", [])):
+            yield "likes", like_record(entry, owner, captured)
+        for kind in ("follower", "following"):
+            for entry in self._entries(parsed, present.get(kind, [])):
+                yield None, relation_record(entry, kind, owner, captured)
+        for dtype in ("directMessages", "directMessagesGroup", "directMessage"):
+            for entry in self._entries(parsed, present.get(dtype, [])):
+                yield from ((None, r) for r in dm_records(entry, owner, captured))
+            self._media_folder(parsed, media_dirs.get(dtype))
+        encrypted = sum(1 for _ in self._entries(parsed, present.get("messageEvent", [])))
+        if encrypted:
+            parsed.warnings.append(
+                f"{encrypted} encrypted chat events (message-event.js) are ciphertext; "
                 "kept as the original file only"
             )
-        accounts, profiles = entries.get("account", []), entries.get("profile", [])
+        accounts = list(self._entries(parsed, present.get("account", [])))
+        profiles = list(self._entries(parsed, present.get("profile", [])))
+        self._media_folder(parsed, media_dirs.get("profile"))
         if accounts or profiles:
-            parsed.records.append(
-                (
-                    None,
-                    profile_record((accounts or [{}])[0], (profiles or [{}])[0], owner, captured),
-                )
-            )
+            account, profile = (accounts or [{}])[0], (profiles or [{}])[0]
+            yield None, profile_record(account, profile, owner, captured)
 
-    def _media(
-        self, parsed: Parsed, entries: dict[str, list[Any]], media_dirs: dict[str, str]
-    ) -> None:
-        """Media files beside the records; a missing one is only a warning."""
+    def _tweet_media(self, parsed: Parsed, record: dict[str, Any], folder: str | None) -> int:
+        """Queue a post's media files to be kept beside the records; count the missing ones."""
         missing = 0
-        for dtype in (*_TWEET_TYPES, "deletedTweets"):
-            folder = media_dirs.get(dtype)
-            if not folder:
+        for m in record["media"] if folder else ():
+            if not m["url"]:
                 continue
-            for entry in entries.get(dtype, []):
-                tweet = entry.get("tweet", entry)
-                tid = str(tweet.get("id_str") or tweet.get("id"))
-                for m in media_of(tweet):
-                    if not m["url"]:
-                        continue
-                    rel = f"{folder}/{media_file_name(tid, m['url'])}"
-                    if self.files.exists(self._name(rel)):
-                        parsed.files.append((rel, self._name(rel)))
-                    else:
-                        missing += 1
-        for dtype in ("directMessages", "directMessagesGroup", "directMessage", "profile"):
-            folder = media_dirs.get(dtype)
-            if folder:
-                prefix = self._name(folder.rstrip("/") + "/")
-                parsed.files.extend(
-                    (n[len(self.root) :], n) for n in self.files.names() if n.startswith(prefix)
-                )
-        if missing:
-            parsed.warnings.append(
-                f"{missing} media files referenced by posts are not in the archive"
+            rel = f"{folder}/{media_file_name(record['id'], m['url'])}"
+            if self.files.exists(self._name(rel)):
+                parsed.files.append((rel, self._name(rel)))
+            else:
+                missing += 1
+        return missing
+
+    def _media_folder(self, parsed: Parsed, folder: str | None) -> None:
+        """DM and profile media: every file of the folder (names don't follow from the records)."""
+        if folder:
+            prefix = self._name(folder.rstrip("/") + "/")
+            parsed.files.extend(
+                (n[len(self.root) :], n) for n in self.files.names() if n.startswith(prefix)
             )
 
 
@@ -334,6 +335,8 @@ def parse_classic(
         parsed.expected["tweets"] = int(payload["tweets"])
     index = load("data/js/tweet_index.js") if files.exists(root + "data/js/tweet_index.js") else []
     seen: set[str] = set()
+    records: list[tuple[str | None, dict[str, Any]]] = []
+    parsed.records = records
     for month in index:
         rel = month["file_name"]
         if not files.exists(root + rel):
@@ -342,7 +345,7 @@ def parse_classic(
         for tweet in load(rel):
             rec = tweet_record(tweet, parsed.owner, captured)
             seen.add(rec["id"])
-            parsed.records.append(("tweets", rec))
+            records.append(("tweets", rec))
         parsed.files.append((rel, root + rel))
     if files.exists(root + "tweets.csv"):
         # the CSV lists every post; it fills in months whose .js file is absent
@@ -350,7 +353,7 @@ def parse_classic(
         for row in _csv_rows(files, root + "tweets.csv"):
             if row["tweet_id"] not in seen:
                 seen.add(row["tweet_id"])
-                parsed.records.append(("tweets", _csv_record(row, parsed.owner, captured)))
+                records.append(("tweets", _csv_record(row, parsed.owner, captured)))
         parsed.gaps = [g + " (posts taken from tweets.csv)" for g in parsed.gaps]
     elif parsed.gaps and not allow_partial:
         raise ArchiveFormatError(

@@ -6,9 +6,12 @@ parsed line by line: everything up to the first `=` is the prefix, the rest is J
 
 from __future__ import annotations
 
+import codecs
 import re
-from typing import Any
+from collections.abc import Iterator
+from typing import Any, BinaryIO
 
+import ijson
 import orjson
 
 from archiver.errors import ArchiveFormatError
@@ -18,6 +21,75 @@ _PREFIX = re.compile(
     r"^\s*(window\.YTD\.[A-Za-z0-9_]+\.part\d+|window\.__THAR_CONFIG"
     r"|var [A-Za-z_]+|Grailbird\.data\.[A-Za-z0-9_]+)\s*=\s*"
 )
+
+
+_HEAD = 4096
+_TAIL = 16  # bytes held back so a trailing ';' can be dropped at the end
+
+
+class _Body:
+    """A data file's JSON body as a stream: UTF-8 is checked on the way (with the offset of a
+    bad byte) and a trailing ';' is dropped, so ijson sees plain JSON."""
+
+    def __init__(self, fh: BinaryIO, first: bytes, offset: int, where: str) -> None:
+        self._fh, self._where = fh, where
+        self._pending, self._offset = first, offset
+        self._tail = b""
+        self._decoder = codecs.getincrementaldecoder("utf-8")()
+        self._eof = False
+
+    def _check(self, chunk: bytes, final: bool = False) -> None:
+        held = len(self._decoder.getstate()[0])
+        try:
+            self._decoder.decode(chunk, final)
+        except UnicodeDecodeError as exc:
+            bad = exc.object[exc.start]
+            at = self._offset - held + exc.start
+            raise ArchiveFormatError(
+                f"{self._where}: not UTF-8 text (byte 0x{bad:02x} at offset {at})"
+            ) from None
+        self._offset += len(chunk)
+
+    def read(self, n: int = 1 << 16) -> bytes:
+        if n == 0:  # ijson probes read(0) to learn bytes from str
+            return b""
+        while not self._eof:
+            chunk, self._pending = self._pending or self._fh.read(n), b""
+            if not chunk:
+                self._eof = True
+                self._check(b"", final=True)
+                tail, self._tail = self._tail.rstrip(), b""
+                return tail[:-1] if tail.endswith(b";") else tail
+            self._check(chunk)
+            buf = self._tail + chunk
+            out, self._tail = buf[:-_TAIL], buf[-_TAIL:]
+            if out:
+                return out
+        return b""
+
+
+def iter_js(fh: BinaryIO, where: str, expect: str | None = None) -> Iterator[Any]:
+    """Stream the entries of a `window.YTD.x.partN = [...]` file one by one (flat memory)."""
+    head = fh.read(_HEAD)
+    eq = head.find(b"=")
+    text = head[: eq if eq >= 0 else 300].decode("utf-8", "replace")
+    match = _PREFIX.match(text + "=") if eq >= 0 else None
+    if match is None:
+        raise ArchiveFormatError(
+            f"{where}: not an archive data file (starts {text.lstrip()[:40]!r})"
+        )
+    prefix = match.group(1)
+    if expect and not prefix.startswith(expect):
+        raise ArchiveFormatError(f"{where}: expected {expect!r}, found {prefix!r}")
+    body = _Body(fh, head[eq + 1 :], eq + 1, where)
+    count = 0
+    try:
+        for item in ijson.items(body, "item", use_float=True):
+            count += 1
+            yield item
+    except ijson.JSONError as exc:
+        reason = str(exc).splitlines()[0].strip() or "malformed"
+        raise ArchiveFormatError(f"{where}: invalid JSON after entry {count} ({reason})") from None
 
 
 def decode_text(data: bytes, where: str) -> str:

@@ -115,7 +115,7 @@ def test_a_data_file_with_invalid_json(rejected, tmp_path):
     text = ytd("tweets", [tweet("1", "a")]).replace('"full_text"', "full_text", 1)
     path = write_archive(tmp_path / "json.zip", {"tweets.js": text}, declare={"tweets.js": 1})
     line = rejected(path)
-    assert line.startswith("error: json.zip: data/tweets.js: invalid JSON near line ")
+    assert line.startswith("error: json.zip: data/tweets.js: invalid JSON after entry 0 (")
 
 
 def test_a_data_file_that_is_not_utf8(rejected, tmp_path):
