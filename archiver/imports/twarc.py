@@ -3,9 +3,10 @@ flattened tweets (one tweet per line with its expansions inlined), or a single s
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import orjson
@@ -25,29 +26,29 @@ def is_twarc_jsonl(path: str) -> bool:
     return any(k in head for k in (b'"data"', b'"id"', b'"__twarc"'))
 
 
-def _objects(path: str) -> Iterator[tuple[int, dict[str, Any]]]:
+def _objects(path: str) -> Iterator[dict[str, Any]]:
+    """Each JSON object of the file, line by line (or the one pretty-printed page)."""
     label = os.path.basename(path)
     with open(path, "rb") as fh:
-        data = fh.read()
+        first = fh.readline()
+        if first.strip() == b"{":  # one page saved with indentation: small, read whole
+            yield _load(first + fh.read(), label, "the file")
+            return
+        for n, line in enumerate(itertools.chain([first], fh), 1):
+            if line.strip():
+                yield _load(line, label, f"line {n}")
+
+
+def _load(data: bytes, label: str, where: str) -> dict[str, Any]:
     try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ArchiveFormatError(f"{label}: not UTF-8 text (byte at offset {exc.start})") from None
-    try:  # one pretty-printed page saved whole
-        yield 1, orjson.loads(text)
-        return
-    except orjson.JSONDecodeError:
-        pass
-    for n, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            obj = orjson.loads(line)
-        except orjson.JSONDecodeError as exc:
-            raise ArchiveFormatError(f"{label}: line {n} is not valid JSON ({exc.msg})") from None
-        if not isinstance(obj, dict):
-            raise ArchiveFormatError(f"{label}: line {n} is not a JSON object")
-        yield n, obj
+        obj = orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        if "utf-8" in str(exc).lower():
+            raise ArchiveFormatError(f"{label}: {where} is not UTF-8 text") from None
+        raise ArchiveFormatError(f"{label}: {where} is not valid JSON ({exc.msg})") from None
+    if not isinstance(obj, dict):
+        raise ArchiveFormatError(f"{label}: {where} is not a JSON object")
+    return obj
 
 
 def _as_page(obj: dict[str, Any]) -> tuple[dict[str, Any], str]:
@@ -63,7 +64,7 @@ def _as_page(obj: dict[str, Any]) -> tuple[dict[str, Any], str]:
     ) or "/2/tweets"
 
 
-def _infer_owner(pages: list[tuple[dict[str, Any], str]]) -> dict[str, str]:
+def _infer_owner(pages: Iterable[tuple[dict[str, Any], str]]) -> dict[str, str]:
     """The account a twarc file is about: the user in a /2/users/<id>/ URL, else the most
     frequent author."""
     ids: Counter[str] = Counter()
@@ -88,17 +89,23 @@ def _infer_owner(pages: list[tuple[dict[str, Any], str]]) -> dict[str, str]:
 
 
 def parse_twarc(path: str, *, owner: dict[str, str] | None) -> Parsed:
-    pages = [_as_page(obj) for _, obj in _objects(path)]
-    if not pages:
-        raise ArchiveFormatError(f"{os.path.basename(path)}: empty twarc file")
-    owner = owner or _infer_owner(pages)
+    """Whose file it is comes from a first pass; records stream in the second."""
+    if owner is None:
+        owner = _infer_owner(_as_page(obj) for obj in _objects(path))
     parsed = Parsed(owner=owner, era="twarc2", details={"era": "twarc2"})
-    for page, endpoint in pages:
+    parsed.records = _records(path, parsed)
+    parsed.files.append((os.path.basename(path), path))
+    return parsed
+
+
+def _records(path: str, parsed: Parsed) -> Iterator[tuple[str | None, dict[str, Any]]]:
+    owner = parsed.owner
+    for obj in _objects(path):
+        page, endpoint = _as_page(obj)
         captured = iso((page.get("__twarc") or {}).get("retrieved_at"))
         for error in page.get("errors") or []:
-            parsed.warnings.append(
-                f"partial error in source page: {error.get('detail') or error.get('title')}"
-            )
+            detail = error.get("detail") or error.get("title")
+            parsed.warnings.append(f"partial error in source page: {detail}")
         for rec in records_from_page(
             page,
             endpoint=endpoint,
@@ -107,6 +114,4 @@ def parse_twarc(path: str, *, owner: dict[str, str] | None) -> Parsed:
             source="twarc",
             captured_at=captured,
         ):
-            parsed.records.append((None, rec))
-    parsed.files.append((os.path.basename(path), path))
-    return parsed
+            yield None, rec
