@@ -72,20 +72,12 @@ RECORD_FIELDS = (
     "raw",
 )
 
-# fields that change a record's content; metrics and capture details do not make a new version
-_CONTENT_FIELDS = (
-    "kind",
-    "author",
-    "created_at",
-    "text",
-    "in_reply_to_id",
-    "referenced",
-    "hashtags",
-    "mentions",
-    "urls",
-    "media",
-    "edit_history_ids",
-)
+# What makes a new *version* of an item: what a reader would see change. A post's text never
+# changes under one id (an edit gets a new id in the same chain); a profile's bio, website,
+# pictures and names do, and so can a DM's text. Metrics, capture details and how much context
+# a source carried (archive vs API: media keys, expanded entities, referenced posts) do not, so
+# the same post from an archive ZIP and from the API is one version, not two.
+_PROFILE_CONTENT = ("urls", "media")
 
 
 def new_record(**fields: Any) -> dict[str, Any]:
@@ -125,14 +117,11 @@ def item_key(record: dict[str, Any]) -> str:
 
 def content_hash(record: dict[str, Any]) -> str:
     """Stable hash of what a reader would call the content (not metrics or capture time)."""
-    content = {name: record.get(name) for name in _CONTENT_FIELDS}
-    content["id"] = record["id"]
-    # a referenced post's text and author are context a source may or may not include (it
-    # vanishes when that post is deleted); only which post is referenced is this item's content
-    content["referenced"] = [
-        {"type": ref.get("type"), "id": ref.get("id")} if isinstance(ref, dict) else ref
-        for ref in record.get("referenced") or ()
-    ]
+    content: dict[str, Any] = {"id": str(record["id"]), "text": (record.get("text") or "").strip()}
+    if record.get("kind") == "profile":
+        author = record.get("author") or {}
+        content["names"] = [author.get("username"), author.get("name")]
+        content.update({name: record.get(name) for name in _PROFILE_CONTENT})
     return hashlib.sha256(orjson.dumps(content, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 

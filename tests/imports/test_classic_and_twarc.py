@@ -76,3 +76,43 @@ def test_a_twarc_line_that_is_not_json(run_cli, tmp_path):
     result = run_cli("import", str(bad))
     assert result.exit_code == 1
     assert result.stderr.strip().startswith("error: bad.jsonl: line 2 is not valid JSON")
+
+
+def test_a_post_from_the_archive_and_from_the_api_is_one_version(tmp_path, run_cli):
+    from .conftest import OWNER, tweet, write_archive, ytd
+
+    text = "Road closed at Exampleford https://t.co/abc"
+    path = write_archive(tmp_path / "a.zip", {"tweets.js": ytd("tweets", [tweet("777", text)])})
+    run_cli("import", str(path))
+    page = {
+        "data": [
+            {
+                "id": "777",
+                "text": text,
+                "author_id": OWNER["accountId"],
+                "created_at": "2026-03-06T13:02:05.000Z",
+                "edit_history_tweet_ids": ["777"],
+                "public_metrics": {"like_count": 12},
+            }
+        ],
+        "includes": {
+            "users": [
+                {
+                    "id": OWNER["accountId"],
+                    "username": OWNER["userName"],
+                    "name": OWNER["displayName"],
+                }
+            ]
+        },
+        "__twarc": {
+            "url": f"https://api.twitter.com/2/users/{OWNER['accountId']}/tweets",
+            "retrieved_at": "2026-04-01T00:00:00+00:00",
+        },
+    }
+    api = tmp_path / "api.jsonl"
+    api.write_text(json.dumps(page) + "\n")
+    summary = json.loads(run_cli("import", str(api), "--json").output)
+    assert summary["read"] == {"tweets": 1}
+    assert summary["run_id"] is None  # nothing new: the same post, already archived
+    [item] = current_view(LocalStore(tmp_path / "store"), OWNER["accountId"])
+    assert len(item.versions) == 1
