@@ -6,6 +6,7 @@ A missing or wrong setting raises ConfigError naming the setting.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -147,7 +148,7 @@ def _coerce(setting: str, value: Any, annotation: str) -> Any:
 def _build(cls: type, section: str, values: dict[str, Any]) -> Any:
     if not isinstance(values, dict):
         raise ConfigError(f"{section}: expected a table")
-    known = cls.__dataclass_fields__
+    known = {f.name: f for f in dataclasses.fields(cls)}
     kwargs = {}
     for key, value in values.items():
         if key not in known:

@@ -78,7 +78,7 @@ class LocalStore:
         base = self._path(prefix.rsplit("/", 1)[0]) if "/" in prefix else self.root
         if not base.is_dir():
             return
-        keys = []
+        keys: list[str] = []
         for dirpath, _dirs, filenames in os.walk(base):
             rel = Path(dirpath).relative_to(self.root).as_posix()
             keys.extend(

@@ -12,7 +12,7 @@ import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import BinaryIO
+from typing import IO, BinaryIO
 
 from archiver.errors import ArchiveFormatError
 
@@ -87,7 +87,7 @@ class FolderFiles(SourceFiles):
 class _BoundedReader:
     """Wraps a ZIP member stream and enforces the real (inflated) size."""
 
-    def __init__(self, raw: BinaryIO, name: str, label: str, budget: int) -> None:
+    def __init__(self, raw: IO[bytes], name: str, label: str, budget: int) -> None:
         self._raw, self._name, self._label, self._budget = raw, name, label, budget
         self.consumed = 0
 

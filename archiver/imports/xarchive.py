@@ -378,7 +378,7 @@ def _csv_rows(files: SourceFiles, name: str) -> Iterator[dict[str, str]]:
 
 
 def _csv_record(row: dict[str, str], owner: dict[str, str], captured: str | None) -> dict[str, Any]:
-    tweet = {
+    tweet: dict[str, Any] = {
         "id_str": row["tweet_id"],
         "text": row.get("text", ""),
         "created_at": row.get("timestamp"),
