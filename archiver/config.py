@@ -89,6 +89,9 @@ class UiConfig:
     secret_key_env: str = "ARCHIVER_SECRET_KEY"  # noqa: S105 - a variable name
     users_path: str | None = None
     session_minutes: int = 60
+    cookie_secure: bool = False  # send the session cookie over HTTPS only (behind TLS)
+    max_failed_logins: int = 5  # failed passwords before a name is locked out for a while
+    lockout_minutes: int = 15
 
 
 @dataclass(frozen=True)
