@@ -195,5 +195,11 @@ def gc(obj: Context, older_than: float) -> None:
     click.echo(f"removed {len(removed)} objects of uncommitted runs")
 
 
+from archiver.index.commands import index_cmd, search_cmd  # noqa: E402
+
+cli.add_command(index_cmd)
+cli.add_command(search_cmd)
+
+
 def main() -> None:
     cli(prog_name="archiver")

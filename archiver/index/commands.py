@@ -1,0 +1,179 @@
+"""`archiver index` and `archiver search`: a thin click layer over Index.
+
+Registered in archiver/cli.py; the click context object is cli.Context (config, archive).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import re
+import sys
+from typing import Any
+
+import click
+import orjson
+
+from archiver.index.index import Index
+from archiver.index.searching import SORTS, SearchResult
+from storage.records import KINDS
+
+_MATCH = re.compile(r'<b class="match">(.*?)</b>', re.S)
+
+
+class _Bar:
+    """A progress bar on a terminal, nothing in cron (the callback Index takes)."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.bar: Any = None
+        self.done = 0
+
+    def __call__(self, done: int, total: int) -> None:
+        if not sys.stderr.isatty():
+            return
+        if self.bar is None:
+            self.bar = click.progressbar(length=max(total, 1), label=self.label, file=sys.stderr)
+            self.bar.__enter__()
+        self.bar.update(done - self.done)
+        self.done = done
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+
+
+def _open(obj: Any) -> Index:
+    return Index(obj.config.index.path)
+
+
+@click.command("index")
+@click.option(
+    "--rebuild", is_flag=True, help="Build a new index from storage alone, then swap it in."
+)
+@click.pass_obj
+def index_cmd(obj: Any, rebuild: bool) -> None:
+    """Bring the search index up to date with every committed run."""
+    idx = _open(obj)
+    bar = _Bar("rebuilding index" if rebuild else "indexing")
+    try:
+        if rebuild:
+            idx.rebuild(obj.archive, progress=bar)
+        else:
+            idx.update(obj.archive, progress=bar)
+    finally:
+        bar.close()
+    report = idx.last_update
+    items = idx.doc_count()
+    if rebuild and report is not None:
+        click.echo(
+            f"rebuilt the index from {report.runs} runs ({report.records:,} records) "
+            f"in {report.seconds:.1f} s: {items:,} items"
+        )
+    elif report is None or not report.runs:
+        click.echo(f"the index is up to date: {items:,} items")
+    else:
+        click.echo(f"indexed {report.runs} runs ({report.records:,} records): {items:,} items")
+
+
+@click.command("search")
+@click.argument("query", nargs=-1)
+@click.option("--account", help="Only this archived account (@handle or id).")
+@click.option(
+    "--kind", type=click.Choice(KINDS, case_sensitive=False), help="Only this kind of item."
+)
+@click.option(
+    "--from",
+    "from_",
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="Created on or after this day (YYYY-MM-DD).",
+)
+@click.option(
+    "--to", type=click.DateTime(["%Y-%m-%d"]), help="Created on or before this day (YYYY-MM-DD)."
+)
+@click.option(
+    "--sort",
+    type=click.Choice(SORTS),
+    default="relevance",
+    show_default=True,
+    help="Order of the results.",
+)
+@click.option(
+    "--page",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Page of results to show.",
+)
+@click.option(
+    "--limit", type=click.IntRange(1, 100), default=20, show_default=True, help="Results per page."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the /api/search JSON shape.")
+@click.pass_obj
+def search_cmd(
+    obj: Any,
+    query: tuple[str, ...],
+    account: str | None,
+    kind: str | None,
+    from_: dt.datetime | None,
+    to: dt.datetime | None,
+    sort: str,
+    page: int,
+    limit: int,
+    as_json: bool,
+) -> None:
+    """Search the archive: words, "phrases", OR, NOT, from:, to:, #tags, since:, is:deleted..."""
+    idx = _open(obj)
+    until = (to.date() + dt.timedelta(days=1)) if to else None
+    result = idx.search(
+        " ".join(query),
+        account=account,
+        kind=kind,
+        since=from_.date() if from_ else None,
+        until=until,
+        sort=sort,
+        page=page,
+        per_page=limit,
+        highlight=True,
+        facets=True,
+    )
+    if as_json:
+        click.echo(orjson.dumps(result.to_dict(), option=orjson.OPT_INDENT_2).decode())
+        return
+    if result.notice:
+        click.echo(f"note: {result.notice}", err=True)
+    pending = idx.pending_runs(obj.archive)
+    if pending:
+        click.echo(
+            f"note: {len(pending)} committed runs are not in the index yet; run `archiver index`",
+            err=True,
+        )
+    _print_result(result, " ".join(query))
+
+
+def _print_result(result: SearchResult, query: str) -> None:
+    what = f' for "{query}"' if query else ""
+    noun = "result" if result.total == 1 else "results"
+    click.echo(f"{result.total:,} {noun}{what} (page {result.page} of {result.pages})")
+    bold = sys.stdout.isatty()
+    for hit in result.hits:
+        flags = "".join(
+            [
+                " [edited]" if hit.edited else "",
+                f" [deleted {hit.deleted_at[:10]}]" if hit.deleted_at else "",
+            ]
+        )
+        day = (hit.created_at or "")[:10] or "undated"
+        click.echo(f"\n{day}  @{hit.account}  {hit.kind}  {hit.id}  by @{hit.author}{flags}")
+        click.echo("  " + _terminal_text(hit.highlights, bold).replace("\n", "\n  "))
+    if result.total:
+        kinds = ", ".join(f"{k} {n:,}" for k, n in result.facets.get("kind", {}).items())
+        accounts = ", ".join(f"@{a} {n:,}" for a, n in result.facets.get("account", {}).items())
+        click.echo(f"\nby kind: {kinds}\nby account: {accounts}")
+
+
+def _terminal_text(highlights: str, bold: bool) -> str:
+    def mark(m: re.Match[str]) -> str:
+        return click.style(m.group(1), bold=True) if bold else m.group(1)
+
+    return html.unescape(_MATCH.sub(mark, highlights))

@@ -1,0 +1,312 @@
+"""`Index`: the search index of an archive, opened by path, used by the CLI, jobs and UI.
+
+Storage is the source of truth; the index is derived from its committed runs and can be
+rebuilt from them at any time. One writer at a time (Whoosh's lock); any number of
+readers, each seeing the last commit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import secrets
+import shutil
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from whoosh import index as windex
+from whoosh import query as wq
+from whoosh.searching import Searcher
+
+from archiver.index import schema as f
+from archiver.index.columns import Columns
+from archiver.index.docsets import matching_docs
+from archiver.index.errors import IndexBusy, IndexFormatError, SearchArgumentError, SearchIndexError
+from archiver.index.query import (
+    ParsedQuery,
+    QuerySyntaxError,
+    date_range,
+    normalise_kind,
+    parse_date,
+    parse_query,
+)
+from archiver.index.searching import MAX_PER_PAGE, SORTS, SearchResult, run_search
+from archiver.index.writing import (
+    LOCK_WAIT,
+    IndexMeta,
+    Progress,
+    UpdateReport,
+    apply_runs,
+    run_ref,
+)
+from storage.runs import Manifest, list_runs
+
+if TYPE_CHECKING:
+    from archiver.archive import Archive
+
+log = logging.getLogger(__name__)
+
+
+def _logged_progress(what: str) -> Progress:
+    last = [-1]
+
+    def report(done: int, total: int) -> None:
+        tenth = done * 10 // total if total else 10
+        if tenth != last[0]:
+            last[0] = tenth
+            log.info("%s: %d of %d records", what, done, total)
+
+    return report
+
+
+class Index:
+    """Open (or create) the index at `path`: config.index.path."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        self._lock = threading.Lock()
+        self._local = threading.local()
+        self._columns = Columns()
+        self._ix = self._open()
+        self.last_update: UpdateReport | None = None
+
+    def _open(self) -> windex.FileIndex:
+        try:
+            if windex.exists_in(str(self.path)):
+                ix = windex.open_dir(str(self.path))
+            else:
+                self.path.mkdir(parents=True, exist_ok=True)
+                ix = windex.create_in(str(self.path), f.build_schema())
+        except OSError as exc:
+            raise SearchIndexError(
+                f"cannot open the search index at {self.path}: {exc.strerror or exc}"
+            ) from None
+        except Exception as exc:  # whoosh raises bare Exceptions for damaged files
+            raise SearchIndexError(
+                f"the search index at {self.path} is unreadable ({exc}); "
+                "run `archiver index --rebuild`"
+            ) from None
+        if sorted(ix.schema.names()) != sorted(f.build_schema().names()):
+            raise IndexFormatError(self._rebuild_message())
+        self._inode = os.stat(self.path).st_ino
+        return ix
+
+    def _rebuild_message(self) -> str:
+        return (
+            f"the search index at {self.path} was built by another version of the "
+            "archiver; run `archiver index --rebuild`"
+        )
+
+    # -- reading ---------------------------------------------------------------------------
+    def _searcher(self) -> Searcher:
+        """This thread's searcher, moved on to the last commit (or a swapped-in rebuild)."""
+        inode = os.stat(self.path).st_ino if self.path.exists() else None
+        with self._lock:
+            if inode != self._inode:
+                self._ix = self._open()
+        searcher = getattr(self._local, "searcher", None)
+        same_index = getattr(self._local, "ix", None) is self._ix
+        if searcher is not None and same_index and searcher.up_to_date():
+            return searcher
+        if searcher is not None:
+            searcher.close()
+        # a fresh searcher, not refresh(): whoosh cannot refresh from an empty index
+        searcher = self._ix.searcher()
+        self._local.searcher, self._local.ix = searcher, self._ix
+        return searcher
+
+    def meta(self) -> IndexMeta:
+        meta = IndexMeta.load(self._searcher()) or IndexMeta()
+        if meta.format != f.FORMAT:
+            raise IndexFormatError(self._rebuild_message())
+        return meta
+
+    def doc_count(self) -> int:
+        """How many items the index holds."""
+        searcher = self._searcher()
+        meta = searcher.document_number(**{f.KEY: f.META_KEY})
+        return searcher.doc_count() - (meta is not None)
+
+    def indexed_runs(self) -> set[str]:
+        """ "<account id>/<run id>" of every run the index holds."""
+        return set(self.meta().runs)
+
+    def pending_runs(self, archive: Archive) -> list[Manifest]:
+        """Committed runs the index does not hold yet, oldest first."""
+        done = self.indexed_runs()
+        return [m for m in list_runs(archive.store) if run_ref(m) not in done]
+
+    # -- writing ---------------------------------------------------------------------------
+    def update(self, archive: Archive, progress: bool | Progress = False) -> int:
+        """Catch up with every committed run not yet indexed; returns how many runs."""
+        pending = self.pending_runs(archive)
+        if not pending:
+            self.last_update = UpdateReport()
+            return 0
+        meta = self.meta()
+        progress_fn = self._progress(progress, "index")
+        report = apply_runs(self._ix, archive.store, pending, meta, progress_fn)
+        self.last_update = report
+        log.info(
+            "index %s: %d runs, %d records, %d items written in %.1f s",
+            self.path,
+            report.runs,
+            report.records,
+            report.items_written,
+            report.seconds,
+        )
+        return report.runs
+
+    def rebuild(self, archive: Archive, progress: bool | Progress = False) -> int:
+        """Build a new index from storage alone in a temporary directory, then swap it in
+        (readers never see a half-built index). Returns the number of items."""
+        parent = self.path.resolve().parent
+        parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{self.path.name}.rebuild-", dir=parent))
+        try:
+            ix = windex.create_in(str(tmp), f.build_schema())
+            manifests = list_runs(archive.store)
+            report = apply_runs(
+                ix, archive.store, manifests, IndexMeta(), self._progress(progress, "rebuild")
+            )
+            ix.close()
+            self._swap(tmp)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        self.last_update = report
+        log.info(
+            "index %s rebuilt: %d runs, %d records in %.1f s",
+            self.path,
+            report.runs,
+            report.records,
+            report.seconds,
+        )
+        self.update(archive)  # runs committed while the rebuild ran
+        return self.doc_count()
+
+    def _swap(self, built: Path) -> None:
+        old = self.path.resolve().parent / f".{self.path.name}.old-{secrets.token_hex(4)}"
+        with self._lock:
+            lock = self._ix.lock("WRITELOCK") if self.path.exists() else None
+            deadline = time.monotonic() + LOCK_WAIT
+            while lock is not None and not lock.acquire(blocking=False):
+                if time.monotonic() > deadline:
+                    raise IndexBusy(
+                        f"the search index at {self.path} is being updated by "
+                        "another process; try the rebuild again when it has finished"
+                    )
+                time.sleep(0.1)
+            try:
+                if self.path.exists():
+                    os.rename(self.path, old)
+                os.rename(built, self.path)
+            finally:
+                if lock is not None:
+                    lock.release()
+            self._ix = self._open()
+        shutil.rmtree(old, ignore_errors=True)
+
+    @staticmethod
+    def _progress(progress: bool | Progress, what: str) -> Progress | None:
+        if callable(progress):
+            return progress
+        return _logged_progress(what) if progress else None
+
+    # -- searching -------------------------------------------------------------------------
+    def search(
+        self,
+        q: str,
+        *,
+        account: str | None = None,
+        kind: str | None = None,
+        since: str | dt.date | None = None,
+        until: str | dt.date | None = None,
+        sort: str = "relevance",
+        page: int = 1,
+        per_page: int = 20,
+        highlight: bool = True,
+        facets: bool = True,
+    ) -> SearchResult:
+        """Search items. `q` is the query language (see query.py); a malformed query is
+        searched as words and `notice` says so. `since` is inclusive, `until` exclusive
+        (days, YYYY-MM-DD). Bad filters raise SearchArgumentError."""
+        if sort not in SORTS:
+            raise SearchArgumentError(f"sort must be one of {', '.join(SORTS)}, got {sort!r}")
+        if page < 1:
+            raise SearchArgumentError(f"page must be 1 or more, got {page}")
+        per_page = max(1, min(per_page, MAX_PER_PAGE))
+        parsed = parse_query(q)
+        query = self._with_filters(parsed, account, kind, since, until)
+        searcher = self._searcher()
+        meta = self.meta()
+        return run_search(
+            searcher,
+            self._columns,
+            parsed,
+            query,
+            sort=sort,
+            page=page,
+            per_page=per_page,
+            highlight_hits=highlight,
+            facets=facets,
+            account_names=meta.handles(),
+        )
+
+    def iter_ids(
+        self,
+        q: str,
+        *,
+        account: str | None = None,
+        kind: str | None = None,
+        since: str | dt.date | None = None,
+        until: str | dt.date | None = None,
+    ) -> Iterator[str]:
+        """The id of every matching item, oldest first, each once (for exports)."""
+        parsed = parse_query(q)
+        if parsed.empty:
+            return
+        query = self._with_filters(parsed, account, kind, since, until)
+        searcher = self._searcher()
+        created = self._columns.created(searcher)
+        seen: set[str] = set()
+        for docnum in sorted(matching_docs(searcher, query), key=created.__getitem__):
+            item_id = searcher.stored_fields(docnum)[f.KEY].split("/", 2)[2]
+            if item_id not in seen:
+                seen.add(item_id)
+                yield item_id
+
+    @staticmethod
+    def _with_filters(
+        parsed: ParsedQuery, account: str | None, kind: str | None, since: Any, until: Any
+    ) -> wq.Query | None:
+        clauses = [parsed.query] if parsed.query is not None else []
+        try:
+            if account:
+                clauses.append(wq.Term(f.ACCOUNT, account.lstrip("@").lower()))
+            if kind:
+                clauses.append(wq.Term(f.KIND, normalise_kind(kind)))
+            if since or until:
+                clauses.append(
+                    date_range(
+                        parse_date(since, "since") if since else None,
+                        parse_date(until, "until") if until else None,
+                    )
+                )
+        except QuerySyntaxError as exc:
+            raise SearchArgumentError(str(exc)) from None
+        if not clauses:
+            return None
+        return clauses[0] if len(clauses) == 1 else wq.And(clauses)
+
+    def close(self) -> None:
+        searcher = getattr(self._local, "searcher", None)
+        if searcher is not None:
+            searcher.close()
+            self._local.searcher = None
+        self._ix.close()

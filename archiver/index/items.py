@@ -1,0 +1,274 @@
+"""An indexed item: the versions of one post (or like, follower, dm...) merged from runs.
+
+This mirrors storage.view.merge_runs (the reference the tests compare against), but works
+one record at a time from what the index stores, so an update never re-reads an account:
+- versions are the distinct contents (storage.records.content_hash), ordered like the view;
+  of several copies of one content the freshest (latest run) is kept, as the view does,
+  whatever order the runs are applied in;
+- the item knows every run that captured it (the `run:` operator);
+- an item is deleted from the earliest `deleted_at` a record or a deletion event gives.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from urllib.parse import urlsplit
+
+import orjson
+
+from archiver.index import schema as f
+from storage.records import content_hash, item_key
+from storage.view import Item
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+def _names(values: Any, *keys: str) -> list[str]:
+    """Entity lists arrive as strings or as objects (API entities); keep the names."""
+    out: list[str] = []
+    for value in values or ():
+        if isinstance(value, dict):
+            value = next((value[k] for k in keys if value.get(k)), None)
+        if value:
+            out.append(str(value))
+    return out
+
+
+def project(rec: dict[str, Any], run_id: str) -> dict[str, Any]:
+    """What the index keeps of a record (not raw, metrics or provenance)."""
+    author = rec.get("author") or {}
+    return {
+        "id": str(rec["id"]),
+        "kind": rec.get("kind"),
+        "account": rec.get("account"),
+        "author": {k: author.get(k) for k in ("id", "username", "name") if author.get(k)},
+        "created_at": rec.get("created_at"),
+        "text": rec.get("text") or "",
+        "lang": rec.get("lang"),
+        "conversation_id": rec.get("conversation_id"),
+        "in_reply_to_id": rec.get("in_reply_to_id"),
+        "hashtags": [h.lstrip("#") for h in _names(rec.get("hashtags"), "tag", "text")],
+        "mentions": [m.lstrip("@") for m in _names(rec.get("mentions"), "username", "screen_name")],
+        "urls": _names(rec.get("urls"), "expanded_url", "expanded", "url"),
+        # a media reference counts even when the source did not say its type
+        "media": [
+            (m.get("type") or "unknown") if isinstance(m, dict) else str(m)
+            for m in rec.get("media") or ()
+        ],
+        "edit_history_ids": [str(i) for i in rec.get("edit_history_ids") or ()],
+        "deleted_at": rec.get("deleted_at"),
+        "captured_at": rec.get("captured_at"),
+        "run_id": rec.get("run_id") or run_id,
+        "hash": content_hash(rec)[:20],
+    }
+
+
+def item_key_of(account_id: str, collection: str, rec: dict[str, Any]) -> str:
+    return f"{account_id}/{collection}/{item_key(rec)}"
+
+
+def version_key(account_id: str, collection: str, version_id: str) -> str:
+    return f"{account_id}/{collection}/{version_id}"
+
+
+def _version_order(version: dict[str, Any]) -> tuple[int, str]:
+    # storage.view orders versions the same way: later edits have larger ids
+    vid = version["id"]
+    return (int(vid) if vid.isdigit() else 0, version.get("captured_at") or "")
+
+
+def epoch_seconds(iso: str | None) -> int | None:
+    if not iso:
+        return None
+    try:
+        ts = dt.datetime.fromisoformat(iso)
+    except ValueError:
+        return None
+    if ts.tzinfo is None:
+        ts = ts.replace(tzinfo=dt.UTC)
+    return int((ts - _EPOCH).total_seconds())
+
+
+class IndexedItem:
+    """One document of the index, built up from records and deletion events."""
+
+    __slots__ = (
+        "key",
+        "account_id",
+        "collection",
+        "account",
+        "versions",
+        "deleted_at",
+        "runs",
+        "docnum",
+    )
+
+    def __init__(
+        self,
+        key: str,
+        account: str,
+        versions: list[dict[str, Any]] | None = None,
+        deleted_at: str | None = None,
+        runs: list[str] | None = None,
+        docnum: int | None = None,
+    ) -> None:
+        self.key = key
+        self.account_id, self.collection, _ = key.split("/", 2)
+        self.account = account
+        self.versions = versions or []
+        self.deleted_at = deleted_at
+        self.runs = runs or []
+        self.docnum = docnum  # where it is in the committed index, if it is there
+
+    @property
+    def id(self) -> str:
+        return self.key.split("/", 2)[2]
+
+    @property
+    def latest(self) -> dict[str, Any]:
+        return self.versions[-1]
+
+    @property
+    def edited(self) -> bool:
+        return Item(self.collection, self.id, versions=self.versions).edited
+
+    def version_ids(self) -> set[str]:
+        ids = {v["id"] for v in self.versions}
+        for v in self.versions:
+            ids.update(v["edit_history_ids"])
+        return ids
+
+    # -- merging ---------------------------------------------------------------------------
+    def add(self, version: dict[str, Any]) -> bool:
+        """Merge one record's projection; True when the document changes."""
+        changed = self.delete(version.get("deleted_at"))
+        run = version["run_id"]
+        if run not in self.runs:
+            self.runs.append(run)
+            self.runs.sort()
+            changed = True
+        for i, known in enumerate(self.versions):
+            if known["hash"] == version["hash"]:
+                if run >= known["run_id"] and _indexed(version) != _indexed(known):
+                    self.versions[i] = version
+                    self.versions.sort(key=_version_order)
+                    changed = True
+                break
+        else:
+            self.versions.append(version)
+            self.versions.sort(key=_version_order)
+            changed = True
+        self.account = self.latest.get("account") or self.account
+        return changed
+
+    def delete(self, at: str | None) -> bool:
+        if not at or (self.deleted_at and self.deleted_at <= at):
+            return False
+        self.deleted_at = at
+        return True
+
+    # -- storing ---------------------------------------------------------------------------
+    def stored(self) -> bytes:
+        return orjson.dumps(
+            {"a": self.account, "v": self.versions, "d": self.deleted_at, "r": self.runs}
+        )
+
+    @classmethod
+    def from_stored(cls, key: str, data: bytes, docnum: int | None = None) -> IndexedItem:
+        state = orjson.loads(data)
+        return cls(key, state["a"], state["v"], state["d"], state["r"], docnum)
+
+    def document(self) -> dict[str, Any]:
+        """The fields whoosh indexes for this item (see schema.py for what each means)."""
+        latest = self.latest
+        kind = latest.get("kind") or ""
+        author = latest.get("author") or {}
+        texts = list(dict.fromkeys(v["text"] for v in reversed(self.versions) if v["text"]))
+        if kind in f.PEOPLE_KINDS:
+            texts += [author.get("name") or "", author.get("username") or ""]
+        created = epoch_seconds(latest.get("created_at"))
+        doc: dict[str, Any] = {
+            f.KEY: self.key,
+            f.IDS: " ".join(sorted(self.version_ids())),
+            f.TEXT: f.LINK.sub(" ", "\n".join(t for t in texts if t)),
+            f.ACCOUNT: f"{self.account or ''} {self.account_id}".strip(),
+            f.KIND: kind,
+            f.AUTHOR: " ".join(filter(None, (author.get("username"), author.get("id")))),
+            f.TO: " ".join(_addressees(latest)),
+            f.HASHTAGS: " ".join(latest["hashtags"]),
+            f.MENTIONS: " ".join(latest["mentions"]),
+            f.URLS: " ".join(_url_terms(latest["urls"])),
+            f.HAS: " ".join(_has(latest)),
+            f.IS: " ".join(self._flags()),
+            f.LANG: latest.get("lang") or "",
+            f.CONVERSATION: latest.get("conversation_id") or "",
+            f.RUN: " ".join(self.runs),
+            f.ACCOUNT_NUM: int(self.account_id) if self.account_id.isdigit() else 0,
+            f.KIND_NUM: f.KIND_NUMBER.get(kind, 0),
+            f.STATE: self.stored(),
+        }
+        if created is not None:
+            doc[f.CREATED] = created
+            doc[f.DAY] = max(created // 86400, 0)
+        return {k: v for k, v in doc.items() if v != ""}
+
+    def _flags(self) -> list[str]:
+        flags = []
+        if self.deleted_at:
+            flags.append("deleted")
+        if self.edited:
+            flags.append("edited")
+        kind = self.latest.get("kind")
+        if kind in ("reply", "quote", "repost"):
+            flags.append(kind)
+        elif self.latest.get("in_reply_to_id"):
+            flags.append("reply")
+        return flags
+
+
+def _indexed(version: dict[str, Any]) -> dict[str, Any]:
+    """What of a copy shows in the index (not when or in which run it was captured)."""
+    return {k: v for k, v in version.items() if k not in ("captured_at", "run_id", "deleted_at")}
+
+
+def _addressees(version: dict[str, Any]) -> list[str]:
+    """A reply is addressed to the @handles it starts with (how X writes replies)."""
+    if not version.get("in_reply_to_id") and version.get("kind") != "reply":
+        return []
+    out = []
+    for word in version["text"].split():
+        if not word.startswith("@") or len(word) < 2:
+            break
+        out.append(word[1:].rstrip(":,."))
+    return out
+
+
+def _url_terms(urls: list[str]) -> list[str]:
+    terms: list[str] = []
+    for url in urls:
+        terms.append(url)
+        host = (urlsplit(url).hostname or "") if "//" in url else ""
+        if host:
+            terms.append(host)
+            if host.startswith("www."):
+                terms.append(host[4:])
+    return list(dict.fromkeys(terms))
+
+
+def _has(version: dict[str, Any]) -> list[str]:
+    has = []
+    media = version["media"]
+    if media:
+        has.append("media")
+        if any(t == "photo" for t in media):
+            has.append("images")
+        if any(t in ("video", "animated_gif") for t in media):
+            has.append("videos")
+    if version["urls"]:
+        has.append("links")
+    if version["hashtags"]:
+        has.append("hashtags")
+    if version["mentions"]:
+        has.append("mentions")
+    return has

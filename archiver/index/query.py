@@ -1,0 +1,329 @@
+"""The query language people type, turned into Whoosh queries over the schema's fields.
+
+    words "a phrase" polic*      every word must match (stemmed: "arrest" finds "arrested")
+    a OR b, NOT a, -a, ( )       OR binds tighter than the implicit AND, as on X
+    from:user to:user @user #tag account:handle kind:reply lang:en url:example.org
+    since:2024-01-01 until:2024-02-01 (until is exclusive) has:media is:deleted is:edited
+
+A query that cannot be read is never an error: it is searched as plain words and the
+notice says why. See ops/docs/search.md for the full reference.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+
+from whoosh import query as wq
+
+from archiver.index import schema as f
+from storage.records import KINDS
+
+KIND_ALIASES = {
+    "tweet": "post",
+    "tweets": "post",
+    "posts": "post",
+    "replies": "reply",
+    "retweet": "repost",
+    "retweets": "repost",
+    "reposts": "repost",
+    "quotes": "quote",
+    "mentions": "mention",
+    "likes": "like",
+    "bookmarks": "bookmark",
+    "dms": "dm",
+    "message": "dm",
+    "messages": "dm",
+    "followers": "follower",
+    "lists": "list",
+}
+HAS_VALUES = {
+    "media": "media",
+    "image": "images",
+    "images": "images",
+    "photo": "images",
+    "photos": "images",
+    "video": "videos",
+    "videos": "videos",
+    "link": "links",
+    "links": "links",
+    "url": "links",
+    "urls": "links",
+    "hashtag": "hashtags",
+    "hashtags": "hashtags",
+    "mention": "mentions",
+    "mentions": "mentions",
+}
+IS_VALUES = {
+    "deleted": "deleted",
+    "edited": "edited",
+    "reply": "reply",
+    "quote": "quote",
+    "repost": "repost",
+    "retweet": "repost",
+}
+# operator -> field for the operators whose value is a term as typed (lowercased)
+TERM_OPERATORS = {
+    "from": f.AUTHOR,
+    "to": f.TO,
+    "account": f.ACCOUNT,
+    "hashtag": f.HASHTAGS,
+    "mention": f.MENTIONS,
+    "lang": f.LANG,
+    "url": f.URLS,
+    "conversation": f.CONVERSATION,
+    "conversation_id": f.CONVERSATION,
+    "id": f.IDS,
+    "run": f.RUN,
+}
+OPERATORS = set(TERM_OPERATORS) | {"kind", "has", "is", "since", "until"}
+
+_TOKEN = re.compile(
+    r'\s*(?:(?P<paren>[()])|(?P<neg>-)?"(?P<phrase>[^"]*)(?P<close>"?)|(?P<chunk>[^\s()"]+))'
+)
+_OPERATOR = re.compile(r"^(?P<name>[A-Za-z_]+):(?P<value>.*)$")
+
+
+class QuerySyntaxError(ValueError):
+    """Why a typed query could not be read; the reason is shown to the user."""
+
+
+@dataclass(frozen=True)
+class ParsedQuery:
+    query: wq.Query | None  # None: every item (only filters apply)
+    words: frozenset[str] = frozenset()  # analysed words to highlight
+    scored: bool = False  # has words, so relevance order means something
+    notice: str | None = None
+    empty: bool = False  # nothing searchable was typed: no results
+
+
+@dataclass
+class _State:
+    words: set[str] = field(default_factory=set)
+    negated: int = 0
+
+
+def parse_date(value: str | dt.date, what: str) -> dt.date:
+    """A day as YYYY-MM-DD (or a date); the message names the operator or filter."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(value.strip())
+    except (ValueError, AttributeError):
+        raise QuerySyntaxError(f"{what} needs a date as YYYY-MM-DD, got {value!r}") from None
+
+
+def day_number(day: dt.date) -> int:
+    return (day - dt.date(1970, 1, 1)).days
+
+
+def date_range(since: dt.date | None, until: dt.date | None) -> wq.Query:
+    """since inclusive, until exclusive. Not constant-score: inside an And it is
+    leapfrogged by the matcher instead of materialising every day in the range."""
+    start = day_number(since) if since else None
+    end = day_number(until) - 1 if until else None
+    return wq.NumericRange(f.DAY, start, end, constantscore=False)
+
+
+def normalise_kind(value: str) -> str:
+    kind = value.lower()
+    kind = KIND_ALIASES.get(kind, kind)
+    if kind not in KINDS:
+        raise QuerySyntaxError(f"unknown kind {value!r} (kinds: {', '.join(KINDS)})")
+    return kind
+
+
+def _choice(name: str, value: str, values: dict[str, str]) -> str:
+    if value.lower() not in values:
+        known = ", ".join(sorted(set(values.values())))
+        raise QuerySyntaxError(f"unknown {name}:{value} ({name}: {known})")
+    return values[value.lower()]
+
+
+def _tokens(text: str) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    pos = 0
+    while pos < len(text):
+        m = _TOKEN.match(text, pos)
+        if m is None or m.end() == pos:
+            break
+        pos = m.end()
+        if m.group("paren"):
+            out.append(("paren", m.group("paren")))
+        elif m.group("phrase") is not None:
+            if not m.group("close"):
+                raise QuerySyntaxError("a quote is not closed")
+            out.append(("-phrase" if m.group("neg") else "phrase", m.group("phrase")))
+        elif m.group("chunk"):
+            out.append(("chunk", m.group("chunk")))
+    return out
+
+
+class _Parser:
+    def __init__(self, text: str) -> None:
+        self.tokens = _tokens(text)
+        self.i = 0
+        self.state = _State()
+
+    def peek(self) -> tuple[str, str] | None:
+        return self.tokens[self.i] if self.i < len(self.tokens) else None
+
+    def take(self) -> tuple[str, str]:
+        tok = self.tokens[self.i]
+        self.i += 1
+        return tok
+
+    def parse(self) -> list[wq.Query]:
+        clauses = self.clauses()
+        if self.peek() is not None:
+            raise QuerySyntaxError("a closing bracket has no opening one")
+        return clauses
+
+    def clauses(self) -> list[wq.Query]:
+        out = []
+        while (tok := self.peek()) is not None and tok != ("paren", ")"):
+            if tok == ("chunk", "AND"):
+                self.take()
+                continue
+            clause = self.clause()
+            if clause is not None:
+                out.append(clause)
+        return out
+
+    def clause(self) -> wq.Query | None:
+        parts = [self.unit()]
+        while self.peek() in (("chunk", "OR"), ("chunk", "|")):
+            self.take()
+            if self.peek() is None or self.peek() == ("paren", ")"):
+                raise QuerySyntaxError("OR needs something after it")
+            parts.append(self.unit())
+        parts = [p for p in parts if p is not None]
+        if not parts:
+            return None
+        return parts[0] if len(parts) == 1 else wq.Or(parts)
+
+    def unit(self) -> wq.Query | None:
+        tok = self.peek()
+        if tok in (("chunk", "OR"), ("chunk", "|")):
+            raise QuerySyntaxError("OR needs something before it")
+        if tok == ("chunk", "NOT"):
+            self.take()
+            if self.peek() is None or self.peek() == ("paren", ")"):
+                raise QuerySyntaxError("NOT needs something after it")
+            return self.negate(self.unit)
+        kind, value = tok  # type: ignore[misc]
+        if kind == "chunk" and value.startswith("-") and len(value) > 1:
+            self.tokens[self.i] = ("chunk", value[1:])
+            return self.negate(self.unit)
+        if kind == "chunk" and value == "-" and self.peek_next() == "paren":
+            self.take()
+            return self.negate(self.unit)
+        if kind == "-phrase":
+            self.tokens[self.i] = ("phrase", value)
+            return self.negate(self.unit)
+        return self.atom()
+
+    def peek_next(self) -> str | None:
+        return self.tokens[self.i + 1][0] if self.i + 1 < len(self.tokens) else None
+
+    def negate(self, parse) -> wq.Query | None:
+        self.state.negated += 1
+        try:
+            inner = parse()
+        finally:
+            self.state.negated -= 1
+        return wq.Not(inner) if inner is not None else None
+
+    def atom(self) -> wq.Query | None:
+        kind, value = self.take()
+        if kind == "paren":
+            if value == ")":
+                raise QuerySyntaxError("a closing bracket has no opening one")
+            inner = self.clauses()
+            if self.peek() != ("paren", ")"):
+                raise QuerySyntaxError("a bracket is not closed")
+            self.take()
+            if not inner:
+                raise QuerySyntaxError("brackets hold nothing")
+            return inner[0] if len(inner) == 1 else wq.And(inner)
+        if kind == "phrase":
+            return self.words(value, phrase=True)
+        return self.chunk(value)
+
+    def chunk(self, value: str) -> wq.Query | None:
+        if value.startswith("#") and len(value) > 1:
+            return wq.Term(f.HASHTAGS, value[1:].lower())
+        if value.startswith("@") and len(value) > 1:
+            return wq.Term(f.MENTIONS, value[1:].lower().rstrip(":,."))
+        m = _OPERATOR.match(value)
+        if m and not m.group("value").startswith("//"):
+            return self.operator(m.group("name").lower(), m.group("value"))
+        if value.endswith("*") and len(value.rstrip("*")) >= 2 and value[:-1].isalnum():
+            prefix = value.rstrip("*").lower()
+            self.remember([prefix])
+            return wq.Prefix(f.TEXT, prefix)
+        return self.words(value, phrase=False)
+
+    def operator(self, name: str, value: str) -> wq.Query:
+        if name not in OPERATORS:
+            raise QuerySyntaxError(f"unknown operator {name}:")
+        if not value:
+            raise QuerySyntaxError(f"{name}: needs a value")
+        if name == "kind":
+            return wq.Term(f.KIND, normalise_kind(value))
+        if name == "has":
+            return wq.Term(f.HAS, _choice("has", value, HAS_VALUES))
+        if name == "is":
+            return wq.Term(f.IS, _choice("is", value, IS_VALUES))
+        if name == "since":
+            return date_range(parse_date(value, "since:"), None)
+        if name == "until":
+            return date_range(None, parse_date(value, "until:"))
+        term = value.lower()
+        if name in ("from", "to", "account", "mention"):
+            term = term.lstrip("@")
+        elif name == "hashtag":
+            term = term.lstrip("#")
+        return wq.Term(TERM_OPERATORS[name], term)
+
+    def words(self, text: str, *, phrase: bool) -> wq.Query | None:
+        terms = [t.text for t in f.ANALYZER(text)]
+        if not terms:
+            return None
+        self.remember(terms)
+        if len(terms) == 1:
+            return wq.Term(f.TEXT, terms[0])
+        return wq.Phrase(f.TEXT, terms)
+
+    def remember(self, terms: list[str]) -> None:
+        if not self.state.negated:
+            self.state.words.update(terms)
+
+
+def parse_query(text: str) -> ParsedQuery:
+    """Read a typed query; never raises (a malformed query is searched as words)."""
+    text = (text or "").strip()
+    if not text:
+        return ParsedQuery(None)
+    try:
+        parser = _Parser(text)
+        clauses = parser.parse()
+    except QuerySyntaxError as exc:
+        return _as_words(text, f"query could not be parsed ({exc}); searched as words")
+    if not clauses:
+        return ParsedQuery(None, notice="nothing in the query can be searched", empty=True)
+    words = frozenset(parser.state.words)
+    query = clauses[0] if len(clauses) == 1 else wq.And(clauses)
+    return ParsedQuery(query, words, scored=bool(words))
+
+
+def _as_words(text: str, notice: str) -> ParsedQuery:
+    terms = list(dict.fromkeys(t.text for t in f.ANALYZER(text)))
+    if not terms:
+        return ParsedQuery(None, notice=notice, empty=True)
+    clauses = [wq.Term(f.TEXT, t) for t in terms]
+    query = clauses[0] if len(clauses) == 1 else wq.And(clauses)
+    return ParsedQuery(query, frozenset(terms), scored=True, notice=notice)

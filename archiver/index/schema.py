@@ -1,0 +1,92 @@
+"""The index schema: one definition of every field, its analysis, and how it is read.
+
+The UI, the exports and the CLI name fields through these constants, never by string.
+Choices here are measured by ops/bench/search_bench.py (see ops/docs/search.md).
+"""
+
+from __future__ import annotations
+
+import re
+
+from whoosh import fields as wf
+from whoosh.analysis import StemmingAnalyzer
+from whoosh.columns import NumericColumn
+
+from storage.records import COLLECTION_OF_KIND, KINDS
+from storage.view import EVENTS
+
+# Bump when a field or its analysis changes: an older index must then be rebuilt.
+FORMAT = 1
+
+# Collections whose items are searchable (the profile describes the account itself).
+INDEXED_COLLECTIONS = frozenset(COLLECTION_OF_KIND.values()) - {"profile"}
+# Collections read while indexing: the items, plus the deletion events that name them.
+READ_COLLECTIONS = INDEXED_COLLECTIONS | {EVENTS}
+# Kinds whose "text" is a person: their name and username are what people search for.
+PEOPLE_KINDS = frozenset({"follower", "following", "list_member"})
+
+# Stemmed words, no stop list: records staff search for "not" and "to" too, and a phrase
+# must match what was written. t.co links are dropped (the expanded urls have a field).
+ANALYZER = StemmingAnalyzer(stoplist=None)
+LINK = re.compile(r"https?://\S+")
+
+KEY = "key"  # unique "<account id>/<collection>/<item id>": what an update replaces
+IDS = "ids"  # every version id of the item (edits have several): id: and deletion events
+TEXT = "text"  # words of the latest and earlier versions (people: name and username)
+ACCOUNT = "account"  # the archived account: its handle and its numeric id, lowercased
+KIND = "kind"  # post, reply, repost, quote, mention, like, dm, follower, ...
+AUTHOR = "from"  # who wrote it (or who the follower is): username and numeric id
+TO = "to"  # who a reply is addressed to: the leading @handles of a reply
+HASHTAGS = "hashtag"  # hashtags without "#", lowercased
+MENTIONS = "mention"  # mentioned usernames without "@", lowercased
+URLS = "url"  # expanded urls and their host names (with and without "www.")
+HAS = "has"  # media, images, videos, links, hashtags, mentions
+IS = "is"  # deleted, edited, reply, quote, repost
+LANG = "lang"  # the language code the source gave
+CONVERSATION = "conversation"  # conversation (thread) id
+RUN = "run"  # ids of the runs that captured a version of the item
+DAY = "day"  # days since 1970-01-01 of created_at: since:/until: ranges
+CREATED = "created"  # column: created_at in epoch seconds (0 = undated), for date order
+ACCOUNT_NUM = "account_num"  # column: numeric account id, for account facets
+KIND_NUM = "kind_num"  # column: position of the kind in KINDS, for kind facets
+STATE = "state"  # stored JSON of the item's versions: shown in hits, merged on update
+
+# Only the meta document has this key: it records which runs the index holds.
+META_KEY = "~meta"
+
+
+def _keywords() -> wf.KEYWORD:
+    # not scorable: no per-document length to store; these fields filter, not rank
+    return wf.KEYWORD(lowercase=True, commas=False, scorable=False)
+
+
+def build_schema() -> wf.Schema:
+    return wf.Schema(
+        **{
+            KEY: wf.ID(unique=True, stored=True),
+            IDS: _keywords(),
+            TEXT: wf.TEXT(analyzer=ANALYZER, phrase=True),
+            ACCOUNT: _keywords(),
+            KIND: wf.ID(),
+            AUTHOR: _keywords(),
+            TO: _keywords(),
+            HASHTAGS: _keywords(),
+            MENTIONS: _keywords(),
+            URLS: _keywords(),
+            HAS: _keywords(),
+            IS: _keywords(),
+            LANG: wf.ID(),
+            CONVERSATION: wf.ID(),
+            RUN: _keywords(),
+            # a 32-bit day number: a quarter of the tier terms DATETIME indexes per document
+            DAY: wf.NUMERIC(int, bits=32, signed=False),
+            # columns only (no postings): read whole for sorting and facets
+            CREATED: wf.COLUMN(NumericColumn("q")),
+            ACCOUNT_NUM: wf.COLUMN(NumericColumn("q")),
+            KIND_NUM: wf.COLUMN(NumericColumn("B")),
+            STATE: wf.STORED(),
+        }
+    )
+
+
+KIND_NUMBER = {kind: i + 1 for i, kind in enumerate(KINDS)}  # 0 = unknown

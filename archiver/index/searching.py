@@ -1,0 +1,191 @@
+"""Answering a search: matching items, their order, a page of hits, highlights and facets.
+
+Totals and facets count every match, so the set of matching documents is computed once
+(`matching_docs`) and reused: facets and date order read whole-column arrays cached per
+segment (`Columns`) instead of asking Whoosh document by document.
+"""
+
+from __future__ import annotations
+
+import heapq
+import html
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from whoosh import query as wq
+from whoosh.highlight import ContextFragmenter, Formatter, WholeFragmenter, get_text, highlight
+from whoosh.searching import Searcher
+
+from archiver.index import schema as f
+from archiver.index.columns import Columns, month_label
+from archiver.index.docsets import matching_docs
+from archiver.index.items import IndexedItem
+from archiver.index.query import ParsedQuery
+from storage.records import KINDS
+
+SORTS = ("relevance", "date")
+MAX_PER_PAGE = 100
+_WHOLE_TEXT = 600  # longer texts (note tweets) are shown as fragments around the matches
+
+
+@dataclass(frozen=True)
+class Hit:
+    id: str
+    account: str
+    kind: str
+    author: str  # username
+    created_at: str | None  # ISO 8601 UTC, as the source gave it
+    text: str  # as written: escape it before putting it in HTML
+    highlights: str  # HTML-safe: escaped text with <b class="match">..</b> around matches
+    edited: bool
+    deleted: bool
+    deleted_at: str | None
+    score: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    total: int
+    page: int
+    per_page: int
+    hits: list[Hit]
+    facets: dict[str, dict[str, int]]  # account, kind, year, month -> value -> count
+    notice: str | None = None
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The /api/search shape (DESIGN.md), also printed by `archiver search --json`."""
+        return {
+            "total": self.total,
+            "page": self.page,
+            "per_page": self.per_page,
+            "results": [hit.to_dict() for hit in self.hits],
+            "facets": self.facets,
+            "notice": self.notice,
+        }
+
+
+class _Marks(Formatter):
+    """Escapes everything but the match markup: tweet text is hostile input."""
+
+    between = " … "
+
+    def _text(self, text: str) -> str:
+        return html.escape(text)
+
+    def format_token(self, text: str, token: Any, replace: bool = False) -> str:
+        return f'<b class="match">{html.escape(get_text(text, token, replace))}</b>'
+
+
+_MARKS = _Marks()
+
+
+def highlight_text(text: str, words: Iterable[str]) -> str:
+    words = frozenset(words)
+    if words and text:
+        fragmenter = (
+            WholeFragmenter()
+            if len(text) <= _WHOLE_TEXT
+            else ContextFragmenter(maxchars=300, surround=60)
+        )
+        marked = highlight(text, words, f.ANALYZER, fragmenter, _MARKS, top=3)
+        if marked:
+            return marked
+    if len(text) > _WHOLE_TEXT:
+        return html.escape(text[:300]) + " …"
+    return html.escape(text)
+
+
+def make_hit(
+    searcher: Searcher, docnum: int, score: float, words: frozenset[str], with_highlights: bool
+) -> Hit:
+    stored = searcher.stored_fields(docnum)
+    item = IndexedItem.from_stored(stored[f.KEY], stored[f.STATE])
+    latest = item.latest
+    text = latest["text"]
+    return Hit(
+        id=item.id,
+        account=item.account or "",
+        kind=latest.get("kind") or "",
+        author=(latest.get("author") or {}).get("username") or "",
+        created_at=latest.get("created_at"),
+        text=text,
+        highlights=highlight_text(text, words) if with_highlights else html.escape(text),
+        edited=item.edited,
+        deleted=item.deleted_at is not None,
+        deleted_at=item.deleted_at,
+        score=round(score, 4),
+    )
+
+
+def run_search(
+    searcher: Searcher,
+    columns: Columns,
+    parsed: ParsedQuery,
+    query: wq.Query | None,
+    *,
+    sort: str,
+    page: int,
+    per_page: int,
+    highlight_hits: bool,
+    facets: bool,
+    account_names: dict[str, str],
+) -> SearchResult:
+    if parsed.empty:
+        return SearchResult(0, page, per_page, [], {}, parsed.notice)
+    docs = matching_docs(searcher, query)
+    want = page * per_page
+    if sort == "relevance" and parsed.scored and docs:
+        top = _by_relevance(searcher, query, want, len(docs))
+    else:
+        created = columns.created(searcher)
+        newest = heapq.nlargest(want, docs, key=created.__getitem__)
+        top = [(0.0, d) for d in newest]
+    hits = [
+        make_hit(searcher, d, score, parsed.words, highlight_hits)
+        for score, d in top[want - per_page : want]
+    ]
+    counts = facet_counts(searcher, columns, docs, account_names) if facets else {}
+    return SearchResult(len(docs), page, per_page, hits, counts, parsed.notice)
+
+
+def _by_relevance(
+    searcher: Searcher, query: wq.Query, want: int, total: int
+) -> list[tuple[float, int]]:
+    # the meta document has no words, so a scored query never matches it
+    results = searcher.search(query, limit=min(want, total), terms=False)
+    return [(score, docnum) for score, docnum in results.top_n]
+
+
+def facet_counts(
+    searcher: Searcher, columns: Columns, docs: list[int], account_names: dict[str, str]
+) -> dict[str, dict[str, int]]:
+    """Counts by account, kind, year and month over every matching item."""
+    combos = columns.facets(searcher)
+    per_combo = Counter(map(combos.__getitem__, docs))
+    account: Counter[str] = Counter()
+    kind: Counter[str] = Counter()
+    year: Counter[str] = Counter()
+    month: Counter[str] = Counter()
+    for combo, n in per_combo.items():
+        account_id, kind_num, month_num = columns.decode(combo)
+        account[account_names.get(account_id, account_id)] += n
+        kind[KINDS[kind_num - 1] if 0 < kind_num <= len(KINDS) else "unknown"] += n
+        if month_num:
+            label = month_label(month_num)
+            month[label] += n
+            year[label[:4]] += n
+    return {
+        "account": dict(account.most_common()),
+        "kind": dict(kind.most_common()),
+        "year": dict(sorted(year.items(), reverse=True)),
+        "month": dict(sorted(month.items(), reverse=True)),
+    }
