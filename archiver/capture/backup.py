@@ -1,0 +1,327 @@
+"""Backups through the X API: one run per account, full or incremental, resumable.
+
+An incremental asks for what is new: posts and mentions after `since_id`; likes, bookmarks
+and DMs newest first until a page holds something the archive already has (DMs only live
+30 days, so every daily run reads them); followers, following, lists and the profile in
+full, writing only changes. A full run walks everything the API allows, then looks up each
+held post its window no longer shows and marks it deleted only when the API says it is gone.
+Pages are checkpointed as they arrive (see checkpoint.py), so a killed run resumes.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from archiver import TOOL
+from archiver.capture.checkpoint import Checkpoint
+from archiver.capture.client import Page, XClient
+from archiver.capture.errors import EndpointNotAllowed
+from archiver.capture.history import CHECKED_COLLECTIONS, SOURCE, History
+from archiver.capture.runlog import RunLog
+from archiver.errors import ArchiverError
+from storage.runs import Manifest, RunWriter, isoformat, new_run_id, run_prefix, utcnow
+from storage.store import ObjectStore
+
+log = logging.getLogger(__name__)
+
+NOT_FOUND = "https://api.twitter.com/2/problems/resource-not-found"
+LOOKUP_BATCH = 100
+
+
+@dataclass(frozen=True)
+class Walk:
+    """One paginated read: its checkpoint name, the collection it fills, how far it goes."""
+
+    name: str
+    collection: str
+    fetch: Callable[[str | None], Iterator[Page]]
+    stop_at_known: bool = False  # incremental: stop after a page holding an item already kept
+
+
+@dataclass
+class BackupResult:
+    account: str
+    account_id: str | None = None
+    kind: str | None = None
+    manifest: Manifest | None = None
+    error: str | None = None
+    resumed: bool = False
+    warnings: list[str] = field(default_factory=list)
+    seen: Counter[str] = field(default_factory=Counter)
+    written: Counter[str] = field(default_factory=Counter)
+    events: Counter[str] = field(default_factory=Counter)
+    requests: int = 0
+    waited: float = 0.0
+    elapsed: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    def describe(self) -> str:
+        if self.error:
+            return f"@{self.account}: failed: {self.error}"
+        written = ", ".join(f"{k} {v}" for k, v in sorted(self.written.items())) or "nothing new"
+        events = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in sorted(self.events.items()))
+        run_id = self.manifest.run_id if self.manifest else "-"
+        text = (
+            f"@{self.account}: {self.kind} run {run_id}"
+            f"{' (resumed)' if self.resumed else ''}: {written}"
+        )
+        if events:
+            text += f"; {events}"
+        return text + f" ({self.requests} requests, {self.elapsed:.1f} s)"
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "account": self.account,
+            "account_id": self.account_id,
+            "kind": self.kind,
+            "run_id": self.manifest.run_id if self.manifest else None,
+            "error": self.error,
+            "resumed": self.resumed,
+            "warnings": self.warnings,
+            "seen": dict(self.seen),
+            "written": dict(self.written),
+            "events": dict(self.events),
+            "requests": self.requests,
+            "waited_seconds": round(self.waited, 3),
+            "elapsed_seconds": round(self.elapsed, 3),
+        }
+
+
+class Backup:
+    """One account's backup run: `Backup(store, client, username=...).run()`."""
+
+    def __init__(
+        self,
+        store: ObjectStore,
+        client: XClient,
+        *,
+        username: str,
+        full: bool = False,
+        progress: Callable[[str], None] | None = None,
+    ) -> None:
+        self.store = store
+        self.client = client
+        self.username = username.lstrip("@")
+        self.full = full
+        self.progress = progress or (lambda _msg: None)
+
+    def run(self) -> BackupResult:
+        started = time.monotonic()
+        result = BackupResult(self.username)
+        try:
+            self._run(result)
+        except ArchiverError as exc:
+            # nothing of this run is committed; its checkpoint stays for the next run to resume
+            log.error("account %s: backup failed: %s", self.username, exc)
+            result.error = str(exc)
+        finally:
+            result.requests = self.client.limiter.requests
+            result.waited = self.client.limiter.waited
+            result.elapsed = time.monotonic() - started
+        return result
+
+    def _run(self, result: BackupResult) -> None:
+        profile = self.client.user_by_username(self.username)
+        if not profile.items:
+            raise EndpointNotAllowed(f"account @{self.username}: the API returned no profile")
+        account_id = str(profile.items[0]["id"])
+        result.account_id = account_id
+        history = History.load(self.store, account_id)
+        cp, resumed = self._checkpoint(account_id, history)
+        result.kind, result.resumed = cp.kind, resumed
+        log.info(
+            "account %s: %s run %s%s",
+            self.username,
+            cp.kind,
+            cp.run_id,
+            " resumed from its checkpoint" if resumed else "",
+        )
+        with (
+            RunWriter(
+                self.store,
+                account_id=account_id,
+                account=self.username,
+                kind=cp.kind,
+                source=SOURCE,
+                tool_version=TOOL,
+                parent_run=history.last_run,
+                run_id=cp.run_id,
+            ) as writer,
+            RunLog(writer, history, cp, result) as run,
+        ):
+            run.take("profile", "profile", profile, checkpoint=False)
+            replay = cp.pages() if resumed else {}
+            for walk in self._walks(account_id, cp):
+                self._walk(run, walk, replay)
+            for list_id in sorted(run.list_ids):
+                self._walk(
+                    run,
+                    Walk(
+                        f"members-{list_id}",
+                        "lists",
+                        lambda t, lid=list_id: self.client.list_members(lid, token=t),
+                    ),
+                    replay,
+                )
+            if cp.kind == "full":
+                self._confirm_deletions(run, history)
+            run.membership_events()
+            limiter = self.client.limiter
+            result.manifest = run.commit(
+                profile,
+                {
+                    "started_at": cp.state.get("started_at"),
+                    "resumed": resumed,
+                    "requests": limiter.requests,
+                    "retries": limiter.retries,
+                    "waited_seconds": round(limiter.waited, 3),
+                    "credentials": self.client.credentials.kind,
+                    "api": self.client.base_url,
+                },
+            )
+        cp.clear()
+
+    # -- checkpoints -----------------------------------------------------------------------
+    def _checkpoint(self, account_id: str, history: History) -> tuple[Checkpoint, bool]:
+        """Resume the account's unfinished run if there is one, else start a new one."""
+        committed = {m.run_id for m in history.manifests}
+        wanted = "full" if self.full or not history.has_capture else "incremental"
+        resumable = None
+        for cp in Checkpoint.find(self.store, account_id):
+            if cp.run_id in committed or (wanted == "full" and cp.kind != "full"):
+                cp.clear()  # committed already, or an incremental a full run supersedes
+            else:
+                if resumable:
+                    resumable.clear()
+                resumable = cp
+        if resumable:
+            # objects of a run killed while committing are garbage: remove them, keep the id
+            for key in list(self.store.list(run_prefix(account_id, resumable.run_id))):
+                self.store.delete(key)
+            return resumable, True
+        since = (
+            {}
+            if wanted == "full"
+            else {c: history.since_id(c) for c in ("tweets", "mentions") if history.since_id(c)}
+        )
+        state = {"kind": wanted, "since": since, "started_at": isoformat(utcnow())}
+        return Checkpoint.start(self.store, account_id, new_run_id(), state), False
+
+    # -- walks -----------------------------------------------------------------------------
+    def _walks(self, account_id: str, cp: Checkpoint) -> list[Walk]:
+        c = self.client
+        since = cp.state.get("since") or {}
+        return [
+            Walk(
+                "tweets",
+                "tweets",
+                lambda t: c.posts(account_id, since_id=since.get("tweets"), token=t),
+            ),
+            Walk(
+                "mentions",
+                "mentions",
+                lambda t: c.mentions(account_id, since_id=since.get("mentions"), token=t),
+            ),
+            Walk("likes", "likes", lambda t: c.liked(account_id, token=t), stop_at_known=True),
+            Walk(
+                "bookmarks",
+                "bookmarks",
+                lambda t: c.bookmarks(account_id, token=t),
+                stop_at_known=True,
+            ),
+            Walk("dms", "dms", lambda t: c.dm_events(token=t), stop_at_known=True),
+            Walk("followers", "followers", lambda t: c.followers(account_id, token=t)),
+            Walk("following", "following", lambda t: c.following(account_id, token=t)),
+            Walk("lists", "lists", lambda t: c.owned_lists(account_id, token=t)),
+        ]
+
+    def _walk(self, run: RunLog, walk: Walk, replay: dict[str, list[Page]]) -> None:
+        """Replay the walk's checkpointed pages, then fetch on from the last next_token."""
+        token: str | None = None
+        done = False
+        for page in replay.get(walk.name, []):
+            done = run.take(
+                walk.name, walk.collection, page, checkpoint=False, stop_at_known=walk.stop_at_known
+            )
+            token = page.next_token
+            if done or not token:
+                done = True
+                break
+        if not done:
+            try:
+                for page in walk.fetch(token):
+                    if run.take(walk.name, walk.collection, page, stop_at_known=walk.stop_at_known):
+                        break
+                    self.progress(f"@{self.username} {walk.name}: {run.seen_in(walk.name)}")
+            except EndpointNotAllowed as exc:
+                run.warn(str(exc))
+                return
+        run.complete.add(walk.name)
+
+    # -- deletions -------------------------------------------------------------------------
+    def _confirm_deletions(self, run: RunLog, history: History) -> None:
+        """Look up held posts the window no longer shows; 'not found' is a deletion."""
+        for collection in CHECKED_COLLECTIONS:
+            span = run.id_span.get(collection)
+            if collection not in run.complete or not span:
+                continue
+            missing = history.unseen_in_window(collection, run.keys_seen[collection], *span)
+            for start in range(0, len(missing), LOOKUP_BATCH):
+                batch = missing[start : start + LOOKUP_BATCH]
+                page = self.client.lookup(batch)
+                run.keep_page("lookups", page)
+                gone = {
+                    str(e.get("resource_id")): e
+                    for e in page.errors
+                    if e.get("type") == NOT_FOUND and e.get("parameter") == "ids"
+                }
+                for rid in batch:
+                    if rid in gone:
+                        run.event(
+                            {
+                                "type": "deleted",
+                                "collection": collection,
+                                "id": rid,
+                                "at": page.retrieved_at,
+                                "evidence": {
+                                    "endpoint": page.endpoint,
+                                    "retrieved_at": page.retrieved_at,
+                                    "error": gone[rid],
+                                },
+                            }
+                        )
+                    else:
+                        log.info(
+                            "account %s: %s %s is not in the timeline but still exists",
+                            self.username,
+                            collection,
+                            rid,
+                        )
+
+
+def backup_accounts(
+    store: ObjectStore,
+    clients: dict[str, Callable[[], XClient]],
+    *,
+    full: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> list[BackupResult]:
+    """Back up each account in turn; one account's failure does not stop the others."""
+    results = []
+    for username, make_client in clients.items():
+        try:
+            client = make_client()
+        except ArchiverError as exc:  # e.g. a token's environment variable is not set
+            log.error("account %s: backup failed: %s", username, exc)
+            results.append(BackupResult(username.lstrip("@"), error=str(exc)))
+            continue
+        results.append(Backup(store, client, username=username, full=full, progress=progress).run())
+    return results

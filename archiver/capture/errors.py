@@ -1,0 +1,24 @@
+"""Capture's exceptions: what the X API refused or could not do, named for the operator.
+
+A rejected token is `archiver.errors.CredentialsError`; these cover the rest.
+"""
+
+from __future__ import annotations
+
+from archiver.errors import ArchiverError
+
+
+class XApiError(ArchiverError):
+    """The X API failed a request; the message names the account and the endpoint."""
+
+
+class EndpointNotAllowed(XApiError):
+    """The account's API tier or token type does not allow an endpoint: skipped, with a warning."""
+
+
+class RateLimited(XApiError):
+    """A rate limit that will not clear in time (a reset too far ahead, or 429s without end)."""
+
+
+class XApiUnavailable(XApiError):
+    """Server errors or dropped connections that outlasted every retry."""

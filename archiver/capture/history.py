@@ -1,0 +1,125 @@
+"""What the archive already holds for an account, as capture needs it, read in one pass:
+what is new, where incrementals start (`since_id`), which posts to look up for deletion,
+and who followed the account at the last capture (to record gains and losses)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from storage.records import item_key
+from storage.runs import Manifest, iter_run, list_runs
+from storage.store import ObjectStore
+from storage.view import EVENTS, AccountState
+
+SOURCE = "x-api-v2"
+# collections whose ids are time-ordered snowflakes an incremental can start after
+SINCE_COLLECTIONS = ("tweets", "mentions", "dms")
+# collections whose posts a full run checks for deletion
+CHECKED_COLLECTIONS = ("tweets", "mentions")
+MEMBERSHIPS = ("followers", "following")
+
+
+def _as_int(value: Any) -> int:
+    text = str(value)
+    return int(text) if text.isdigit() else 0
+
+
+@dataclass
+class History:
+    manifests: list[Manifest] = field(default_factory=list)
+    state: AccountState = field(default_factory=AccountState)
+    newest: dict[str, int] = field(default_factory=dict)
+    # item key -> the newest version id held, per checked collection
+    latest: dict[str, dict[str, str]] = field(default_factory=dict)
+    deleted: set[tuple[str, str]] = field(default_factory=set)
+    members: dict[str, set[str]] = field(default_factory=dict)
+    captured: set[str] = field(default_factory=set)  # walks a capture run has completed
+    names: dict[str, str] = field(default_factory=dict)  # follower/following id -> username
+    _ids: dict[str, set[str]] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def load(cls, store: ObjectStore, account_id: str) -> History:
+        history = cls(manifests=list_runs(store, account_id))
+        for manifest in history.manifests:
+            history._add_run(manifest, iter_run(store, manifest))
+        return history
+
+    def _add_run(self, manifest: Manifest, records: Iterable[tuple[str, dict[str, Any]]]) -> None:
+        from_api = manifest.source == SOURCE
+        if from_api:
+            self.captured.update(manifest.details.get("complete") or ())
+        for collection, rec in records:
+            if collection == EVENTS:
+                self._add_event(rec, from_api)
+                continue
+            self.state.add(collection, rec)
+            rid = str(rec["id"])
+            if rec.get("deleted_at"):
+                self.deleted.add((collection, rid))
+            if collection in SINCE_COLLECTIONS:
+                self.newest[collection] = max(self.newest.get(collection, 0), _as_int(rid))
+            if collection in CHECKED_COLLECTIONS:
+                versions = self.latest.setdefault(collection, {})
+                key = item_key(rec)
+                if _as_int(rid) >= _as_int(versions.get(key, 0)):
+                    versions[key] = rid
+            if from_api and collection in MEMBERSHIPS:
+                self.members.setdefault(collection, set()).add(rid)
+                self.names[rid] = (rec.get("author") or {}).get("username") or ""
+
+    def _add_event(self, event: dict[str, Any], from_api: bool) -> None:
+        kind = str(event.get("type", ""))
+        if kind == "deleted":
+            self.deleted.add((str(event.get("collection")), str(event.get("id"))))
+            return
+        collection, _, change = kind.rpartition("_")
+        collection = {"follower": "followers", "following": "following"}.get(collection, "")
+        if not from_api or not collection:
+            return
+        members = self.members.setdefault(collection, set())
+        if change == "gained":
+            members.add(str(event.get("user_id")))
+        elif change == "lost":
+            members.discard(str(event.get("user_id")))
+
+    # -- questions capture asks ------------------------------------------------------------
+    @property
+    def has_capture(self) -> bool:
+        return any(m.source == SOURCE for m in self.manifests)
+
+    @property
+    def last_run(self) -> str | None:
+        return self.manifests[-1].run_id if self.manifests else None
+
+    def since_id(self, collection: str) -> str | None:
+        newest = self.newest.get(collection)
+        return str(newest) if newest else None
+
+    def holds(self, collection: str, rid: str) -> bool:
+        if collection not in self._ids:
+            self._ids[collection] = self.state.ids(collection)
+        return rid in self._ids[collection]
+
+    def is_new(self, collection: str, rec: dict[str, Any]) -> bool:
+        return self.state.is_new(collection, rec)
+
+    def is_deleted(self, collection: str, rid: str) -> bool:
+        return (collection, rid) in self.deleted
+
+    def unseen_in_window(
+        self, collection: str, seen_keys: set[str], oldest: int, newest: int
+    ) -> list[str]:
+        """Newest version ids of held posts inside [oldest, newest] a full run did not see."""
+        return sorted(
+            (
+                rid
+                for key, rid in self.latest.get(collection, {}).items()
+                if key not in seen_keys
+                and oldest <= _as_int(rid) <= newest
+                and not self.is_deleted(collection, rid)
+                and not self.is_deleted(collection, key)
+            ),
+            key=_as_int,
+        )

@@ -1,0 +1,159 @@
+"""When to wait and when to retry an X API request: the one place that knows.
+
+Reads `x-rate-limit-remaining`/`-reset` from every response and waits before a window
+runs dry; a 429 waits until its reset (or backs off, bounded, when there is no reset
+header: tweepy's own `wait_on_rate_limit` would loop forever there); 5xx responses and
+dropped connections retry with capped exponential backoff. The clock and the sleep are
+injected so tests never really wait.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import requests
+import tweepy
+
+from archiver.capture.errors import RateLimited, XApiUnavailable
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+LONG_WAIT = 60.0  # waits at least this long are warnings: they show on a terminal and in cron
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_retries: int = 5  # consecutive failures of one request before giving up
+    max_rate_wait: float = 900.0  # the longest single wait for a rate-limit window
+    backoff_base: float = 2.0
+    backoff_cap: float = 60.0
+
+    def backoff(self, attempt: int) -> float:
+        return min(self.backoff_cap, self.backoff_base * 2 ** (attempt - 1))
+
+
+@dataclass
+class Window:
+    remaining: int | None = None
+    reset: float | None = None  # epoch seconds
+
+
+class RateLimiter:
+    """Per-endpoint rate-limit windows for one account's token, and the retry loop."""
+
+    def __init__(
+        self,
+        account: str,
+        policy: RetryPolicy | None = None,
+        *,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+        on_wait: Callable[[float, str], None] | None = None,
+    ) -> None:
+        self.account = account
+        self.policy = policy or RetryPolicy()
+        self.clock = clock
+        self._sleep = sleep
+        self.on_wait = on_wait
+        self.windows: dict[str, Window] = {}
+        self.waited = 0.0  # seconds spent waiting on purpose (rate limits and backoff)
+        self.retries = 0
+        self.requests = 0
+
+    # -- the retry loop --------------------------------------------------------------------
+    def call(self, endpoint: str, send: Callable[[], T]) -> T:
+        """Send one request, waiting and retrying as the API asks; raise when it will not do."""
+        failures = 0
+        while True:
+            self._wait_for_window(endpoint)
+            self.requests += 1
+            try:
+                response = send()
+            except tweepy.TooManyRequests as exc:
+                self.observe(endpoint, exc.response.headers)
+                failures = self._failed(endpoint, failures, "429 Too Many Requests")
+                self._after_429(endpoint, exc.reset_time, failures)
+                continue
+            except tweepy.TwitterServerError as exc:
+                failures = self._failed(endpoint, failures, f"{exc.response.status_code} error")
+                self.wait(self.policy.backoff(failures), f"server error on {endpoint}")
+                continue
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                failures = self._failed(endpoint, failures, type(exc).__name__)
+                self.wait(self.policy.backoff(failures), f"connection problem on {endpoint}")
+                continue
+            except tweepy.HTTPException as exc:
+                self.observe(endpoint, exc.response.headers)
+                raise
+            self.observe(endpoint, getattr(response, "headers", {}))
+            return response
+
+    def _failed(self, endpoint: str, failures: int, what: str) -> int:
+        failures += 1
+        if failures > self.policy.max_retries:
+            cls = RateLimited if what.startswith("429") else XApiUnavailable
+            raise cls(
+                f"account @{self.account}: {endpoint} failed {failures} times in a row "
+                f"(last: {what}); the X API is not answering, try again later"
+            )
+        self.retries += 1
+        log.info("account %s: %s on %s, retry %d", self.account, what, endpoint, failures)
+        return failures
+
+    def _after_429(self, endpoint: str, reset: int | None, failures: int) -> None:
+        if reset is None:
+            # no reset header: back off, bounded, instead of hammering the API
+            self.wait(self.policy.backoff(failures), f"429 without a reset time on {endpoint}")
+            return
+        self._wait_until(reset, endpoint)
+
+    # -- windows ---------------------------------------------------------------------------
+    def observe(self, endpoint: str, headers: Any) -> None:
+        """Remember what the response said about the endpoint's window."""
+        remaining = headers.get("x-rate-limit-remaining") if headers else None
+        reset = headers.get("x-rate-limit-reset") if headers else None
+        if remaining is None or reset is None:
+            return
+        try:
+            self.windows[endpoint] = Window(int(remaining), float(reset))
+        except ValueError:
+            log.warning("account %s: unreadable rate-limit headers on %s", self.account, endpoint)
+
+    def _wait_for_window(self, endpoint: str) -> None:
+        window = self.windows.get(endpoint)
+        if window is None or window.remaining is None or window.reset is None:
+            return
+        if window.remaining > 0:
+            return
+        if window.reset <= self.clock():
+            self.windows.pop(endpoint, None)
+            return
+        self._wait_until(window.reset, endpoint)
+        self.windows.pop(endpoint, None)
+
+    def _wait_until(self, reset: float, endpoint: str) -> None:
+        seconds = reset - self.clock() + 1  # reset is whole seconds: one more is safe
+        if seconds > self.policy.max_rate_wait:
+            at = dt.datetime.fromtimestamp(reset, dt.UTC).strftime("%H:%M:%S UTC")
+            raise RateLimited(
+                f"account @{self.account}: rate limit on {endpoint} resets at {at}, "
+                f"{seconds / 60:.0f} minutes away (longer than x_api.max_rate_wait); "
+                "the next run resumes from here"
+            )
+        self.wait(seconds, f"rate limit on {endpoint}")
+
+    def wait(self, seconds: float, reason: str) -> None:
+        if seconds <= 0:
+            return
+        level = logging.WARNING if seconds >= LONG_WAIT else logging.INFO
+        log.log(level, "account %s: %s; waiting %.0f s", self.account, reason, seconds)
+        if self.on_wait:
+            self.on_wait(seconds, reason)
+        self.waited += seconds
+        self._sleep(seconds)

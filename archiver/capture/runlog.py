@@ -1,0 +1,222 @@
+"""One capture run as it is being written: pages in, records and events out.
+
+Turns each API page into records (archiver.xapi_records), writes what the run should keep
+(everything on a full run, only news on an incremental, never one item twice), keeps every
+page verbatim with its provenance under files/pages/<collection>.jsonl.gz, collects the
+partial errors a 200 can carry, and remembers what it saw for deletion checks and
+follower diffs. The manifest it commits says what was complete, new and skipped.
+"""
+
+from __future__ import annotations
+
+import gzip
+import logging
+import tempfile
+from collections import Counter
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+import orjson
+
+from archiver.capture.checkpoint import Checkpoint
+from archiver.capture.client import Page
+from archiver.capture.history import CHECKED_COLLECTIONS, MEMBERSHIPS, SINCE_COLLECTIONS, History
+from archiver.xapi_records import records_from_page
+from storage.records import content_hash, item_key
+from storage.runs import Manifest, RunWriter, isoformat, utcnow
+from storage.view import EVENTS
+
+if TYPE_CHECKING:
+    from archiver.capture.backup import BackupResult
+
+log = logging.getLogger(__name__)
+
+MAX_ERRORS = 1000  # partial errors kept in a manifest; the pages keep them all
+_SINGULAR = {"followers": "follower", "following": "following"}
+
+
+class RunLog:
+    def __init__(
+        self, writer: RunWriter, history: History, cp: Checkpoint, result: BackupResult
+    ) -> None:
+        self.writer = writer
+        self.history = history
+        self.cp = cp
+        self.full = cp.kind == "full"
+        self.result = result
+        self.complete: set[str] = set()  # walks that reached their end
+        self.keys_seen: dict[str, set[str]] = {c: set() for c in CHECKED_COLLECTIONS}
+        self.id_span: dict[str, tuple[int, int]] = {}
+        self.list_ids: set[str] = set()
+        self.members: dict[str, dict[str, str]] = {c: {} for c in MEMBERSHIPS}
+        self.errors: list[dict[str, Any]] = []
+        self.error_count = 0
+        self._seq: Counter[str] = Counter()
+        self._walk_seen: Counter[str] = Counter()
+        self._written: set[tuple[str, str, str]] = set()
+        self._seen_ids: set[tuple[str, str]] = set()
+        self._tmp = tempfile.TemporaryDirectory(prefix="capture-pages-")
+        self._pages: dict[str, IO[bytes]] = {}
+
+    def __enter__(self) -> RunLog:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- pages in --------------------------------------------------------------------------
+    def take(
+        self,
+        walk: str,
+        collection: str,
+        page: Page,
+        *,
+        checkpoint: bool = True,
+        stop_at_known: bool = False,
+    ) -> bool:
+        """Keep a page and its records. True when an incremental walk can stop here."""
+        if checkpoint:
+            self.cp.save(walk, self._seq[walk], page)
+        self._seq[walk] += 1
+        self.keep_page(collection, page)
+        for error in page.errors:
+            self.error_count += 1
+            if len(self.errors) < MAX_ERRORS:
+                self.errors.append(
+                    {"endpoint": page.endpoint, "retrieved_at": page.retrieved_at, **error}
+                )
+        stop = False
+        for rec in records_from_page(
+            page.body,
+            endpoint=page.path,
+            account=self.writer.account,
+            account_id=self.writer.account_id,
+            captured_at=page.retrieved_at,
+        ):
+            self._walk_seen[walk] += 1
+            rid = rec["id"]
+            if stop_at_known and not self.full and self.history.holds(collection, rid):
+                stop = True
+            self._note(collection, rec)
+            self._write(collection, rec)
+        return stop
+
+    def seen_in(self, walk: str) -> int:
+        return self._walk_seen[walk]
+
+    def _note(self, collection: str, rec: dict[str, Any]) -> None:
+        rid = rec["id"]
+        if (collection, rid) not in self._seen_ids:
+            self._seen_ids.add((collection, rid))
+            self.result.seen[collection] += 1
+        if collection in CHECKED_COLLECTIONS:
+            self.keys_seen[collection].add(item_key(rec))
+        if collection in SINCE_COLLECTIONS and rid.isdigit():
+            low, high = self.id_span.get(collection, (int(rid), int(rid)))
+            self.id_span[collection] = (min(low, int(rid)), max(high, int(rid)))
+        if rec["kind"] == "list":
+            self.list_ids.add(rid)
+        if collection in MEMBERSHIPS:
+            self.members[collection][rid] = rec["author"].get("username") or ""
+
+    def _write(self, collection: str, rec: dict[str, Any]) -> None:
+        key = (collection, rec["id"], content_hash(rec))
+        if key in self._written:
+            return  # the same item on two pages (the list shifted while we paged)
+        if not self.full and not self.history.is_new(collection, rec):
+            return
+        self._written.add(key)
+        self.writer.write(rec, collection)
+        self.result.written[collection] += 1
+
+    def keep_page(self, collection: str, page: Page) -> None:
+        """The response verbatim with its provenance, for evidence (never auth headers)."""
+        out = self._pages.get(collection)
+        if out is None:
+            raw = open(Path(self._tmp.name) / f"{collection}.jsonl.gz", "wb")  # noqa: SIM115
+            out = self._pages[collection] = gzip.GzipFile(
+                fileobj=raw, mode="wb", mtime=0, filename=""
+            )
+        out.write(orjson.dumps(page.evidence()) + b"\n")
+
+    # -- inferred facts --------------------------------------------------------------------
+    def event(self, event: dict[str, Any]) -> None:
+        self.writer.write(event, EVENTS)
+        self.result.events[event["type"]] += 1
+
+    def warn(self, message: str) -> None:
+        log.warning("%s", message)
+        self.result.warnings.append(message)
+
+    def membership_events(self) -> None:
+        """Followers and followed accounts gained and lost since the last complete capture."""
+        at = isoformat(utcnow())
+        for collection in MEMBERSHIPS:
+            if collection not in self.complete or collection not in self.history.captured:
+                continue  # this run's list is partial, or there is nothing to compare with
+            before = self.history.members.get(collection, set())
+            now = self.members[collection]
+            kind = _SINGULAR[collection]
+            for uid in sorted(set(now) - before, key=int):
+                self.event(
+                    {"type": f"{kind}_gained", "user_id": uid, "username": now[uid], "at": at}
+                )
+            for uid in sorted(before - set(now), key=int):
+                self.event(
+                    {
+                        "type": f"{kind}_lost",
+                        "user_id": uid,
+                        "username": self.history.names.get(uid, ""),
+                        "at": at,
+                    }
+                )
+
+    # -- commit ----------------------------------------------------------------------------
+    def commit(self, profile: Page, details: dict[str, Any]) -> Manifest:
+        for collection, out in sorted(self._pages.items()):
+            raw = out.fileobj
+            out.close()
+            raw.close()  # type: ignore[union-attr]
+            self.writer.add_file(
+                f"pages/{collection}.jsonl.gz", Path(self._tmp.name) / f"{collection}.jsonl.gz"
+            )
+        self._pages.clear()
+        window = {
+            c: {"oldest_id": str(low), "newest_id": str(high)}
+            for c, (low, high) in sorted(self.id_span.items())
+        }
+        cursors = {}
+        for collection in SINCE_COLLECTIONS:
+            newest = max(
+                self.history.newest.get(collection, 0), self.id_span.get(collection, (0, 0))[1]
+            )
+            if newest:
+                cursors[collection] = {"newest_id": str(newest)}
+        metrics = (profile.items[0].get("public_metrics") if profile.items else None) or {}
+        return self.writer.commit(
+            window=window,
+            cursors=cursors,
+            details={
+                **details,
+                "complete": sorted(self.complete),
+                "seen": dict(self.result.seen),
+                "written": dict(self.result.written),
+                "events": dict(self.result.events),
+                "pages": dict(self._seq),
+                "partial_errors": self.error_count,
+                "profile_metrics": metrics,
+            },
+            warnings=self.result.warnings,
+            errors=self.errors,
+        )
+
+    def close(self) -> None:
+        for out in self._pages.values():
+            try:
+                raw = out.fileobj
+                out.close()
+                raw.close()  # type: ignore[union-attr]
+            except (OSError, ValueError):
+                pass
+        self._pages.clear()
+        self._tmp.cleanup()

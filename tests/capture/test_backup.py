@@ -1,0 +1,211 @@
+"""Backups against the X API double: a full run, incrementals, edits, deletions, followers."""
+
+from __future__ import annotations
+
+import gzip
+from collections import Counter
+
+import orjson
+from conftest import POLICE
+
+from storage.runs import iter_records, list_runs
+from storage.store import read_bytes
+from storage.view import current_view
+
+QUIET_DAY = Counter(
+    {
+        "/2/users/by/username/:username": 1,  # the profile (and the account id)
+        "/2/users/:id/tweets": 1,  # since_id: nothing new
+        "/2/users/:id/mentions": 1,
+        "/2/users/:id/liked_tweets": 1,  # newest first, stops at a like already kept
+        "/2/users/me": 1,  # tweepy resolves the OAuth 2.0 user before bookmarks
+        "/2/users/:id/bookmarks": 1,
+        "/2/dm_events": 1,
+        "/2/users/:id/followers": 1,
+        "/2/users/:id/following": 1,
+        "/2/users/:id/owned_lists": 1,
+        "/2/lists/:id/members": 1,
+    }
+)
+
+
+def _ids(store, manifest, collection):
+    return [r["id"] for r in iter_records(store, manifest, collection)]
+
+
+def test_full_run_captures_every_item_exactly_once(xapi, configure, backup, local_store):
+    acc = xapi.account(POLICE, posts=250, mentions=120, followers=1100, dms=20, likes=30)
+    result = backup(configure(acc))
+
+    assert result.ok and result.kind == "full"
+    (run,) = list_runs(local_store, acc.id)
+    assert run.counts == {
+        "tweets": 250,
+        "mentions": 120,
+        "likes": 30,
+        "bookmarks": 3,
+        "followers": 1100,
+        "following": 10,
+        "dms": 10,
+        "lists": 6,
+        "profile": 1,
+    }  # DMs: only the 10 of the last 30 days; lists: 1 list + 5 members
+    for collection, count in run.counts.items():
+        assert len(set(_ids(local_store, run, collection))) == count
+    assert sorted(_ids(local_store, run, "followers")) == sorted(acc.followers)
+    # 3 pages of posts, 2 of mentions, 2 of followers (1,000 a page)
+    assert xapi.routes()["/2/users/:id/tweets"] == 3
+    assert xapi.routes()["/2/users/:id/followers"] == 2
+    assert run.cursors["tweets"] == {"newest_id": acc.timeline[0]}
+    assert result.describe().startswith(f"@{POLICE}: full run {run.run_id}: bookmarks 3, dms 10")
+
+
+def test_records_keep_authors_media_and_referenced_posts(xapi, configure, backup, local_store):
+    acc = xapi.account(POLICE, posts=40)
+    backup(configure(acc))
+    (run,) = list_runs(local_store, acc.id)
+    posts = {r["id"]: r for r in iter_records(local_store, run, "tweets")}
+    kinds = Counter(r["kind"] for r in posts.values())
+    assert kinds == {"post": 28, "reply": 6, "repost": 4, "quote": 2}
+    reply = next(r for r in posts.values() if r["kind"] == "reply")
+    assert reply["author"]["username"] == POLICE
+    assert reply["referenced"][0]["text"].startswith("Public post")
+    photo = next(r for r in posts.values() if r["media"])
+    assert photo["media"][0]["alt_text"] == "A police car outside the station"
+    long_post = next(r for r in posts.values() if "note_tweet" in r["raw"])
+    assert long_post["text"].endswith("and more. ") and len(long_post["text"]) > 280
+    assert all(r["raw"]["edit_history_tweet_ids"] for r in posts.values())
+
+
+def test_pages_are_kept_with_provenance_and_partial_errors_recorded(
+    xapi, configure, backup, local_store
+):
+    acc = xapi.account(POLICE, posts=100)
+    backup(configure(acc))
+    (run,) = list_runs(local_store, acc.id)
+    raw = read_bytes(local_store, run.prefix + "files/pages/tweets.jsonl.gz")
+    pages = [orjson.loads(line) for line in gzip.decompress(raw).splitlines()]
+    assert len(pages) == 1
+    assert pages[0]["endpoint"] == "/2/users/:id/tweets"
+    assert pages[0]["params"]["max_results"] == "100"
+    assert pages[0]["tool"].startswith("social-archive/")
+    assert pages[0]["response"]["includes"]["users"]
+    # three reposts point at posts since deleted: the 200 said so, and the run keeps it
+    missing = [e for e in run.errors if e["parameter"] == "referenced_tweets.id"]
+    assert len(missing) == 3
+    assert missing[0]["detail"].startswith("Could not find tweet with referenced_tweets.id")
+    assert run.details["partial_errors"] == 3
+
+
+def test_quiet_day_costs_a_handful_of_requests_and_writes_nothing(
+    xapi, configure, backup, local_store
+):
+    acc = xapi.account(POLICE, posts=300, mentions=150, followers=50)
+    cfg = configure(acc)
+    backup(cfg)
+    xapi.requests.clear()
+
+    result = backup(cfg)
+
+    assert result.ok and result.kind == "incremental"
+    assert xapi.routes() == QUIET_DAY
+    assert sum(result.written.values()) == 0
+    assert result.describe().endswith(f"nothing new (10 requests, {result.elapsed:.1f} s)")
+    since = next(r for r in xapi.requests if r.route == "/2/users/:id/tweets")
+    assert since.params["since_id"] == acc.timeline[0]
+
+
+def test_incremental_writes_only_what_is_new(xapi, configure, backup, local_store):
+    acc = xapi.account(POLICE, posts=120, mentions=30)
+    cfg = configure(acc)
+    backup(cfg)
+    new_post = xapi.world.post(acc, "Road closed on the A34")
+    new_mention = xapi.world.mention(acc, "is the A34 open yet?")
+    new_dm = xapi.world.dm(acc, "I saw the bike")
+    xapi.world.follow(acc, xapi.world.public[1400])
+
+    result = backup(cfg)
+
+    assert dict(result.written) == {"tweets": 1, "mentions": 1, "dms": 1, "followers": 1}
+    assert dict(result.events) == {"follower_gained": 1}
+    incremental = list_runs(local_store, acc.id)[-1]
+    assert _ids(local_store, incremental, "tweets") == [new_post]
+    assert _ids(local_store, incremental, "mentions") == [new_mention]
+    assert _ids(local_store, incremental, "dms") == [new_dm["id"]]
+    items = list(current_view(local_store, acc.id, ["tweets"]))
+    assert len(items) == 121  # every post exactly once across the two runs
+
+
+def test_an_edit_is_kept_as_a_new_version(xapi, configure, backup, local_store):
+    acc = xapi.account(POLICE, posts=60)
+    cfg = configure(acc)
+    backup(cfg)
+    original = acc.timeline[10]
+    edited = xapi.world.edit(acc, original, "Appeal: have you seen this RED bike?")
+
+    result = backup(cfg)
+
+    assert result.written["tweets"] == 1
+    (item,) = [i for i in current_view(local_store, acc.id, ["tweets"]) if i.key == original]
+    assert item.edited
+    assert [v["id"] for v in item.versions] == [original, edited]
+    assert item.latest["text"] == "Appeal: have you seen this RED bike?"
+    assert item.latest["edit_history_ids"] == [original, edited]
+
+
+def test_a_deletion_is_confirmed_by_lookup_and_nothing_is_removed(
+    xapi, configure, backup, local_store
+):
+    acc = xapi.account(POLICE, posts=150)
+    cfg = configure(acc)
+    backup(cfg)
+    gone, hidden = acc.timeline[20], acc.timeline[30]
+    xapi.world.delete(acc, gone)
+    acc.timeline.remove(hidden)  # out of the timeline, but the API still serves it by id
+    xapi.requests.clear()
+
+    result = backup(cfg, full=True)
+
+    assert dict(result.events) == {"deleted": 1}
+    (lookup,) = [r for r in xapi.requests if r.route == "/2/tweets"]
+    assert sorted(lookup.params["ids"].split(",")) == sorted([gone, hidden])
+    run = list_runs(local_store, acc.id)[-1]
+    (event,) = list(iter_records(local_store, run, "events"))
+    assert event["type"] == "deleted" and event["id"] == gone and event["collection"] == "tweets"
+    assert event["evidence"]["error"]["type"].endswith("/resource-not-found")
+    items = {i.key: i for i in current_view(local_store, acc.id, ["tweets"])}
+    assert items[gone].deleted_at == event["at"]
+    assert items[gone].latest["text"]  # still in the archive, marked deleted
+    assert items[hidden].deleted_at is None
+    assert len(items) == 150
+
+
+def test_follower_gains_and_losses_are_recorded(xapi, configure, backup, local_store):
+    acc = xapi.account(POLICE, followers=40)
+    cfg = configure(acc)
+    backup(cfg)
+    lost = acc.followers[3]
+    lost_name = xapi.world.users[lost]["username"]
+    xapi.world.unfollow(acc, lost)
+    xapi.world.follow(acc, xapi.world.public[1450])
+
+    result = backup(cfg)
+
+    assert dict(result.events) == {"follower_gained": 1, "follower_lost": 1}
+    run = list_runs(local_store, acc.id)[-1]
+    events = {e["type"]: e for e in iter_records(local_store, run, "events")}
+    assert events["follower_lost"]["user_id"] == lost
+    assert events["follower_lost"]["username"] == lost_name
+    assert events["follower_gained"]["user_id"] == xapi.world.public[1450]
+    # the next quiet run records nothing more
+    assert not backup(cfg).events
+
+
+def test_history_beyond_the_api_window_is_left_to_the_archive_import(
+    xapi, configure, backup, local_store
+):
+    acc = xapi.account(POLICE, posts=450, mentions=90)
+    xapi.windows.update({"/2/users/:id/tweets": 320, "/2/users/:id/mentions": 80})
+    result = backup(configure(acc))
+    assert result.seen["tweets"] == 320 and result.seen["mentions"] == 80
+    assert xapi.routes()["/2/users/:id/tweets"] == 4
