@@ -200,6 +200,11 @@ from archiver.index.commands import index_cmd, search_cmd  # noqa: E402
 cli.add_command(index_cmd)
 cli.add_command(search_cmd)
 
+from archiver.exports.commands import export, verify_bundle_cmd  # noqa: E402
+
+cli.add_command(export)
+cli.add_command(verify_bundle_cmd)
+
 
 def main() -> None:
     cli(prog_name="archiver")

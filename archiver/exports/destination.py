@@ -1,0 +1,261 @@
+"""The records destination: a directory (e.g. a mounted share) or an S3 bucket/prefix.
+
+Delivery is atomic (a temporary name then a link or rename; an S3 multipart upload that
+only becomes an object when completed), so a failure leaves nothing at the destination and
+the next attempt simply starts again. A bundle already there is left alone when identical
+(a re-run is harmless), refused when different, and replaced only when asked (logged).
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import logging
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any, Protocol
+from urllib.parse import unquote, urlsplit
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from archiver.exports.bundle import ExportBundle
+from archiver.exports.errors import DestinationError
+from storage.s3 import make_s3_client
+
+log = logging.getLogger(__name__)
+
+_CHUNK = 1 << 20
+PART_SIZE = 16 * 1024 * 1024  # S3 parts (at least 5 MiB except the last)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    url: str
+    status: str  # "written" | "identical" | "replaced"
+    previous_sha256: str | None = None
+
+
+class Destination(Protocol):
+    description: str
+
+    def deliver(self, bundle: ExportBundle, key: str, *, replace: bool = False) -> Delivery:
+        """Put the bundle's zip at key (relative, '/'-separated)."""
+
+
+def _check_key(key: str) -> str:
+    path = PurePosixPath(key)
+    if path.is_absolute() or ".." in path.parts or not path.parts:
+        raise DestinationError(f"unsafe bundle name {key!r}")
+    return path.as_posix()
+
+
+def _refuse(url: str, old: str, new: str) -> DestinationError:
+    return DestinationError(
+        f"{url} already holds a different bundle (sha256 {old[:12]}…, new {new[:12]}…); "
+        "use --replace to replace it"
+    )
+
+
+class DirectoryDestination:
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = Path(root)
+        self.description = f"directory {self.root}"
+
+    def deliver(self, bundle: ExportBundle, key: str, *, replace: bool = False) -> Delivery:
+        target = self.root / _check_key(key)
+        url = str(target)
+        previous = _sha256_path(target) if target.is_file() else None
+        if previous == bundle.sha256:
+            log.info("bundle %s: identical copy already at %s", bundle.name, url)
+            return Delivery(url, "identical")
+        if previous and not replace:
+            raise _refuse(url, previous, bundle.sha256)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            self._write(bundle.path, target, replace=previous is not None)
+        except FileExistsError:
+            # someone else delivered between our check and our link: compare with theirs
+            if _sha256_path(target) == bundle.sha256:
+                return Delivery(url, "identical")
+            raise _refuse(url, _sha256_path(target) or "", bundle.sha256) from None
+        except OSError as exc:
+            raise DestinationError(
+                f"cannot write to {self.description}: {exc.strerror or exc}"
+            ) from None
+        if previous:
+            log.warning("bundle %s: replaced %s (old sha256 %s)", bundle.name, url, previous)
+            return Delivery(url, "replaced", previous)
+        return Delivery(url, "written")
+
+    @staticmethod
+    def _write(src: Path, target: Path, *, replace: bool) -> None:
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".tmp-{target.name}-")
+        try:
+            with os.fdopen(fd, "wb") as out, open(src, "rb") as fh:
+                while chunk := fh.read(_CHUNK):
+                    out.write(chunk)
+                out.flush()
+                os.fsync(out.fileno())
+            if replace:
+                os.replace(tmp, target)
+                return
+            try:
+                os.link(tmp, target)  # fails if the target exists: create-only
+            except OSError as exc:
+                if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV):
+                    raise
+                # shares without hard links (SMB, some NFS): rename after the check above
+                if target.exists():
+                    raise FileExistsError(str(target)) from None
+                os.rename(tmp, target)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+
+
+def _sha256_path(path: Path) -> str | None:
+    h = hashlib.sha256()
+    try:
+        with open(path, "rb") as fh:
+            while chunk := fh.read(_CHUNK):
+                h.update(chunk)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise DestinationError(f"cannot read {path}: {exc.strerror}") from None
+    return h.hexdigest()
+
+
+class S3Destination:
+    def __init__(self, client: Any, bucket: str, prefix: str = "") -> None:
+        self.client = client
+        self.bucket = bucket
+        self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
+        self.description = f"s3://{bucket}/{self.prefix}"
+
+    def _fail(self, what: str, exc: Exception) -> DestinationError:
+        if isinstance(exc, ClientError):
+            code = exc.response.get("Error", {}).get("Code", "")
+            if code == "NoSuchBucket":
+                return DestinationError(f"destination bucket {self.bucket} does not exist")
+            if code in ("AccessDenied", "AllAccessDisabled", "InvalidAccessKeyId"):
+                return DestinationError(f"{what} {self.description}: access denied ({code})")
+            return DestinationError(f"{what} {self.description} failed: {code}")
+        return DestinationError(f"cannot reach {self.description}: {exc}")
+
+    def _existing_sha256(self, key: str) -> str | None:
+        try:
+            head = self.client.head_object(Bucket=self.bucket, Key=key)
+        except ClientError as exc:
+            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+            if status == 404 or exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey"):
+                return None
+            raise self._fail("reading", exc) from None
+        except BotoCoreError as exc:
+            raise self._fail("reading", exc) from None
+        if head.get("Metadata", {}).get("sha256"):
+            return head["Metadata"]["sha256"]
+        # written by something else: hash what is there
+        h = hashlib.sha256()
+        body = self.client.get_object(Bucket=self.bucket, Key=key)["Body"]
+        while chunk := body.read(_CHUNK):
+            h.update(chunk)
+        return h.hexdigest()
+
+    def deliver(self, bundle: ExportBundle, key: str, *, replace: bool = False) -> Delivery:
+        full = self.prefix + _check_key(key)
+        url = f"s3://{self.bucket}/{full}"
+        previous = self._existing_sha256(full)
+        if previous == bundle.sha256:
+            log.info("bundle %s: identical copy already at %s", bundle.name, url)
+            return Delivery(url, "identical")
+        if previous and not replace:
+            raise _refuse(url, previous, bundle.sha256)
+        self._upload(bundle, full, create_only=previous is None)
+        if previous:
+            log.warning("bundle %s: replaced %s (old sha256 %s)", bundle.name, url, previous)
+            return Delivery(url, "replaced", previous)
+        return Delivery(url, "written")
+
+    def _upload(self, bundle: ExportBundle, key: str, *, create_only: bool) -> None:
+        """Multipart: the object appears only when the upload is completed, whole."""
+        try:
+            upload = self.client.create_multipart_upload(
+                Bucket=self.bucket,
+                Key=key,
+                ContentType="application/zip",
+                Metadata={"sha256": bundle.sha256},
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise self._fail("writing to", exc) from None
+        upload_id = upload["UploadId"]
+        try:
+            parts = []
+            with open(bundle.path, "rb") as fh:
+                number = 1
+                while chunk := fh.read(PART_SIZE):
+                    resp = self.client.upload_part(
+                        Bucket=self.bucket,
+                        Key=key,
+                        UploadId=upload_id,
+                        PartNumber=number,
+                        Body=chunk,
+                    )
+                    parts.append({"ETag": resp["ETag"], "PartNumber": number})
+                    number += 1
+            extra = {"IfNoneMatch": "*"} if create_only else {}
+            self.client.complete_multipart_upload(
+                Bucket=self.bucket,
+                Key=key,
+                UploadId=upload_id,
+                MultipartUpload={"Parts": parts},
+                **extra,
+            )
+        except (ClientError, BotoCoreError, OSError) as exc:
+            self._abort(key, upload_id)
+            if isinstance(exc, OSError):
+                raise DestinationError(f"reading {bundle.path} failed: {exc}") from None
+            raise self._fail("writing to", exc) from None
+
+    def _abort(self, key: str, upload_id: str) -> None:
+        try:
+            self.client.abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id)
+        except (ClientError, BotoCoreError):
+            # parts of an unfinished upload are never an object; a lifecycle rule reaps them
+            log.warning("could not abort upload %s to %s", upload_id, self.description)
+
+
+def open_destination(url: str, *, s3_client: Any = None) -> Destination:
+    """A directory path, a file:// URL or s3://bucket/prefix. S3 uses boto3's usual
+    credentials; AWS_ENDPOINT_URL_S3 points it at another S3-compatible service."""
+    if not url:
+        raise DestinationError(
+            "no records destination: set export.destination in the config or pass --dest"
+        )
+    parts = urlsplit(url)
+    if parts.scheme == "s3":
+        if not parts.netloc:
+            raise DestinationError(f"export.destination: no bucket in {url!r}")
+        client = s3_client or make_s3_client()
+        return S3Destination(client, parts.netloc, parts.path)
+    if parts.scheme == "file":
+        return DirectoryDestination(unquote(parts.path))
+    if parts.scheme in ("",) or (len(parts.scheme) == 1 and os.name == "nt"):
+        return DirectoryDestination(url)
+    raise DestinationError(
+        f"export.destination: must be a directory, file:// URL or s3://bucket/prefix, got {url!r}"
+    )
+
+
+def out_destination(
+    out: str | os.PathLike[str], file_name: str
+) -> tuple[DirectoryDestination, str]:
+    """Where `--out` puts a bundle: into a directory under its own name, or at a .zip path."""
+    path = Path(out)
+    if path.is_dir():
+        return DirectoryDestination(path), file_name
+    if path.suffix.lower() != ".zip":
+        raise DestinationError(f"--out must be a directory or a .zip file name, got {out}")
+    return DirectoryDestination(path.parent), path.name

@@ -1,0 +1,142 @@
+"""A disclosure bundle (FOI or SAR): redacted items, the redaction log and the disclosure
+record (who, when, request reference, what was asked), delivered to `--out` and recorded.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from archiver import TOOL
+from archiver.archive import Archive
+from archiver.exports.bundle import BundleBuilder, ExportBundle, ExportItem, Scope
+from archiver.exports.destination import Delivery, out_destination
+from archiver.exports.errors import ExportError
+from archiver.exports.redaction import Redactor
+from archiver.exports.register import now_utc, record_export
+from archiver.exports.signing import load_signing_key
+
+
+@dataclass(frozen=True)
+class Disclosure:
+    """The finished export: the bundle's facts, where it went, and the export record's key."""
+
+    kind: str
+    bundle: ExportBundle
+    delivery: Delivery
+    record: dict[str, Any]
+    record_key: str
+    redaction_log: tuple[Any, ...] = field(default_factory=tuple)
+
+
+def slug(text: str) -> str:
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-.")
+    if not slug:
+        raise ExportError(f"request reference {text!r} has no letters or digits")
+    return slug[:80]
+
+
+def own_accounts(scope: Scope, archive: Archive) -> list[tuple[str, str]]:
+    own = [(r.account_id, r.username) for r in archive.accounts()]
+    # configured accounts not yet captured are the body's own too
+    own += [("", a.username) for a in archive.config.accounts]
+    return own
+
+
+def disclose(
+    archive: Archive,
+    scope: Scope,
+    items: list[ExportItem],
+    *,
+    kind: str,
+    name: str,
+    title: str,
+    description: str,
+    record: dict[str, Any],
+    redactor: Redactor | None,
+    dm_filter: Callable[[ExportItem], bool] | None,
+    out: str | os.PathLike[str],
+    replace: bool,
+    workdir: str | os.PathLike[str] | None,
+) -> Disclosure:
+    cfg = archive.config.export
+    at = now_utc()
+    withheld = 0
+    if dm_filter is not None:
+        kept = [i for i in items if dm_filter(i)]
+        withheld, items = len(items) - len(kept), kept
+    signing_key = load_signing_key(cfg)
+    notice = (
+        f"Personal data of third parties is masked ({redactor.profile.exemption}); "
+        "see redaction-log.csv."
+        if redactor
+        else None
+    )
+    with BundleBuilder(archive.store, scope.manifests, name=name, kind=kind, workdir=workdir) as b:
+        b.write_items(
+            items,
+            title=title,
+            notice=notice,
+            redactor=redactor,
+            summary=[
+                ("Organisation", cfg.organisation),
+                ("Request reference", record["request_reference"]),
+                ("Exported by", record["operator"]),
+                ("Exported at", f"{at:%Y-%m-%d %H:%M UTC}"),
+            ],
+        )
+        if redactor is not None:
+            buf = io.StringIO(newline="")
+            redactor.write_log(buf)
+            b.add_text("redaction-log.csv", buf.getvalue())
+            record["redaction"] = {
+                "profile": redactor.profile.name,
+                "exemption": redactor.profile.exemption,
+                "masked": redactor.summary(),
+            }
+        else:
+            record["redaction"] = {"profile": None, "dms_withheld": withheld}
+        record.update(
+            {
+                "exported_at": at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "tool": TOOL,
+                "organisation": cfg.organisation,
+                "items": b.items,
+                "counts": dict(b.counts),
+            }
+        )
+        b.add_json("disclosure.json", record)
+        bundle = b.build(
+            {
+                "Source-Organization": cfg.organisation,
+                "External-Identifier": name,
+                "External-Description": description,
+                "Account": [f"@{r.username} ({r.account_id})" for r in scope.refs],
+                "Request-Reference": record["request_reference"],
+                "Redaction-Profile": (
+                    f"{redactor.profile.name}: {redactor.profile.exemption}" if redactor else "none"
+                ),
+                "Retention-Code": cfg.retention_code,
+                "Security-Classification": cfg.classification,
+            },
+            bagging_date=at,
+            signing_key=signing_key,
+        )
+        destination, file_name = out_destination(out, bundle.file_name)
+        delivery = destination.deliver(bundle, file_name, replace=replace)
+    entry = {
+        **record,
+        "bundle": {
+            "name": bundle.file_name,
+            "sha256": bundle.sha256,
+            "size": bundle.size,
+            "signed_by": bundle.signed_by,
+        },
+        "destination": delivery.url,
+    }
+    key = record_export(archive.store, entry, at=at)
+    return Disclosure(kind, bundle, delivery, entry, key, tuple(redactor.log) if redactor else ())

@@ -1,0 +1,262 @@
+"""Monthly records bundles: one bag per account and month, delivered to the records destination.
+
+A month's items are those created in it, or edited or deleted during it (UTC), each with
+all its versions and its deletion time. The bundle is dated by the newest run it draws on,
+never by the clock, so exporting the same month from the same runs gives the same bytes and
+a re-run finds the identical bundle already delivered.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from archiver.archive import AccountRef, Archive
+from archiver.exports.bundle import BundleBuilder, ExportBundle, ExportItem, sort_items
+from archiver.exports.destination import Delivery, Destination, open_destination
+from archiver.exports.errors import ExportError
+from archiver.exports.register import default_operator, now_utc, record_export
+from archiver.exports.signing import SigningKey, load_signing_key
+from archiver.timestamps import parse_time
+from storage.runs import list_runs
+from storage.view import Item, merge_runs
+
+log = logging.getLogger(__name__)
+
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+class NothingToExport(ExportError):
+    """The account has no items in the month asked for."""
+
+
+@dataclass(frozen=True, order=True)
+class Month:
+    year: int
+    month: int
+
+    @classmethod
+    def parse(cls, text: str, *, today: dt.date | None = None) -> Month:
+        """A finished month as YYYY-MM; the current month is refused (it is not complete)."""
+        m = _MONTH.match(text.strip())
+        if not m or not 1 <= int(m.group(2)) <= 12 or int(m.group(1)) < 2006:
+            raise ExportError(f"month must be YYYY-MM (e.g. 2024-03), got {text!r}")
+        month = cls(int(m.group(1)), int(m.group(2)))
+        today = today or now_utc().date()
+        if month.end.date() > today:
+            raise ExportError(
+                f"{month} has not ended yet (months are UTC); export it from {month.end:%Y-%m-%d}"
+            )
+        return month
+
+    @classmethod
+    def before(cls, when: dt.date) -> Month:
+        """The month before the one `when` falls in: what the scheduler exports."""
+        return cls(when.year - 1, 12) if when.month == 1 else cls(when.year, when.month - 1)
+
+    @property
+    def start(self) -> dt.datetime:
+        return dt.datetime(self.year, self.month, 1, tzinfo=dt.UTC)
+
+    @property
+    def end(self) -> dt.datetime:
+        """The first instant after the month."""
+        if self.month == 12:
+            return dt.datetime(self.year + 1, 1, 1, tzinfo=dt.UTC)
+        return dt.datetime(self.year, self.month + 1, 1, tzinfo=dt.UTC)
+
+    def __str__(self) -> str:
+        return f"{self.year:04d}-{self.month:02d}"
+
+    def contains(self, timestamp: Any) -> bool:
+        if not timestamp:
+            return False
+        text = str(timestamp)
+        if text.endswith("Z") and text[4:5] == "-":
+            return text[:7] == str(self)  # the archive's normalised form: no parsing needed
+        try:
+            ts = parse_time(text)
+        except ValueError:
+            return False
+        return ts is not None and self.start <= ts < self.end
+
+
+def in_month(item: Item | ExportItem, month: Month) -> bool:
+    """Created in the month, or edited (a version made) or deleted during it."""
+    if month.contains(item.deleted_at):
+        return True
+    return any(
+        month.contains(rec.get("created_at")) or month.contains(rec.get("deleted_at"))
+        for rec in item.versions
+    )
+
+
+@dataclass(frozen=True)
+class MonthlyExport:
+    account: AccountRef
+    month: Month
+    bundle: ExportBundle
+    delivery: Delivery
+    record_key: str
+
+
+@dataclass(frozen=True)
+class MonthlyReport:
+    month: Month
+    exports: tuple[MonthlyExport, ...]
+    skipped: tuple[str, ...]  # accounts with nothing in the month
+
+
+def bundle_key(ref: AccountRef, month: Month) -> str:
+    """Where a month's bundle lives at the destination."""
+    return f"{ref.username}/{month.year:04d}/{ref.username}-{month}.zip"
+
+
+def export_month(
+    archive: Archive,
+    ref: AccountRef,
+    month: Month,
+    destination: Destination,
+    *,
+    replace: bool = False,
+    operator: str | None = None,
+    signing_key: SigningKey | None = None,
+    workdir: str | os.PathLike[str] | None = None,
+) -> MonthlyExport:
+    """Build one account's bundle for one month and deliver it."""
+    store = archive.store
+    manifests = list_runs(store, ref.account_id)
+    view = merge_runs(store, manifests)
+    items = sort_items(
+        ExportItem.of(ref.account_id, item) for item in view.values() if in_month(item, month)
+    )
+    if not items:
+        raise NothingToExport(f"no records for @{ref.username} in {month}")
+    cfg = archive.config.export
+    name = f"{ref.username}-{month}"
+    with BundleBuilder(store, manifests, name=name, kind="monthly", workdir=workdir) as builder:
+        builder.write_items(
+            items,
+            title=f"@{ref.username}: {month}",
+            summary=[
+                ("Organisation", cfg.organisation),
+                ("Account", f"@{ref.username} (id {ref.account_id})"),
+                (
+                    "Period",
+                    f"{month.start:%Y-%m-%d} to {month.end - dt.timedelta(days=1):%Y-%m-%d} (UTC)",
+                ),
+                ("Retention code", cfg.retention_code or "-"),
+                ("Classification", cfg.classification or "-"),
+            ],
+        )
+        by_run = {m.run_id: m for m in manifests}
+        newest = max(parse_time(by_run[r].committed_at) for r in builder.runs)
+        bundle = builder.build(
+            {
+                "Source-Organization": cfg.organisation,
+                "External-Identifier": name,
+                "External-Description": (
+                    f"Records of the X account @{ref.username} for {month}: every item created,"
+                    " edited or deleted in the month (UTC), with all versions"
+                ),
+                "Account": f"@{ref.username} ({ref.account_id})",
+                "Period": f"{month.start:%Y-%m-%dT%H:%M:%SZ}/{month.end:%Y-%m-%dT%H:%M:%SZ}",
+                "Retention-Code": cfg.retention_code,
+                "Security-Classification": cfg.classification,
+            },
+            bagging_date=newest,
+            signing_key=signing_key,
+        )
+        delivery = destination.deliver(bundle, bundle_key(ref, month), replace=replace)
+    key = record_export(
+        store,
+        {
+            "kind": "monthly",
+            "operator": operator or default_operator(),
+            "account": ref.username,
+            "account_id": ref.account_id,
+            "month": str(month),
+            "bundle": _bundle_summary(bundle),
+            "destination": delivery.url,
+            "status": delivery.status,
+            "replaced_sha256": delivery.previous_sha256,
+        },
+    )
+    log.info(
+        "account %s month %s: bundle %s %s", ref.username, month, delivery.url, delivery.status
+    )
+    return MonthlyExport(ref, month, bundle, delivery, key)
+
+
+def _bundle_summary(bundle: ExportBundle) -> dict[str, Any]:
+    return {
+        "name": bundle.file_name,
+        "sha256": bundle.sha256,
+        "size": bundle.size,
+        "items": bundle.items,
+        "versions": bundle.versions,
+        "counts": bundle.counts,
+        "runs": list(bundle.runs),
+        "signed_by": bundle.signed_by,
+    }
+
+
+def export_monthly(
+    archive: Archive,
+    month: str | Month,
+    *,
+    accounts: Iterable[str] = (),
+    dest: str | None = None,
+    replace: bool = False,
+    operator: str | None = None,
+    s3_client: Any = None,
+    workdir: str | os.PathLike[str] | None = None,
+    today: dt.date | None = None,
+) -> MonthlyReport:
+    """The month's bundles for the named accounts (default: every account in the archive).
+    A named account with nothing in the month is an error; otherwise it is skipped."""
+    month = month if isinstance(month, Month) else Month.parse(month, today=today)
+    named = [archive.resolve_account(a) for a in accounts]
+    refs = named or archive.accounts()
+    if not refs:
+        raise ExportError(f"no accounts in {archive.store.description}")
+    destination = open_destination(
+        dest or archive.config.export.destination or "", s3_client=s3_client
+    )
+    signing_key = load_signing_key(archive.config.export)
+    exports, skipped = [], []
+    for ref in refs:
+        try:
+            exports.append(
+                export_month(
+                    archive,
+                    ref,
+                    month,
+                    destination,
+                    replace=replace,
+                    operator=operator,
+                    signing_key=signing_key,
+                    workdir=workdir,
+                )
+            )
+        except NothingToExport:
+            if named:
+                raise
+            log.info("account %s: nothing in %s, no bundle", ref.username, month)
+            skipped.append(ref.username)
+    if not exports:
+        raise ExportError(f"no records for any account in {month}")
+    return MonthlyReport(month, tuple(exports), tuple(skipped))
+
+
+def export_last_month(
+    archive: Archive, *, now: dt.datetime | None = None, operator: str = "scheduler"
+) -> MonthlyReport:
+    """The scheduler's job: last month's bundles for every account, to export.destination."""
+    when = (now or now_utc()).date()
+    return export_monthly(archive, Month.before(when), operator=operator, today=when)

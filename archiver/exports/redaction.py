@@ -1,0 +1,374 @@
+"""Redaction of third parties' personal data for FOI and subject access exports, with its log.
+
+A profile says whose data stays visible (the archive's own accounts; for a SAR, the data
+subject too) and which exemption a mask is made under. Everyone else is a third party:
+their handles, display names, user ids and the ids of their posts are replaced everywhere
+in a record (text, author, mentions, the raw payload) by one pseudonym per person or post
+("[REDACTED user-3]"), consistent across the bundle. Emails, phone numbers, UK postcodes
+and vehicle registrations found in text are masked too. DMs are withheld unless asked for.
+Every mask is logged (item, field, category, pseudonym, exemption), never the value masked.
+
+Automatic redaction is a first pass: names the metadata does not give (a person named in
+free text) cannot be found. The officer reviews index.html before release.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from archiver.exports.bundle import ExportItem
+from archiver.exports.listing import SafeCsvWriter
+from archiver.exports.thirdparties import (
+    AT_HANDLE,
+    DIGITS,
+    HANDLE_KEYS,
+    NAME_KEYS,
+    URL,
+    URL_HANDLE,
+    Census,
+    norm,
+)
+
+FOI_EXEMPTION = "FOIA 2000 s.40(2) personal information of third parties"
+FOI_DM_EXEMPTION = "FOIA 2000 s.40(2) and s.41 private correspondence"
+SAR_EXEMPTION = "DPA 2018 Sch.2 Pt.3 para.16 information about other individuals"
+
+LOG_COLUMNS = ("item", "version", "field", "category", "replacement", "occurrences", "exemption")
+
+# structural values no pattern (phone, postcode...) should be looked for in
+_NO_PATTERN_KEYS = {
+    "created_at",
+    "captured_at",
+    "deleted_at",
+    "run_id",
+    "source",
+    "lang",
+    "kind",
+    "account",
+    "account_id",
+    "type",
+    "media_key",
+    "key",
+    "createdAt",
+    "updatedAt",
+    "editableUntil",
+}
+# what a person's details look like in free text; order matters (emails hold an @)
+_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    (
+        "email address",
+        re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"),
+    ),
+    # UK personal numbers: mobiles (07) and geographic lines (01, 02), as 0... or +44/0044...;
+    # freephone and non-geographic numbers (0800, 03...) are organisations', so they stay
+    (
+        "phone number",
+        re.compile(
+            r"(?<![\w+])(?:(?:\+|00)44[\s-]?(?:\(0\)[\s-]?)?\(?|\(?0)[127](?:[\s\-)]{0,2}\d){8,9}(?!\d)"
+        ),
+    ),
+    ("phone number", re.compile(r"(?<![\w+])\+(?!44)\d{1,3}(?:[\s-]?\d){7,12}(?!\d)")),
+    (
+        "postcode",
+        re.compile(
+            r"(?i)(?<![\w/])(?:GIR\s?0AA|[A-PR-UWYZ][A-HK-Y]?\d[A-Z\d]?\s?\d[ABD-HJLNP-UW-Z]{2})(?!\w)"
+        ),
+    ),
+    # current (AB12 CDE), prefix (A123 BCD) and suffix (ABC 123D) registrations, capitals only
+    (
+        "vehicle registration",
+        re.compile(
+            r"(?<![\w/])(?:[A-Z]{2}\d{2}\s?[A-Z]{3}|[A-Z]\d{1,3}\s?[A-Z]{3}|[A-Z]{3}\s?\d{1,3}[A-Z])(?!\w)"
+        ),
+    ),
+)
+
+
+_PATTERN_TOKENS = {
+    "email address": "[REDACTED email]",
+    "phone number": "[REDACTED phone]",
+    "postcode": "[REDACTED postcode]",
+    "vehicle registration": "[REDACTED vehicle registration]",
+}
+
+
+@dataclass(frozen=True)
+class RedactionProfile:
+    """Whose data stays visible, and the exemption each kind of mask is made under."""
+
+    name: str
+    exemption: str
+    own_ids: frozenset[str]
+    own_handles: frozenset[str]
+    subject_ids: frozenset[str] = frozenset()
+    subject_handles: frozenset[str] = frozenset()
+    include_dms: bool = False
+    dm_exemption: str = FOI_DM_EXEMPTION
+
+    @classmethod
+    def foi(
+        cls,
+        own: Iterable[tuple[str, str]],
+        *,
+        include_dms: bool = False,
+        keep: Iterable[str] = (),
+    ) -> RedactionProfile:
+        """own: (account id, handle) of the archive's accounts; keep: other handles to leave
+        visible (e.g. partner organisations' official accounts)."""
+        own = list(own)
+        return cls(
+            name="foi",
+            exemption=FOI_EXEMPTION,
+            own_ids=frozenset(i for i, _ in own if i),
+            own_handles=frozenset(norm(h) for _, h in own) | {norm(h) for h in keep},
+            include_dms=include_dms,
+        )
+
+    @classmethod
+    def sar(
+        cls, own: Iterable[tuple[str, str]], subject_id: str | None, subject_handle: str
+    ) -> RedactionProfile:
+        own = list(own)
+        return cls(
+            name="sar",
+            exemption=SAR_EXEMPTION,
+            own_ids=frozenset(i for i, _ in own if i),
+            own_handles=frozenset(norm(h) for _, h in own),
+            subject_ids=frozenset({subject_id} if subject_id else ()),
+            subject_handles=frozenset({norm(subject_handle)}),
+            include_dms=True,
+            dm_exemption=SAR_EXEMPTION,
+        )
+
+    def visible(self, user_id: Any = None, handle: Any = None) -> bool:
+        ids = self.own_ids | self.subject_ids
+        handles = self.own_handles | self.subject_handles
+        return (user_id is not None and str(user_id) in ids) or (
+            isinstance(handle, str) and norm(handle) in handles
+        )
+
+
+@dataclass(frozen=True)
+class LoggedRedaction:
+    item: str
+    version: str
+    field: str
+    category: str
+    replacement: str
+    occurrences: int
+    exemption: str
+
+
+class Redactor:
+    """Apply a profile to a bundle's items: prepare() over all of them, then redact_item()."""
+
+    def __init__(self, profile: RedactionProfile) -> None:
+        self.profile = profile
+        self._census = Census(profile.visible)
+        self._reg = self._census.names
+        self._log: Counter[tuple[str, str, str, str, str, str]] = Counter()
+        self._withheld_dms = 0
+        self._names: re.Pattern[str] | None = None
+
+    # -- what is withheld whole ------------------------------------------------------------
+    def excluded(self, item: ExportItem) -> bool:
+        if item.kind == "dm" and not self.profile.include_dms:
+            self._withheld_dms += 1
+            ref = f"(direct message {self._withheld_dms})"
+            self._log[
+                (ref, "", "(whole item)", "direct message", "withheld", self.profile.dm_exemption)
+            ] += 1
+            return True
+        return False
+
+    def allows_media(self, item: ExportItem) -> bool:
+        if not self._census.third_party(item.latest):
+            return True
+        if any(rec.get("media") for rec in item.versions):
+            self._log[
+                (
+                    self._ref(item.key),
+                    "",
+                    "media",
+                    "media of a third party",
+                    "withheld",
+                    self.profile.exemption,
+                )
+            ] += 1
+        return False
+
+    def prepare(self, items: Sequence[ExportItem]) -> None:
+        """Learn every third party first, so a person gets one pseudonym wherever they are."""
+        self._census.take(rec for item in items for rec in item.versions)
+        self._names = self._reg.names_pattern()
+
+    # -- masking ---------------------------------------------------------------------------
+    def redact_item(self, item: ExportItem) -> ExportItem:
+        key = self._ref(item.key)
+        versions = []
+        for rec in item.versions:
+            version = self._ref(str(rec.get("id")))
+            versions.append(self._walk(rec, "", key, version))
+        return ExportItem(
+            item.account_id, item.collection, key, versions, item.deleted_at, item.seen_in
+        )
+
+    def _ref(self, value: str) -> str:
+        return self._reg.id_token(value) or value
+
+    def _note(
+        self, item: str, version: str, path: str, category: str, token: str, n: int = 1
+    ) -> None:
+        self._log[(item, version, path or "(value)", category, token, self.profile.exemption)] += n
+
+    def _walk(self, value: Any, path: str, item: str, version: str) -> Any:
+        if isinstance(value, dict):
+            return {
+                k: self._walk(v, f"{path}.{k}" if path else k, item, version)
+                for k, v in value.items()
+            }
+        if isinstance(value, list):
+            return [self._walk(v, f"{path}[]", item, version) for v in value]
+        if isinstance(value, int) and not isinstance(value, bool):
+            token = self._reg.id_token(str(value))
+            if token:
+                self._note(item, version, path, "user id" if "user-" in token else "post id", token)
+                return token
+            return value
+        if isinstance(value, str):
+            return self._string(value, path, item, version)
+        return value
+
+    def _string(self, text: str, path: str, item: str, version: str) -> str:
+        key = path.rsplit(".", 1)[-1].removesuffix("[]")
+        whole = self._whole_value(text, key, path)
+        if whole:
+            category, token = whole
+            self._note(item, version, path, category, token)
+            return token
+        urls = URL.findall(text)
+        parts = []
+        for i, piece in enumerate(URL.split(text)):
+            parts.append(self._free_text(piece, key, path, item, version))
+            if i < len(urls):
+                parts.append(self._url(urls[i], path, item, version))
+        return "".join(parts)
+
+    def _whole_value(self, text: str, key: str, path: str) -> tuple[str, str] | None:
+        token = self._reg.id_token(text)
+        if token:
+            return ("user id" if "user-" in token else "post id"), token
+        if key in HANDLE_KEYS or path.endswith("mentions[]"):
+            token = self._reg.by_handle.get(norm(text))
+            if token:
+                return "user handle", token
+        if key in NAME_KEYS:
+            token = self._reg.by_name_lower.get(text.strip().lower())
+            if token:
+                return "user name", token
+        return None
+
+    def _sub(
+        self,
+        pattern: re.Pattern[str],
+        text: str,
+        lookup,
+        category: str,
+        path: str,
+        item: str,
+        version: str,
+        group: int = 0,
+    ) -> str:
+        def replace(m: re.Match[str]) -> str:
+            token = lookup(m.group(group))
+            if not token:
+                return m.group(0)
+            kind = category if category != "id" else "user id" if "user-" in token else "post id"
+            self._note(item, version, path, kind, token)
+            return m.group(0)[: m.start(group) - m.start(0)] + token
+
+        return pattern.sub(replace, text)
+
+    def _free_text(self, text: str, key: str, path: str, item: str, version: str) -> str:
+        if not text:
+            return text
+        patterns = key not in _NO_PATTERN_KEYS
+        if patterns:
+            text = self._patterns(text, _PATTERNS[:1], path, item, version)  # emails first
+        text = self._sub(
+            AT_HANDLE,
+            text,
+            lambda h: self._reg.by_handle.get(h.lower()),
+            "user handle",
+            path,
+            item,
+            version,
+            group=1,
+        )
+        text = text.replace("@[REDACTED", "[REDACTED")
+        if self._names is not None:
+            text = self._sub(
+                self._names,
+                text,
+                lambda n: self._reg.by_name_lower.get(n.lower()),
+                "user name",
+                path,
+                item,
+                version,
+            )
+        text = self._sub(DIGITS, text, self._reg.id_token, "id", path, item, version)
+        if patterns:
+            text = self._patterns(text, _PATTERNS[1:], path, item, version)
+        return text
+
+    def _url(self, url: str, path: str, item: str, version: str) -> str:
+        def replace(m: re.Match[str]) -> str:
+            token = self._reg.by_handle.get(m.group(2).lower())
+            if not token:
+                return m.group(0)
+            self._note(item, version, path, "user handle", token)
+            return m.group(1) + token
+
+        url = URL_HANDLE.sub(replace, url)
+        return self._sub(DIGITS, url, self._reg.id_token, "id", path, item, version)
+
+    def _patterns(
+        self,
+        text: str,
+        patterns: Sequence[tuple[str, re.Pattern[str]]],
+        path: str,
+        item: str,
+        version: str,
+    ) -> str:
+        for category, pattern in patterns:
+            token = _PATTERN_TOKENS[category]
+            text, n = pattern.subn(token, text)
+            if n:
+                self._note(item, version, path, category, token, n)
+        return text
+
+    # -- the log ---------------------------------------------------------------------------
+    @property
+    def log(self) -> list[LoggedRedaction]:
+        return [
+            LoggedRedaction(*k[:5], occurrences=n, exemption=k[5])  # type: ignore[misc]
+            for k, n in self._log.items()
+        ]
+
+    def summary(self) -> dict[str, int]:
+        """Occurrences masked or withheld, by category."""
+        out: Counter[str] = Counter()
+        for (_i, _v, _f, category, _t, _e), n in self._log.items():
+            out[category] += n
+        return dict(sorted(out.items()))
+
+    def write_log(self, fh: Any) -> None:
+        writer = SafeCsvWriter(fh, LOG_COLUMNS)
+        for e in self.log:
+            writer.row(
+                [e.item, e.version, e.field, e.category, e.replacement, e.occurrences, e.exemption]
+            )

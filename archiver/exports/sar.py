@@ -1,0 +1,125 @@
+"""Subject access (SAR) exports: everything in the archive that involves one member of the
+public (their posts to or about the account, mentions of them, DMs with them, the account's
+replies to them), with every other third party redacted.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from archiver.archive import Archive
+from archiver.exports.bundle import ExportItem, load_scope, sort_items
+from archiver.exports.disclosure import Disclosure, disclose, own_accounts, slug
+from archiver.exports.errors import ExportError
+from archiver.exports.redaction import RedactionProfile, Redactor
+from archiver.exports.register import default_operator
+
+
+def _subject_id(items: Iterable[ExportItem], handle: str) -> str | None:
+    wanted = handle.lower()
+    for item in items:
+        for rec in item.versions:
+            author = rec.get("author") or {}
+            if str(author.get("username") or "").lower() == wanted and author.get("id"):
+                return str(author["id"])
+    return None
+
+
+def involves(rec: dict[str, Any], handle: str | None, user_id: str | None) -> bool:
+    """Does a record involve this person: by them, to them, about them, with them?"""
+    handle = (handle or "").lower()
+    author = rec.get("author") or {}
+    if user_id and str(author.get("id")) == user_id:
+        return True
+    if handle and str(author.get("username") or "").lower() == handle:
+        return True
+    for m in rec.get("mentions") or ():
+        value = m if isinstance(m, str) else (m or {}).get("username") or (m or {}).get("id")
+        if value and (str(value).lower() == handle or str(value) == user_id):
+            return True
+    for ref in rec.get("referenced") or ():
+        ref_author = (ref.get("author") if isinstance(ref, dict) else None) or {}
+        if user_id and str(ref_author.get("id")) == user_id:
+            return True
+        if handle and str(ref_author.get("username") or "").lower() == handle:
+            return True
+    raw = rec.get("raw") if isinstance(rec.get("raw"), dict) else {}
+    people = {
+        str(raw.get(k))
+        for k in (
+            "in_reply_to_user_id",
+            "in_reply_to_user_id_str",
+            "recipientId",
+            "senderId",
+            "sender_id",
+        )
+        if raw.get(k)
+    }
+    people |= {str(p) for p in raw.get("participant_ids") or ()}
+    if rec.get("kind") == "dm" and rec.get("conversation_id"):
+        people |= set(str(rec["conversation_id"]).split("-"))
+    if user_id and user_id in people:
+        return True
+    if handle and str(raw.get("in_reply_to_screen_name") or "").lower() == handle:
+        return True
+    return (
+        bool(handle)
+        and re.search(rf"(?<![\w@])@{re.escape(handle)}(?!\w)", str(rec.get("text") or "").lower())
+        is not None
+    )
+
+
+def export_sar(
+    archive: Archive,
+    user: str,
+    *,
+    request_ref: str,
+    out: str | os.PathLike[str],
+    accounts: Sequence[str] = (),
+    operator: str | None = None,
+    replace: bool = False,
+    workdir: str | os.PathLike[str] | None = None,
+) -> Disclosure:
+    """Everything involving one member of the public, everyone else redacted."""
+    scope = load_scope(archive, accounts)
+    handle = user.lstrip("@")
+    user_id = handle if handle.isdigit() else _subject_id(scope.items, handle)
+    if handle.isdigit():
+        handle = ""
+    if handle.lower() in {r.username.lower() for r in scope.refs}:
+        raise ExportError(
+            f"@{handle} is one of the archive's own accounts, not a member of the public"
+        )
+    items = sort_items(
+        i for i in scope.items if any(involves(r, handle, user_id) for r in i.versions)
+    )
+    if not items:
+        raise ExportError(f"nothing in the archive involves {user}")
+    redactor = Redactor(RedactionProfile.sar(own_accounts(scope, archive), user_id, handle or user))
+    who = f"@{handle}" if handle else f"user id {user_id}"
+    record = {
+        "kind": "sar",
+        "request_reference": request_ref,
+        "operator": operator or default_operator(),
+        "subject": {"handle": handle or None, "id": user_id},
+    }
+    return disclose(
+        archive,
+        scope,
+        items,
+        kind="sar",
+        name=f"sar-{slug(request_ref)}",
+        title=f"Subject access request {request_ref}: {who}",
+        description=(
+            f"Subject access disclosure for request {request_ref}: everything involving {who}"
+        ),
+        record=record,
+        redactor=redactor,
+        dm_filter=None,
+        out=out,
+        replace=replace,
+        workdir=workdir,
+    )
