@@ -206,5 +206,12 @@ cli.add_command(export)
 cli.add_command(verify_bundle_cmd)
 
 
+from archiver.capture.commands import accounts_group, backup_cmd, reconcile_cmd  # noqa: E402
+
+cli.add_command(backup_cmd)
+cli.add_command(accounts_group)
+cli.add_command(reconcile_cmd)
+
+
 def main() -> None:
     cli(prog_name="archiver")

@@ -138,15 +138,16 @@ class RateLimiter:
         self.windows.pop(endpoint, None)
 
     def _wait_until(self, reset: float, endpoint: str) -> None:
-        seconds = reset - self.clock() + 1  # reset is whole seconds: one more is safe
-        if seconds > self.policy.max_rate_wait:
+        until_reset = reset - self.clock()
+        if until_reset > self.policy.max_rate_wait:
             at = dt.datetime.fromtimestamp(reset, dt.UTC).strftime("%H:%M:%S UTC")
             raise RateLimited(
                 f"account @{self.account}: rate limit on {endpoint} resets at {at}, "
-                f"{seconds / 60:.0f} minutes away (longer than x_api.max_rate_wait); "
+                f"{until_reset / 60:.0f} minutes away (longer than x_api.max_rate_wait); "
                 "the next run resumes from here"
             )
-        self.wait(seconds, f"rate limit on {endpoint}")
+        # reset is in whole seconds: one more is safe
+        self.wait(until_reset + 1, f"rate limit on {endpoint}")
 
     def wait(self, seconds: float, reason: str) -> None:
         if seconds <= 0:
