@@ -52,6 +52,7 @@ class BackupResult:
     error: str | None = None
     resumed: bool = False
     warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what the account's tokens cannot do
     seen: Counter[str] = field(default_factory=Counter)
     written: Counter[str] = field(default_factory=Counter)
     events: Counter[str] = field(default_factory=Counter)
@@ -86,6 +87,7 @@ class BackupResult:
             "error": self.error,
             "resumed": self.resumed,
             "warnings": self.warnings,
+            "notes": self.notes,
             "seen": dict(self.seen),
             "written": dict(self.written),
             "events": dict(self.events),
@@ -262,7 +264,7 @@ class Backup:
                         break
                     self.progress(f"@{self.username} {walk.name}: {run.seen_in(walk.name)}")
             except EndpointNotAllowed as exc:
-                run.warn(str(exc))
+                run.warn(str(exc)) if exc.warn else run.note(str(exc))
                 return
         run.complete.add(walk.name)
 

@@ -41,6 +41,7 @@ def _guard_secret_loggers() -> None:
         if logger.level < logging.INFO:
             logger.setLevel(logging.INFO)
 
+
 TWEEPY_HOST = "https://api.twitter.com"
 # what a backup asks for: every field that matters, and the expansions that carry the
 # authors, media and referenced posts (tweepy passes comma-separated strings through)
@@ -255,7 +256,8 @@ class XClient:
         if not self.credentials.oauth2_user_token:
             raise EndpointNotAllowed(
                 f"account @{self.account}: bookmarks need an OAuth 2.0 user token "
-                "(set oauth2_user_token_env); skipped"
+                "(set oauth2_user_token_env); skipped",
+                warn=False,
             )
         return self._pages(self._tweepy.get_bookmarks, token, max_results=100, **TWEET_PARAMS)
 

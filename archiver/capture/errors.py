@@ -13,7 +13,12 @@ class XApiError(ArchiverError):
 
 
 class EndpointNotAllowed(XApiError):
-    """The account's API tier or token type does not allow an endpoint: skipped, with a warning."""
+    """The account's API tier or token type does not allow an endpoint: skipped, with a warning
+    (or only a note, `warn=False`, for what the operator chose not to configure)."""
+
+    def __init__(self, message: str, *, warn: bool = True) -> None:
+        super().__init__(message)
+        self.warn = warn
 
 
 class RateLimited(XApiError):

@@ -148,6 +148,10 @@ class RunLog:
         log.warning("%s", message)
         self.result.warnings.append(message)
 
+    def note(self, message: str) -> None:
+        log.info("%s", message)
+        self.result.notes.append(message)
+
     def membership_events(self) -> None:
         """Followers and followed accounts gained and lost since the last complete capture."""
         at = isoformat(utcnow())
@@ -204,6 +208,7 @@ class RunLog:
                 "events": dict(self.result.events),
                 "pages": dict(self._seq),
                 "partial_errors": self.error_count,
+                "notes": self.result.notes,
                 "profile_metrics": metrics,
             },
             warnings=self.result.warnings,

@@ -21,8 +21,6 @@ from archiver.capture.client import XClient  # noqa: E402
 from archiver.config import AccountConfig, XApiConfig  # noqa: E402
 from storage.store import ObjectStore  # noqa: E402
 
-POLICE = "ExampleshirePolice"
-
 
 @pytest.fixture
 def clock() -> Clock:

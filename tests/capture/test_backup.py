@@ -6,7 +6,7 @@ import gzip
 from collections import Counter
 
 import orjson
-from conftest import POLICE
+from xapi_dataset import POLICE
 
 from storage.runs import iter_records, list_runs
 from storage.store import read_bytes

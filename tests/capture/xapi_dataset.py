@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 TWITTER_EPOCH_MS = 1288834974657
+POLICE = "ExampleshirePolice"  # the account most tests back up
 DAY = 86400.0
 
 

@@ -133,7 +133,9 @@ class XApiDouble:
         self._server = make_server(
             "127.0.0.1", 0, self.wsgi, threaded=True, request_handler=_QuietHandler
         )
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        ).start()
         self.url = f"http://127.0.0.1:{self._server.server_port}"
         return self
 

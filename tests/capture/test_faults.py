@@ -1,0 +1,149 @@
+"""Rate limits and faults: waits the API asks for, bounded retries, and runs that commit
+nothing when they give up (their checkpoint stays for the next run)."""
+
+from __future__ import annotations
+
+from xapi_dataset import POLICE
+
+from archiver.capture.checkpoint import Checkpoint
+from storage.runs import list_runs
+
+TWEETS = "/2/users/:id/tweets"
+
+
+def _statuses(xapi, route=None):
+    return [r.status for r in xapi.requests if route is None or r.route == route]
+
+
+def test_waits_before_a_window_runs_dry_and_never_meets_a_429(xapi, configure, backup, clock):
+    acc = xapi.account(POLICE, posts=500)
+    xapi.limits[TWEETS] = 2  # two pages per 15 minutes
+
+    result = backup(configure(acc))
+
+    assert result.ok and result.seen["tweets"] == 500
+    assert 429 not in _statuses(xapi)
+    assert _statuses(xapi, TWEETS) == [200] * 5
+    # after pages 2 and 4 the window was empty: wait for its reset (plus a second)
+    waits = [s for s in clock.slept if s > 60]
+    assert len(waits) == 2 and all(880 <= s <= 901 for s in waits)
+    assert result.waited == sum(clock.slept)
+
+
+def test_a_429_waits_until_the_reset_it_names(xapi, configure, backup, clock):
+    acc = xapi.account(POLICE, posts=150)
+    xapi.fail(TWEETS, 429, reset=True)
+
+    result = backup(configure(acc))
+
+    assert result.ok and result.seen["tweets"] == 150
+    assert _statuses(xapi, TWEETS) == [429, 200, 200]
+    assert 880 <= clock.slept[0] <= 901
+
+
+def test_a_429_without_reset_backs_off_with_a_bound(xapi, configure, backup, clock):
+    acc = xapi.account(POLICE, posts=50)
+    xapi.fail(TWEETS, 429, times=3, reset=False)
+
+    result = backup(configure(acc))
+
+    assert result.ok
+    assert clock.slept == [2.0, 4.0, 8.0]
+
+
+def test_endless_429s_give_up_without_committing_and_resume_later(
+    xapi, configure, backup, clock, local_store
+):
+    acc = xapi.account(POLICE, posts=50)
+    cfg = configure(acc)
+    xapi.fail(TWEETS, 429, times=100, reset=False)
+
+    result = backup(cfg)
+
+    assert result.error == (
+        f"account @{POLICE}: {TWEETS} failed 6 times in a row (last: 429 Too Many Requests); "
+        "the X API is not answering, try again later"
+    )
+    assert _statuses(xapi, TWEETS) == [429] * 6  # no loop: 1 try + 5 retries
+    assert sum(clock.slept) == 2 + 4 + 8 + 16 + 32
+    assert list_runs(local_store, acc.id) == []
+    assert len(Checkpoint.find(local_store, acc.id)) == 1
+
+    xapi.faults.clear()
+    again = backup(cfg)
+    assert again.ok and again.resumed and again.kind == "full"
+    assert Checkpoint.find(local_store, acc.id) == []
+
+
+def test_server_errors_and_dropped_connections_are_retried(xapi, configure, backup, clock):
+    acc = xapi.account(POLICE, posts=120, mentions=10)
+    xapi.fail(TWEETS, 503, times=2)
+    xapi.fail("/2/users/:id/mentions", 0, disconnect=True)
+
+    result = backup(configure(acc))
+
+    assert result.ok and result.seen["tweets"] == 120 and result.seen["mentions"] == 10
+    assert _statuses(xapi, TWEETS) == [503, 503, 200, 200]
+    assert clock.slept == [2.0, 4.0, 2.0]
+    assert list_runs_details(result)["retries"] == 3
+
+
+def list_runs_details(result):
+    return result.manifest.details
+
+
+def test_a_reset_too_far_ahead_stops_the_account_with_a_clear_message(
+    xapi, configure, backup, local_store
+):
+    acc = xapi.account(POLICE, posts=50)
+    xapi.fail(TWEETS, 429, reset=True)
+
+    result = backup(configure(acc), max_rate_wait=60)
+
+    assert result.error.startswith(f"account @{POLICE}: rate limit on {TWEETS} resets at ")
+    assert result.error.endswith(
+        "15 minutes away (longer than x_api.max_rate_wait); the next run resumes from here"
+    )
+    assert list_runs(local_store, acc.id) == []
+
+
+def test_an_endpoint_the_tier_does_not_allow_is_skipped_with_a_warning(
+    xapi, configure, backup, local_store
+):
+    acc = xapi.account(POLICE, followers=20)
+    xapi.forbidden.add("/2/users/:id/followers")
+
+    result = backup(configure(acc))
+
+    assert result.ok
+    warning = (
+        f"account @{POLICE}: /2/users/:id/followers is not allowed for this account's API "
+        "access (When authenticating requests to the Twitter API v2 endpoints, you must use "
+        "keys and tokens from a Twitter developer App that is attached to a Project.); skipped"
+    )
+    assert result.warnings == [warning]
+    (run,) = list_runs(local_store, acc.id)
+    assert run.warnings == (warning,)
+    assert "followers" not in run.counts and "followers" not in run.details["complete"]
+    assert run.counts["following"] == 10
+
+
+def test_an_app_only_token_skips_what_needs_a_user(xapi, configure, backup, local_store):
+    acc = xapi.account(POLICE, posts=30, likes=5)
+
+    result = backup(configure(acc, auth=("bearer",)))
+
+    assert result.ok
+    assert result.warnings == [
+        f"account @{POLICE}: /2/users/:id/liked_tweets is not allowed for this account's API "
+        "access (Authenticating with OAuth 2.0 Application-Only is forbidden for this endpoint."
+        "  Supported authentication types are [OAuth 1.0a User Context, OAuth 2.0 User "
+        "Context].); skipped",
+        f"account @{POLICE}: DMs need a user token (the OAuth 1.0a *_env settings or "
+        "oauth2_user_token_env); skipped",
+    ]
+    assert result.notes == [
+        f"account @{POLICE}: bookmarks need an OAuth 2.0 user token (set "
+        "oauth2_user_token_env); skipped"
+    ]
+    assert result.seen["tweets"] == 30 and "dms" not in result.seen
