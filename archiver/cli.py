@@ -213,5 +213,10 @@ cli.add_command(accounts_group)
 cli.add_command(reconcile_cmd)
 
 
+from archiver.demo.command import demo_data_cmd  # noqa: E402
+
+cli.add_command(demo_data_cmd)
+
+
 def main() -> None:
     cli(prog_name="archiver")
