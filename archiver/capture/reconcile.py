@@ -5,7 +5,6 @@ with every gap named in words a records officer understands."""
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -245,14 +244,17 @@ def _followers(report: Reconciliation, api_runs: list[Manifest]) -> None:
 
 
 def _deletions(report: Reconciliation, posts: list[Item], mentions: list[Item]) -> None:
-    counts = Counter(
-        c for c, items in (("posts", posts), ("mentions", mentions)) for i in items if i.deleted_at
-    )
-    if counts:
-        what = " and ".join(f"{n:,} {c}" for c, n in sorted(counts.items(), reverse=True))
+    counts = {
+        noun: sum(1 for i in items if i.deleted_at)
+        for noun, items in (("post", posts), ("mention", mentions))
+    }
+    parts = [f"{n:,} {noun}{'s' if n != 1 else ''}" for noun, n in counts.items() if n]
+    if parts:
+        verb = "was" if sum(counts.values()) == 1 else "were"
         report.findings.append(
             Finding(
                 "deletions",
-                f"{what} were deleted on X after capture; the archive keeps them, marked deleted.",
+                f"{' and '.join(parts)} {verb} deleted on X after capture; the archive keeps "
+                f"{'it' if verb == 'was' else 'them'}, marked deleted.",
             )
         )

@@ -312,6 +312,7 @@ class World:
     def post(self, acc: Account, text: str) -> str:
         tid = self.new_tweet(acc.id, self.clock.time() - 1, text)
         acc.timeline.insert(0, tid)
+        acc.user["public_metrics"]["tweet_count"] += 1
         return tid
 
     def mention(self, acc: Account, text: str) -> str:
@@ -345,6 +346,8 @@ class World:
         return new_id
 
     def delete(self, acc: Account, tweet_id: str) -> None:
+        if tweet_id in acc.timeline:
+            acc.user["public_metrics"]["tweet_count"] -= 1
         for ids in (acc.timeline, acc.mentions):
             if tweet_id in ids:
                 ids.remove(tweet_id)
