@@ -218,5 +218,12 @@ from archiver.demo.command import demo_data_cmd  # noqa: E402
 cli.add_command(demo_data_cmd)
 
 
+from search_ui.cli import audit_group, serve_cmd, users_group  # noqa: E402
+
+cli.add_command(serve_cmd)
+cli.add_command(users_group)
+cli.add_command(audit_group)
+
+
 def main() -> None:
     cli(prog_name="archiver")

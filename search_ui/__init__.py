@@ -1,0 +1,151 @@
+"""The Flask search UI for records staff: login and roles, search, items, audit log.
+
+    app = create_app(archive=archive)          # secret key from $ARCHIVER_SECRET_KEY
+    serve(app, "127.0.0.1", 8000)
+
+It reads the archive (storage, the index) and never calls the X API.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+from typing import Any
+
+import orjson
+from flask import Flask, render_template
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.exceptions import HTTPException
+
+from archiver.archive import Archive
+from archiver.audit import AuditLog
+from archiver.config import Config, load_config
+from archiver.errors import ConfigError
+from search_ui.backend import EXTENSION, Backend, LoginThrottle
+from search_ui.catalogue import Catalogue
+from search_ui.markup import highlight_markup
+from search_ui.users import UserFile, users_path
+
+log = logging.getLogger(__name__)
+
+MIN_SECRET = 16
+# no scripts at all, styles only from this site; forms post only here; never framed
+CSP = (
+    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'"
+)
+
+
+def _secret_key(config: Config, test_config: dict[str, Any] | None) -> str:
+    if test_config and test_config.get("SECRET_KEY"):
+        return str(test_config["SECRET_KEY"])
+    name = config.ui.secret_key_env
+    value = os.environ.get(name, "")
+    if len(value) < MIN_SECRET:
+        what = "is not set" if not value else f"is shorter than {MIN_SECRET} characters"
+        raise ConfigError(
+            f"ui.secret_key_env: the environment variable {name} {what}; set it to a long "
+            "random value, e.g. python -c 'import secrets; print(secrets.token_hex(32))'"
+        )
+    return value
+
+
+def create_app(
+    test_config: dict[str, Any] | None = None,
+    *,
+    archive: Archive | None = None,
+    config: Config | None = None,
+) -> Flask:
+    """Build the app. `archive`/`config` default to the configured archive ($ARCHIVER_CONFIG);
+    `test_config` overrides Flask settings (SECRET_KEY may be passed in here)."""
+    if config is None:
+        config = archive.config if archive is not None else load_config()
+    if archive is None:
+        archive = Archive(config)
+    app = Flask(__name__)
+    app.config.from_mapping(
+        SECRET_KEY=_secret_key(config, test_config),
+        SESSION_COOKIE_NAME="archive_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=config.ui.cookie_secure,
+        PERMANENT_SESSION_LIFETIME=dt.timedelta(minutes=config.ui.session_minutes),
+        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
+        MAX_CONTENT_LENGTH=1 << 20,
+        USERS_PATH=str(users_path(config)),
+        CATALOGUE_RECHECK_SECONDS=5.0,
+    )
+    if test_config:
+        app.config.update(test_config)
+    app.extensions[EXTENSION] = Backend(
+        archive=archive,
+        users=UserFile(app.config["USERS_PATH"]),
+        audit=AuditLog(archive.store),
+        catalogue=Catalogue(archive, recheck_seconds=app.config["CATALOGUE_RECHECK_SECONDS"]),
+        throttle=LoginThrottle(config.ui.max_failed_logins, config.ui.lockout_minutes * 60.0),
+    )
+    CSRFProtect(app)
+    _register(app)
+    return app
+
+
+def _register(app: Flask) -> None:
+    from search_ui import accounts, admin, api, auth, exports, items, search
+
+    for module in (auth, search, items, accounts, exports, admin, api):
+        app.register_blueprint(module.bp)
+
+    app.jinja_env.filters["highlight"] = lambda hit: highlight_markup(hit.highlights, hit.text)
+    app.jinja_env.filters["pretty_json"] = lambda value: orjson.dumps(
+        value, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS
+    ).decode()
+
+    @app.after_request
+    def security_headers(response: Any) -> Any:
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if not response.headers.get("Cache-Control"):
+            # pages show records and who saw them: never keep them in shared caches
+            response.headers["Cache-Control"] = "no-store"
+        return response
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc: CSRFError) -> Any:
+        return _error_page(
+            400, "The form expired or did not come from this site; reload the page and try again."
+        )
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> Any:
+        return _error_page(exc.code or 500, exc.description or exc.name)
+
+
+def _error_page(status: int, message: str) -> Any:
+    from flask import jsonify, request
+
+    if request.path.startswith("/api/"):
+        return jsonify(error=message), status
+    return render_template("error.html", status=status, message=message), status
+
+
+def serve(app: Flask, host: str = "127.0.0.1", port: int = 8000) -> None:
+    """Run the app until interrupted: waitress (a production WSGI server) if installed,
+    else Flask's own server. The index first catches up with committed runs."""
+    from archiver.index import SearchIndexError
+
+    be: Backend = app.extensions[EXTENSION]
+    try:
+        runs = be.index.update(be.archive)
+        if runs:
+            log.info("index caught up with %d runs", runs)
+    except SearchIndexError as exc:
+        log.warning("search index not updated: %s", exc)
+    try:
+        import waitress
+    except ImportError:  # pragma: no cover - waitress is a dependency
+        app.run(host=host, port=port)
+        return
+    waitress.serve(app, host=host, port=port, threads=8, ident="social-archive")

@@ -1,0 +1,37 @@
+"""The accounts page: each archived account, its runs, its last good run, items by kind."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, render_template
+
+from archiver.index import SearchIndexError
+from search_ui.auth import login_required
+from search_ui.backend import backend
+
+bp = Blueprint("accounts", __name__)
+
+
+def kind_counts(account_id: str) -> dict[str, int] | None:
+    """Items by kind as the index holds them (None when the index cannot be read)."""
+    try:
+        result = backend().index.search(
+            "", account=account_id, per_page=1, highlight=False, facets=True
+        )
+    except SearchIndexError:
+        return None
+    return result.facets.get("kind", {})
+
+
+@bp.route("/accounts")
+@login_required
+def accounts() -> Any:
+    be = backend()
+    summaries = be.catalogue.accounts()
+    rows = [(s, kind_counts(s.account.account_id)) for s in summaries]
+    try:
+        pending = len(be.index.pending_runs(be.archive))
+    except SearchIndexError:
+        pending = None
+    return render_template("accounts.html", rows=rows, pending=pending)

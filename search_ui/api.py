@@ -1,0 +1,106 @@
+"""JSON for tools: `/api/search`, `/api/items/<id>` (same login and roles as the pages,
+read-only) and the public `/healthz`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, g, jsonify, request
+
+from archiver.index import SearchIndexError
+from search_ui.auth import login_required
+from search_ui.backend import backend
+from search_ui.items import item_document
+from search_ui.search import BadSearch, SearchRequest
+from storage.errors import StorageError
+
+bp = Blueprint("api", __name__)
+
+# the /api/search result fields of DESIGN.md, plus deleted_at
+RESULT_FIELDS = (
+    "id",
+    "account",
+    "kind",
+    "author",
+    "created_at",
+    "text",
+    "highlights",
+    "edited",
+    "deleted",
+    "deleted_at",
+)
+
+
+def _error(message: str, status: int) -> Any:
+    return jsonify(error=message), status
+
+
+@bp.route("/api/search")
+@login_required
+def search() -> Any:
+    try:
+        req = SearchRequest.from_args(request.args)
+        result = req.run()
+    except BadSearch as exc:
+        return _error(str(exc), 400)
+    except SearchIndexError as exc:
+        return _error(f"the search index cannot be used: {exc}", 503)
+    backend().audit.record(
+        g.user.name, "search", total=result.total, via="api", **req.audit_detail()
+    )
+    return jsonify(
+        total=result.total,
+        page=result.page,
+        per_page=result.per_page,
+        results=[{name: getattr(hit, name) for name in RESULT_FIELDS} for hit in result.hits],
+        facets=result.facets,
+        notice=result.notice,
+    )
+
+
+@bp.route("/api/items/<item_id>")
+@login_required
+def item(item_id: str) -> Any:
+    if not item_id.isdigit() or len(item_id) > 40:
+        return _error(f"no item {item_id!r}: item ids are numbers", 404)
+    found = backend().catalogue.find(item_id)
+    if not found:
+        return _error(f"no item {item_id} in the archive", 404)
+    first = found[0]
+    backend().audit.record(
+        g.user.name, "view", item=first.item.key, account=first.account.username, via="api"
+    )
+    doc = item_document(first)
+    doc["also"] = [
+        {"account": f.account.username, "collection": f.item.collection} for f in found[1:]
+    ]
+    return jsonify(doc)
+
+
+@bp.route("/healthz")
+def healthz() -> Any:
+    """Public: are storage and the index reachable, and when did each account last have a
+    good run. Says nothing else (no paths, no item data)."""
+    be = backend()
+    doc: dict[str, Any] = {"storage": "ok", "index": "ok", "accounts": []}
+    try:
+        summaries = be.catalogue.accounts()
+        doc["accounts"] = [
+            {
+                "account": s.account.username,
+                "last_good_run": s.last_good_run.run_id if s.last_good_run else None,
+                "last_good_run_at": s.last_good_run.committed_at if s.last_good_run else None,
+                "last_run_at": s.last_run.committed_at if s.last_run else None,
+            }
+            for s in summaries
+        ]
+    except StorageError:
+        doc["storage"] = "unreachable"
+    try:
+        be.index.doc_count()
+    except SearchIndexError:
+        doc["index"] = "unreachable"
+    healthy = doc["storage"] == "ok" and doc["index"] == "ok"
+    doc["status"] = "ok" if healthy else "failing"
+    return jsonify(doc), 200 if healthy else 503

@@ -1,0 +1,169 @@
+"""`archiver serve`, `archiver users ...` and `archiver audit ...`: thin click commands over
+search_ui and archiver.audit. Registered in archiver/cli.py; `obj` is cli.Context.
+"""
+
+from __future__ import annotations
+
+import getpass
+import sys
+from typing import Any
+
+import click
+import orjson
+
+from archiver.audit import ACTIONS, AuditLog
+from search_ui.users import MIN_PASSWORD, ROLE_HELP, ROLES, UserFile, users_path
+
+
+def _operator() -> str:
+    """Who ran a command, as the audit log names them."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
+
+
+def _users(obj: Any) -> UserFile:
+    return UserFile(users_path(obj.config))
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return click.prompt(
+        f"Password (at least {MIN_PASSWORD} characters)",
+        hide_input=True,
+        confirmation_prompt=True,
+    )
+
+
+_ROLE = click.Choice(ROLES)
+_ROLES_TEXT = "; ".join(f"{r}: {h}" for r, h in ROLE_HELP.items())
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535),
+              help="Port to listen on.")
+@click.pass_obj
+def serve_cmd(obj: Any, host: str, port: int) -> None:
+    """Serve the search UI and JSON API (secret key from the env var ui.secret_key_env names)."""
+    from search_ui import create_app, serve
+
+    app = create_app(archive=obj.archive)
+    if not _users(obj).list():
+        click.echo("note: no users yet; add one with `archiver users add NAME --role admin`",
+                   err=True)
+    click.echo(f"serving the archive on http://{host}:{port}/ (Ctrl-C to stop)", err=True)
+    serve(app, host, port)
+
+
+@click.group("users")
+def users_group() -> None:
+    """Manage who can log in to the search UI, and their roles."""
+
+
+@users_group.command("add")
+@click.argument("name")
+@click.option("--role", type=_ROLE, default="viewer", show_default=True, help=_ROLES_TEXT)
+@click.option("--password-stdin", is_flag=True,
+              help="Read the password from the first line of stdin instead of prompting.")
+@click.pass_obj
+def users_add(obj: Any, name: str, role: str, password_stdin: bool) -> None:
+    """Add a user (the password is prompted for, never given on the command line)."""
+    users = _users(obj)
+    user = users.add(name, _read_password(password_stdin), role)
+    AuditLog(obj.archive.store).record(_operator(), "user_added", name=user.name, role=role)
+    click.echo(f"added {user.name} ({user.role}) to {users.path}")
+
+
+@users_group.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@click.pass_obj
+def users_list(obj: Any, as_json: bool) -> None:
+    """List users and their roles."""
+    users = _users(obj).list()
+    if as_json:
+        rows = [{"name": u.name, "role": u.role, "created_at": u.created_at} for u in users]
+        click.echo(orjson.dumps(rows, option=orjson.OPT_INDENT_2).decode())
+        return
+    if not users:
+        click.echo(f"no users in {_users(obj).path}")
+        return
+    for u in users:
+        click.echo(f"{u.name:<24} {u.role:<9} added {u.created_at}")
+
+
+@users_group.command("remove")
+@click.argument("name")
+@click.pass_obj
+def users_remove(obj: Any, name: str) -> None:
+    """Remove a user; they are logged out at their next request."""
+    _users(obj).remove(name)
+    AuditLog(obj.archive.store).record(_operator(), "user_removed", name=name.lower())
+    click.echo(f"removed {name.lower()}")
+
+
+@users_group.command("set-role")
+@click.argument("name")
+@click.argument("role", type=_ROLE)
+@click.pass_obj
+def users_set_role(obj: Any, name: str, role: str) -> None:
+    """Change a user's role (viewer, exporter or admin); it applies at their next request."""
+    user = _users(obj).set_role(name, role)
+    AuditLog(obj.archive.store).record(_operator(), "role_changed", name=user.name, role=role)
+    click.echo(f"{user.name} is now {user.role}")
+
+
+@users_group.command("set-password")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True,
+              help="Read the password from the first line of stdin instead of prompting.")
+@click.pass_obj
+def users_set_password(obj: Any, name: str, password_stdin: bool) -> None:
+    """Set a new password for a user."""
+    users = _users(obj)
+    users.set_password(name, _read_password(password_stdin))
+    AuditLog(obj.archive.store).record(_operator(), "password_changed", name=name.lower())
+    click.echo(f"password of {name.lower()} changed")
+
+
+@click.group("audit")
+def audit_group() -> None:
+    """Read and check the audit log of who searched, viewed and exported."""
+
+
+@audit_group.command("verify")
+@click.pass_obj
+def audit_verify(obj: Any) -> None:
+    """Check the audit log's hash chain: no event removed or altered."""
+    log = AuditLog(obj.archive.store)
+    problems = log.verify()
+    for problem in problems:
+        click.echo(problem, err=True)
+    head = log.head()
+    if problems:
+        noun = "problem" if len(problems) == 1 else "problems"
+        click.echo(f"error: {len(problems)} {noun} in the audit log of {head.events} events",
+                   err=True)
+        sys.exit(1)
+    click.echo(f"ok: {head.events} events, chain intact; newest event sha256 {head.digest}")
+
+
+@audit_group.command("list")
+@click.option("--user", help="Only this user's events.")
+@click.option("--action", type=click.Choice(ACTIONS), help="Only this action.")
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 10_000),
+              help="Newest events to show.")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON lines.")
+@click.pass_obj
+def audit_list(obj: Any, user: str | None, action: str | None, limit: int,
+               as_json: bool) -> None:
+    """Show the newest audit events."""
+    events = AuditLog(obj.archive.store).events(user=user, action=action, limit=limit)
+    for e in events:
+        if as_json:
+            click.echo(e.to_json().decode())
+            continue
+        detail = " ".join(f"{k}={orjson.dumps(v).decode()}" for k, v in e.detail.items())
+        click.echo(f"{e.seq:>6} {e.at} {e.user:<16} {e.action:<13} {detail}")

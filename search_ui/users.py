@@ -1,0 +1,203 @@
+"""The UI's users: names, roles and password hashes in one JSON file outside the archive.
+
+The file lives at `ui.users_path`, else beside the index (`<index dir>/../users.json`); it is
+written atomically with mode 0600 under a file lock, so `archiver users ...` and the admin
+page can change it while the server runs. The server re-reads it when it changes, so a
+removed user or a lowered role takes effect on their next request. Passwords are hashed
+with werkzeug (scrypt); the hashes never leave this file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import re
+import tempfile
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import orjson
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from archiver.config import Config
+from archiver.errors import ArchiverError
+from storage.runs import isoformat, utcnow
+
+FORMAT = "social-archive/users/1"
+# each role can do what the roles before it can
+ROLES = ("viewer", "exporter", "admin")
+ROLE_HELP = {
+    "viewer": "search and view items",
+    "exporter": "also export searches (FOI) and selected items (evidence)",
+    "admin": "also manage users and read the audit log",
+}
+MIN_PASSWORD = 10
+_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+# checked when the name is unknown, so a wrong name takes as long as a wrong password
+_DUMMY_HASH = generate_password_hash("not a password of anyone's")
+
+
+class UserError(ArchiverError):
+    """A user change that cannot be made (unknown name, bad role, weak password...)."""
+
+
+@dataclass(frozen=True)
+class User:
+    name: str
+    role: str
+    created_at: str
+    password_hash: str = field(repr=False)
+
+    def can(self, role: str) -> bool:
+        """True if this user has `role` or a higher one."""
+        return ROLES.index(self.role) >= ROLES.index(role)
+
+
+def users_path(config: Config) -> Path:
+    if config.ui.users_path:
+        return Path(config.ui.users_path)
+    return Path(config.index.path).resolve().parent / "users.json"
+
+
+def normalise_name(name: str) -> str:
+    clean = (name or "").strip().lower()
+    if not _NAME.match(clean):
+        raise UserError(
+            f"user name {name!r} is not allowed: use 1-64 letters, digits, '.', '_' or '-'"
+        )
+    return clean
+
+
+def _check_role(role: str) -> str:
+    if role not in ROLES:
+        raise UserError(f"role must be one of {', '.join(ROLES)}, got {role!r}")
+    return role
+
+
+def _check_password(password: str) -> str:
+    if len(password or "") < MIN_PASSWORD:
+        raise UserError(f"password too short: use at least {MIN_PASSWORD} characters")
+    return password
+
+
+class UserFile:
+    """The users file. Reads are cached until the file changes on disk."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        self._lock = threading.Lock()
+        self._stamp: tuple[int, int] | None = None
+        self._users: dict[str, User] = {}
+
+    # -- reading ---------------------------------------------------------------------------
+    def _load(self) -> dict[str, User]:
+        try:
+            st = self.path.stat()
+        except FileNotFoundError:
+            return {}
+        stamp = (st.st_mtime_ns, st.st_size)
+        with self._lock:
+            if stamp != self._stamp:
+                self._users = self._parse(self.path.read_bytes())
+                self._stamp = stamp
+            return self._users
+
+    def _parse(self, data: bytes) -> dict[str, User]:
+        try:
+            doc = orjson.loads(data)
+            if doc.get("format") != FORMAT:
+                raise UserError(f"users file {self.path} has an unknown format")
+            return {
+                name: User(name, entry["role"], entry["created_at"], entry["password_hash"])
+                for name, entry in doc["users"].items()
+            }
+        except (ValueError, KeyError, TypeError, AttributeError):
+            raise UserError(f"users file {self.path} is unreadable") from None
+
+    def get(self, name: str) -> User | None:
+        try:
+            return self._load().get(normalise_name(name))
+        except UserError:
+            return None
+
+    def list(self) -> list[User]:
+        return sorted(self._load().values(), key=lambda u: u.name)
+
+    def authenticate(self, name: str, password: str) -> User | None:
+        """The user if the password is theirs, else None (same work either way)."""
+        user = self.get(name)
+        ok = check_password_hash(user.password_hash if user else _DUMMY_HASH, password or "")
+        return user if user is not None and ok else None
+
+    # -- changing --------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def _editing(self) -> Iterator[dict[str, User]]:
+        """Read-modify-write under an exclusive lock on a sibling lock file."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        lock_path = self.path.with_name(self.path.name + ".lock")
+        with open(lock_path, "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            users = self._parse(self.path.read_bytes()) if self.path.exists() else {}
+            yield users
+            self._write(users)
+
+    def _write(self, users: dict[str, User]) -> None:
+        doc = {
+            "format": FORMAT,
+            "users": {
+                u.name: {
+                    "role": u.role,
+                    "created_at": u.created_at,
+                    "password_hash": u.password_hash,
+                }
+                for u in sorted(users.values(), key=lambda u: u.name)
+            },
+        }
+        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".users-")
+        try:
+            os.fchmod(fd, 0o600)
+            with os.fdopen(fd, "wb") as out:
+                out.write(orjson.dumps(doc, option=orjson.OPT_INDENT_2))
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(tmp, self.path)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+
+    def add(self, name: str, password: str, role: str) -> User:
+        name, role = normalise_name(name), _check_role(role)
+        _check_password(password)
+        with self._editing() as users:
+            if name in users:
+                raise UserError(f"user {name!r} already exists")
+            user = User(name, role, isoformat(utcnow()), generate_password_hash(password))
+            users[name] = user
+        return user
+
+    def remove(self, name: str) -> None:
+        name = normalise_name(name)
+        with self._editing() as users:
+            if users.pop(name, None) is None:
+                raise UserError(f"no user {name!r}")
+
+    def set_role(self, name: str, role: str) -> User:
+        name, role = normalise_name(name), _check_role(role)
+        with self._editing() as users:
+            user = users.get(name)
+            if user is None:
+                raise UserError(f"no user {name!r}")
+            users[name] = User(name, role, user.created_at, user.password_hash)
+        return users[name]
+
+    def set_password(self, name: str, password: str) -> None:
+        name = normalise_name(name)
+        _check_password(password)
+        with self._editing() as users:
+            user = users.get(name)
+            if user is None:
+                raise UserError(f"no user {name!r}")
+            users[name] = User(name, user.role, user.created_at, generate_password_hash(password))

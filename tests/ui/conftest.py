@@ -1,0 +1,90 @@
+"""UI fixtures: a real archive (a real archive sample imported, plus runs of a fictional
+police force with an edit, a deletion and hostile text), its index, users; `app`,
+`client`, `runner`, and `auth` to log in as a user story would."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+# the story's module sits beside the tests (tests/ is not a package)
+sys.path.insert(0, str(Path(__file__).parent))
+
+from ui_story import PASSWORD, SECRET, USERS, AuthActions, write_police_runs  # noqa: E402
+
+from archiver.archive import Archive  # noqa: E402
+from archiver.config import Config, IndexConfig, StorageConfig  # noqa: E402
+from archiver.imports import import_path  # noqa: E402
+from archiver.index import Index  # noqa: E402
+from search_ui import create_app  # noqa: E402
+from search_ui.users import UserFile  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def archive_template(tmp_path_factory, samples) -> Path:
+    """Built once: a store with a real sample and the police runs, its index, the users."""
+    root = tmp_path_factory.mktemp("ui-archive")
+    archive = Archive(_config(root))
+    import_path(archive, str(samples / "archive-2026-03_milahu104"), allow_partial=True)
+    write_police_runs(archive.store)
+    Index(root / "index").update(archive)
+    users = UserFile(root / "users.json")
+    for name, role in USERS.items():
+        users.add(name, PASSWORD, role)
+    return root
+
+
+def _config(root: Path) -> Config:
+    return Config(
+        storage=StorageConfig(path=str(root / "store")),
+        index=IndexConfig(path=str(root / "index")),
+    )
+
+
+@pytest.fixture
+def ui_root(archive_template, tmp_path) -> Path:
+    """A private copy of the template, so a test's audit events and users stay its own."""
+    root = tmp_path / "archive"
+    shutil.copytree(archive_template, root)
+    return root
+
+
+@pytest.fixture
+def ui_archive(ui_root) -> Archive:
+    return Archive(_config(ui_root))
+
+
+@pytest.fixture
+def app(ui_archive):
+    return create_app({"TESTING": True, "SECRET_KEY": SECRET}, archive=ui_archive)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(ui_root):
+    """Run `archiver ...` against a config file for the same archive."""
+    from archiver.cli import cli
+
+    config = ui_root / "archiver.toml"
+    config.write_text(
+        f'[storage]\npath = "{ui_root / "store"}"\n[index]\npath = "{ui_root / "index"}"\n',
+        encoding="utf-8",
+    )
+
+    def invoke(*args: str, input: str | None = None):
+        return CliRunner().invoke(cli, ["--config", str(config), *args], input=input)
+
+    return invoke
+
+
+@pytest.fixture
+def auth(client) -> AuthActions:
+    return AuthActions(client)
