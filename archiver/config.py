@@ -92,6 +92,7 @@ class UiConfig:
     cookie_secure: bool = False  # send the session cookie over HTTPS only (behind TLS)
     max_failed_logins: int = 5  # failed passwords before a name is locked out for a while
     lockout_minutes: int = 15
+    exports_path: str | None = None  # where UI exports are written (default: beside users)
 
 
 @dataclass(frozen=True)
