@@ -71,7 +71,7 @@ class Checkpoint:
 
     def save(self, walk: str, seq: int, page: Page) -> None:
         """Keep one page the moment it arrives (create-only: a page is never rewritten)."""
-        data = gzip.compress(orjson.dumps(page.evidence()), mtime=0)
+        data = gzip.compress(orjson.dumps(page.evidence()), compresslevel=5, mtime=0)
         self.store.put_bytes(f"{self.prefix}pages/{walk}/{seq:06d}.json.gz", data)
 
     def pages(self) -> dict[str, list[Page]]:

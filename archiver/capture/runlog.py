@@ -135,7 +135,7 @@ class RunLog:
         if out is None:
             raw = open(Path(self._tmp.name) / f"{collection}.jsonl.gz", "wb")  # noqa: SIM115
             out = self._pages[collection] = gzip.GzipFile(
-                fileobj=raw, mode="wb", mtime=0, filename=""
+                fileobj=raw, mode="wb", compresslevel=5, mtime=0, filename=""
             )
         out.write(orjson.dumps(page.evidence()) + b"\n")
 
