@@ -1,4 +1,4 @@
-"""Whole-column arrays of the index (created time, account, kind), cached per segment.
+"""Whole-column arrays of the index (date order, account, kind), cached per segment.
 
 Whoosh reads a column value per document through Python calls; facets and date order
 need the value of every match, so each segment's columns are read once, in bulk, into
@@ -72,7 +72,10 @@ class Columns:
 
     def _arrays(self, searcher: Searcher) -> tuple[array, array]:
         leaves = list(searcher.reader().leaf_readers())
-        key = tuple(str(reader.segment().segment_id()) for reader, _ in leaves)
+        # an empty index has one reader and no segment
+        key = tuple(
+            str(reader.segment().segment_id()) if reader.segment() else "-" for reader, _ in leaves
+        )
         merged = self._merged
         if merged is not None and merged[0] == key:
             return merged[1], merged[2]
@@ -98,18 +101,18 @@ class Columns:
         account_ord = self._account_ord
         month_of = self._month_number
         combos = array("q", bytes(8 * len(created)))
-        for i, (ts, account, kind) in enumerate(zip(created, accounts, kinds, strict=True)):
+        for i, (order, account, kind) in enumerate(zip(created, accounts, kinds, strict=True)):
             ordinal = account_ord.get(account)
             if ordinal is None:
                 ordinal = account_ord[account] = len(self._accounts)
                 self._accounts.append(account)
-            combos[i] = (ordinal * _KINDS + kind) * _MONTHS + month_of(ts)
+            combos[i] = (ordinal * _KINDS + kind) * _MONTHS + month_of(order)
         return created, combos
 
-    def _month_number(self, ts: int) -> int:
-        if ts <= 0:
+    def _month_number(self, order: int) -> int:
+        if order <= 0:
             return 0
-        day = ts // 86400
+        day = (order >> f.TIE_BITS) // 86400
         month = self._month_of_day.get(day)
         if month is None:
             date = dt.date(1970, 1, 1) + dt.timedelta(days=day)

@@ -103,12 +103,18 @@ class Index:
         )
 
     # -- reading ---------------------------------------------------------------------------
-    def _searcher(self) -> Searcher:
-        """This thread's searcher, moved on to the last commit (or a swapped-in rebuild)."""
+    def _current(self) -> windex.FileIndex:
+        """The index at the path now: after a rebuild was swapped in, the new one."""
         inode = os.stat(self.path).st_ino if self.path.exists() else None
         with self._lock:
             if inode != self._inode:
                 self._ix = self._open()
+            return self._ix
+
+    def _searcher(self) -> Searcher:
+        """This thread's searcher, moved on to the last commit (or a swapped-in rebuild).
+        Take it once per call: the next call may close it."""
+        self._current()
         searcher = getattr(self._local, "searcher", None)
         same_index = getattr(self._local, "ix", None) is self._ix
         if searcher is not None and same_index and searcher.up_to_date():
@@ -120,8 +126,8 @@ class Index:
         self._local.searcher, self._local.ix = searcher, self._ix
         return searcher
 
-    def meta(self) -> IndexMeta:
-        meta = IndexMeta.load(self._searcher()) or IndexMeta()
+    def meta(self, searcher: Searcher | None = None) -> IndexMeta:
+        meta = IndexMeta.load(searcher or self._searcher()) or IndexMeta()
         if meta.format != f.FORMAT:
             raise IndexFormatError(self._rebuild_message())
         return meta
@@ -179,7 +185,6 @@ class Index:
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
-        self.last_update = report
         log.info(
             "index %s rebuilt: %d runs, %d records in %.1f s",
             self.path,
@@ -188,6 +193,10 @@ class Index:
             report.seconds,
         )
         self.update(archive)  # runs committed while the rebuild ran
+        if self.last_update is not None:
+            report.runs += self.last_update.runs
+            report.records += self.last_update.records
+        self.last_update = report
         return self.doc_count()
 
     def _swap(self, built: Path) -> None:
@@ -244,7 +253,7 @@ class Index:
         parsed = parse_query(q)
         query = self._with_filters(parsed, account, kind, since, until)
         searcher = self._searcher()
-        meta = self.meta()
+        meta = self.meta(searcher)
         return run_search(
             searcher,
             self._columns,
@@ -272,14 +281,15 @@ class Index:
         if parsed.empty:
             return
         query = self._with_filters(parsed, account, kind, since, until)
-        searcher = self._searcher()
-        created = self._columns.created(searcher)
-        seen: set[str] = set()
-        for docnum in sorted(matching_docs(searcher, query), key=created.__getitem__):
-            item_id = searcher.stored_fields(docnum)[f.KEY].split("/", 2)[2]
-            if item_id not in seen:
-                seen.add(item_id)
-                yield item_id
+        # its own searcher: the caller may search again while it consumes this generator
+        with self._current().searcher() as searcher:
+            created = self._columns.created(searcher)
+            seen: set[str] = set()
+            for docnum in sorted(matching_docs(searcher, query), key=created.__getitem__):
+                item_id = searcher.stored_fields(docnum)[f.KEY].split("/", 2)[2]
+                if item_id not in seen:
+                    seen.add(item_id)
+                    yield item_id
 
     @staticmethod
     def _with_filters(

@@ -12,6 +12,7 @@ one record at a time from what the index stores, so an update never re-reads an 
 from __future__ import annotations
 
 import datetime as dt
+import zlib
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -88,6 +89,20 @@ def epoch_seconds(iso: str | None) -> int | None:
     if ts.tzinfo is None:
         ts = ts.replace(tzinfo=dt.UTC)
     return int((ts - _EPOCH).total_seconds())
+
+
+_SNOWFLAKE_EPOCH_MS = 1288834974657
+
+
+def date_order(created: int, item_id: str) -> int:
+    """Seconds, then (for X ids) the millisecond the id was made and its sequence bits."""
+    if item_id.isdigit() and int(item_id) >> 22:
+        snowflake = int(item_id)
+        millis = ((snowflake >> 22) + _SNOWFLAKE_EPOCH_MS) % 1000
+        tie = (millis << 10) | (snowflake & 0x3FF)
+    else:
+        tie = zlib.crc32(item_id.encode()) & ((1 << f.TIE_BITS) - 1)
+    return (max(created, 0) << f.TIE_BITS) | tie
 
 
 class IndexedItem:
@@ -209,8 +224,8 @@ class IndexedItem:
             f.STATE: self.stored(),
         }
         if created is not None:
-            doc[f.CREATED] = created
-            doc[f.DAY] = max(created // 86400, 0)
+            doc[f.CREATED] = date_order(created, self.id)
+            doc[f.DAY] = created // 86400
         return {k: v for k, v in doc.items() if v != ""}
 
     def _flags(self) -> list[str]:

@@ -321,7 +321,9 @@ def parse_query(text: str) -> ParsedQuery:
 
 
 def _as_words(text: str, notice: str) -> ParsedQuery:
-    terms = list(dict.fromkeys(t.text for t in f.ANALYZER(text)))
+    # OR, AND and NOT were meant as operators, not as words to find
+    words = " ".join(w for w in text.split() if w not in ("OR", "AND", "NOT", "|"))
+    terms = list(dict.fromkeys(t.text for t in f.ANALYZER(words)))
     if not terms:
         return ParsedQuery(None, notice=notice, empty=True)
     clauses = [wq.Term(f.TEXT, t) for t in terms]

@@ -46,7 +46,9 @@ LANG = "lang"  # the language code the source gave
 CONVERSATION = "conversation"  # conversation (thread) id
 RUN = "run"  # ids of the runs that captured a version of the item
 DAY = "day"  # days since 1970-01-01 of created_at: since:/until: ranges
-CREATED = "created"  # column: created_at in epoch seconds (0 = undated), for date order
+# column: date order, created_at in epoch seconds << TIE_BITS plus a tie-break taken from the
+# item id (0 = undated), so equal times sort the same in a rebuilt and an updated index
+CREATED = "created"
 ACCOUNT_NUM = "account_num"  # column: numeric account id, for account facets
 KIND_NUM = "kind_num"  # column: position of the kind in KINDS, for kind facets
 STATE = "state"  # stored JSON of the item's versions: shown in hits, merged on update
@@ -79,7 +81,7 @@ def build_schema() -> wf.Schema:
             CONVERSATION: wf.ID(),
             RUN: _keywords(),
             # a 32-bit day number: a quarter of the tier terms DATETIME indexes per document
-            DAY: wf.NUMERIC(int, bits=32, signed=False),
+            DAY: wf.NUMERIC(int, bits=32),
             # columns only (no postings): read whole for sorting and facets
             CREATED: wf.COLUMN(NumericColumn("q")),
             ACCOUNT_NUM: wf.COLUMN(NumericColumn("q")),
@@ -89,4 +91,5 @@ def build_schema() -> wf.Schema:
     )
 
 
+TIE_BITS = 20
 KIND_NUMBER = {kind: i + 1 for i, kind in enumerate(KINDS)}  # 0 = unknown

@@ -184,8 +184,12 @@ def facet_counts(
             month[label] += n
             year[label[:4]] += n
     return {
-        "account": dict(account.most_common()),
-        "kind": dict(kind.most_common()),
+        "account": _by_count(account),
+        "kind": _by_count(kind),
         "year": dict(sorted(year.items(), reverse=True)),
         "month": dict(sorted(month.items(), reverse=True)),
     }
+
+
+def _by_count(counts: Counter[str]) -> dict[str, int]:
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0].lower())))

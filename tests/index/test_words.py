@@ -1,0 +1,92 @@
+"""Word, phrase and boolean queries give exactly what a scan of the archive's records gives."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from archiver.index.schema import ANALYZER
+
+from .conftest import _LINK, ids, item_phrases, item_surface_words, item_words, view_items
+
+
+@pytest.fixture
+def sample_archive(archive, runs, sample_posts, index):
+    """Real sample posts in three runs; a later run edits one post and deletes another."""
+    first, second = sample_posts[: len(sample_posts) // 2], sample_posts[len(sample_posts) // 2 :]
+    runs.commit(first, kind="import")
+    runs.commit(second)
+    index.update(archive)
+    return view_items(archive)
+
+
+def test_every_word_finds_exactly_the_items_whose_text_has_it(sample_archive, index):
+    typed = sorted(set().union(*(item_surface_words(item) for item in sample_archive)))
+    assert len(typed) > 1000
+    wrong = {}
+    for word in typed:
+        stem = [t.text for t in ANALYZER(word)]
+        expected = ids(i for i in sample_archive if set(stem) <= item_words(i))
+        found = sorted(index.iter_ids(word))
+        total = index.search(word, highlight=False, facets=False).total
+        if found != expected or total != len(expected):
+            wrong[word] = (expected, found, total)
+    assert wrong == {}
+
+
+def test_two_words_or_and_not_match_the_scan(sample_archive, index):
+    # stems typed as words: an alphabetic stem analyses to itself or to a shorter stem
+    vocabulary = sorted(
+        w
+        for w in set().union(*(item_words(item) for item in sample_archive))
+        if [t.text for t in ANALYZER(w)] == [w]
+    )
+    rng = random.Random(4)
+    for _ in range(150):
+        a, b = rng.sample(vocabulary, 2)
+        has = {i.key: item_words(i) for i in sample_archive}
+        assert sorted(index.iter_ids(f"{a} {b}")) == sorted(
+            k for k, w in has.items() if a in w and b in w
+        )
+        assert sorted(index.iter_ids(f"{a} OR {b}")) == sorted(
+            k for k, w in has.items() if a in w or b in w
+        )
+        assert sorted(index.iter_ids(f"{a} -{b}")) == sorted(
+            k for k, w in has.items() if a in w and b not in w
+        )
+
+
+def test_phrases_match_consecutive_words(sample_archive, index):
+    rng = random.Random(7)
+    texts = [v["text"] for item in sample_archive for v in item.versions if v["text"]]
+    for _ in range(60):
+        text = rng.choice(texts)
+        # the analyser reuses one token object: keep where each word is
+        text = _LINK.sub(" ", text)
+        tokens = [(t.startchar, t.endchar) for t in ANALYZER(text, chars=True)]
+        if len(tokens) < 3:
+            continue
+        start = rng.randrange(len(tokens) - 1)
+        typed = " ".join(text[a:b] for a, b in tokens[start : start + 2])
+        phrase = [t.text for t in ANALYZER(typed)]
+        expected = ids(
+            item
+            for item in sample_archive
+            if any(
+                tokens[i : i + len(phrase)] == phrase
+                for tokens in item_phrases(item)
+                for i in range(len(tokens))
+            )
+        )
+        assert sorted(index.iter_ids(f'"{typed}"')) == expected, typed
+
+
+def test_words_are_stemmed_and_case_blind(archive, runs, index):
+    from .conftest import post
+
+    runs.commit([post(1, "Two men ARRESTED after burglary"), post(2, "We arrest people")])
+    index.update(archive)
+    assert sorted(index.iter_ids("arrests")) == ["1", "2"]
+    assert [t.text for t in ANALYZER("Arrested")] == [t.text for t in ANALYZER("arrest")]
+    assert sorted(index.iter_ids("Burglary")) == ["1"]
