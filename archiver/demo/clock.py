@@ -19,6 +19,8 @@ _AWAKE = 16 * 3600  # seconds of each day in which things happen
 def snowflake(rng: random.Random, when: dt.datetime) -> int:
     """An id as X mints them: milliseconds since X's epoch, then 22 bits of machine/sequence."""
     ms = int(when.timestamp() * 1000) - TWITTER_EPOCH_MS
+    if ms < 0:
+        raise ValueError(f"no snowflake ids before November 2010 ({when:%Y-%m-%d})")
     return (ms << 22) | rng.getrandbits(22)
 
 

@@ -53,7 +53,7 @@ def describe_mentions(m: MentionsSummary, seconds: float) -> str:
 )
 @click.option(
     "--start-year",
-    type=click.IntRange(2006, 2100),
+    type=click.IntRange(2011, 2100),
     default=2019,
     show_default=True,
     help="The first year of posts.",

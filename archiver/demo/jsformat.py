@@ -42,12 +42,14 @@ class YtdWriter:
 
     def __init__(self, fh: IO[bytes], global_name: str) -> None:
         self.fh = fh
-        self.count = 0
+        self.count = 0  # entries added so far
+        self._written = 0
         self._batch: list[Any] = []
         fh.write(f"window.{global_name} =".encode())
 
     def add(self, entry: Any) -> None:
         self._batch.append(entry)
+        self.count += 1
         if len(self._batch) >= _BATCH:
             self._flush()
 
@@ -56,8 +58,8 @@ class YtdWriter:
             return
         body = _x_style(orjson.dumps(self._batch, option=orjson.OPT_INDENT_2))
         # "[\n  {...},\n  {...}\n]" -> the entries alone, joined to earlier batches by ",\n"
-        self.fh.write((b" [\n" if self.count == 0 else b",\n") + body[2:-2])
-        self.count += len(self._batch)
+        self.fh.write((b" [\n" if self._written == 0 else b",\n") + body[2:-2])
+        self._written += len(self._batch)
         self._batch = []
 
     def close(self) -> int:

@@ -109,7 +109,8 @@ def public(seed: int, size: int, start: dt.datetime) -> tuple[Person, ...]:
             username = f"{username[:12]}{rng.randrange(100, 999)}"
         seen.add(username.lower())
         joined = start - dt.timedelta(days=rng.randrange(30, 4000), seconds=rng.randrange(86400))
-        legacy = joined.year < 2014 and rng.random() < 0.7
+        # accounts from before snowflake user ids (about 2013) have short sequential ids
+        legacy = joined.year < 2013 or (joined.year < 2016 and rng.random() < 0.5)
         uid = str(rng.randrange(10**7, 3 * 10**9)) if legacy else str(snowflake(rng, joined))
         name = special[n] if n < len(special) else _display_name(rng, first, last)
         people.append(

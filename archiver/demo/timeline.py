@@ -89,8 +89,11 @@ class DemoWorld:
             )
         if seed < 0:
             raise DemoDataError(f"seed must be 0 or more, got {seed}")
-        if not 2006 <= start_year <= 2100 or not 1 <= years <= 30:
-            raise DemoDataError(f"years {start_year}+{years} out of range (2006.., 1-30 years)")
+        if not 2011 <= start_year <= 2100 or not 1 <= years <= 30:
+            raise DemoDataError(
+                f"start year {start_year} and {years} years: need a start year from 2011 "
+                "(ids are snowflakes) and 1 to 30 years"
+            )
         self.posts, self.seed = posts, seed
         edits, notes, threads = 1 + posts // 5000, 1 + posts // 2000, posts // 60
         self.slots = posts - edits - threads

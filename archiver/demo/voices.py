@@ -258,17 +258,21 @@ def thanks(rng: random.Random) -> Text:
     )
 
 
-def overshare(rng: random.Random) -> str:
-    """A sentence of (fictional) personal data, the kind FOI redaction must mask."""
-    return rng.choice(
-        (
-            f"My number is {mobile(rng)} if you need a statement.",
-            f"You can email me at {email(rng)}",
-            f"I live at {rng.randrange(1, 120)} {c.STREETS.pick(rng)}, {postcode(rng)}.",
-            f"The car was a {c.COLOURS.pick(rng)} {c.VEHICLES.pick(rng)}, reg {registration(rng)}.",
-            f"Ring my landline {landline(rng)} after 6.",
+def overshare(rng: random.Random, which: int | None = None) -> str:
+    """A sentence of (fictional) personal data, the kind FOI redaction must mask; `which`
+    picks the kind (phone, email, address, vehicle, landline), else one at random."""
+    which = rng.randrange(5) if which is None else which % 5
+    if which == 0:
+        return f"My number is {mobile(rng)} if you need a statement."
+    if which == 1:
+        return f"You can email me at {email(rng)}"
+    if which == 2:
+        return f"I live at {rng.randrange(1, 120)} {c.STREETS.pick(rng)}, {postcode(rng)}."
+    if which == 3:
+        return (
+            f"The car was a {c.COLOURS.pick(rng)} {c.VEHICLES.pick(rng)}, reg {registration(rng)}."
         )
-    )
+    return f"Ring my landline {landline(rng)} after 6."
 
 
 def showcase(index: int, rng: random.Random) -> Text:
@@ -300,11 +304,8 @@ def dm_exchange(rng: random.Random, index: int) -> list[tuple[bool, str]]:
             f"My neighbour's dog has been left alone for days in {c.TOWNS.pick(rng)}.",
         )
     )
-    detail = (
-        f"{overshare(rng)} {HOSTILE[index % len(HOSTILE)]}"
-        if index < len(HOSTILE)
-        else overshare(rng)
-    )
+    # the first conversations hold one of each kind of personal data and hostile string
+    detail = f"{overshare(rng, index)} {HOSTILE[index]}" if index < len(HOSTILE) else overshare(rng)
     out = [
         (False, opener),
         (
