@@ -151,6 +151,14 @@ class RedactionProfile:
             isinstance(handle, str) and norm(handle) in handles
         )
 
+    def by_subject(self, rec: dict[str, Any]) -> bool:
+        """Written by the SAR's data subject: their own words, details and all, are theirs."""
+        author = rec.get("author") or {}
+        return (str(author.get("id")) in self.subject_ids) or (
+            isinstance(author.get("username"), str)
+            and norm(author["username"]) in self.subject_handles
+        )
+
 
 @dataclass(frozen=True)
 class LoggedRedaction:
@@ -173,6 +181,7 @@ class Redactor:
         self._log: Counter[tuple[str, str, str, str, str, str]] = Counter()
         self._withheld_dms = 0
         self._names: re.Pattern[str] | None = None
+        self._patterns_on = True
 
     # -- what is withheld whole ------------------------------------------------------------
     def excluded(self, item: ExportItem) -> bool:
@@ -212,6 +221,8 @@ class Redactor:
         versions = []
         for rec in item.versions:
             version = self._ref(str(rec.get("id")))
+            # contact details in a subject's own post are theirs; elsewhere, anyone's
+            self._patterns_on = not self.profile.by_subject(rec)
             versions.append(self._walk(rec, "", key, version))
         return ExportItem(
             item.account_id, item.collection, key, versions, item.deleted_at, item.seen_in
@@ -296,7 +307,7 @@ class Redactor:
     def _free_text(self, text: str, key: str, path: str, item: str, version: str) -> str:
         if not text:
             return text
-        patterns = key not in _NO_PATTERN_KEYS
+        patterns = self._patterns_on and key not in _NO_PATTERN_KEYS
         if patterns:
             text = self._patterns(text, _PATTERNS[:1], path, item, version)  # emails first
         text = self._sub(

@@ -12,6 +12,7 @@ import os
 import shutil
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -82,14 +83,24 @@ def _safe_extract(zip_path: Path, dest: Path) -> Path:
                 target.mkdir(parents=True, exist_ok=True)
                 continue
             target.parent.mkdir(parents=True, exist_ok=True)
-            written = 0
-            with zf.open(info) as src, open(target, "wb") as out:
-                while chunk := src.read(_CHUNK):
-                    written += len(chunk)
-                    if written > info.file_size:
-                        raise BundleError(f"{zip_path}: {info.filename!r} is larger than declared")
-                    out.write(chunk)
+            _extract_member(zf, info, target, zip_path)
     return dest / tops.pop()
+
+
+def _extract_member(
+    zf: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path, zip_path: Path
+) -> None:
+    written = 0
+    try:
+        with zf.open(info) as src, open(target, "wb") as out:
+            while chunk := src.read(_CHUNK):
+                written += len(chunk)
+                if written > info.file_size:
+                    raise BundleError(f"{zip_path}: {info.filename!r} is larger than declared")
+                out.write(chunk)
+    except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+        # the zip's own CRC caught a change before bagit could: still a damaged bundle
+        raise BundleError(f"{zip_path} is damaged: {info.filename} ({exc})") from None
 
 
 def _read_jsonl(path: Path) -> list[dict[str, Any]]:
