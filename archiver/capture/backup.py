@@ -23,7 +23,8 @@ from archiver.capture.client import Page, XClient
 from archiver.capture.errors import EndpointNotAllowed
 from archiver.capture.history import CHECKED_COLLECTIONS, SOURCE, History
 from archiver.capture.runlog import RunLog
-from archiver.errors import ArchiverError
+from archiver.config import Config
+from archiver.errors import ArchiverError, ConfigError
 from storage.runs import Manifest, RunWriter, isoformat, new_run_id, run_prefix, utcnow
 from storage.store import ObjectStore
 
@@ -327,3 +328,27 @@ def backup_accounts(
             continue
         results.append(Backup(store, client, username=username, full=full, progress=progress).run())
     return results
+
+
+def backup_configured(
+    config: Config,
+    store: ObjectStore,
+    accounts: tuple[str, ...] | list[str] = (),
+    *,
+    full: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> list[BackupResult]:
+    """Back up the configured accounts (or the named ones): what the CLI and scheduler run."""
+    if accounts:
+        chosen = [config.account(handle) for handle in accounts]
+    elif config.accounts:
+        chosen = list(config.accounts)
+    else:
+        raise ConfigError(
+            f"accounts: none configured in {config.source}; add an [[accounts]] table with a "
+            "username and the environment variables that hold its tokens"
+        )
+    clients = {
+        acc.username: (lambda acc=acc: XClient.for_account(acc, config.x_api)) for acc in chosen
+    }
+    return backup_accounts(store, clients, full=full, progress=progress)

@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 import click
 
-from archiver.capture.backup import backup_accounts
+from archiver.capture.backup import backup_configured
 from archiver.capture.client import XClient
 from archiver.capture.credentials import Credentials
 from archiver.capture.errors import EndpointNotAllowed
@@ -57,13 +57,10 @@ def _terminal_progress() -> Callable[[str], None] | None:
 @pass_ctx
 def backup_cmd(obj: Context, accounts: tuple[str, ...], full: bool, as_json: bool) -> None:
     """Capture the configured accounts through the X API (resumes an interrupted run)."""
-    config = obj.config
-    clients = {
-        acc.username: (lambda acc=acc: XClient.for_account(acc, config.x_api))
-        for acc in _accounts(config, accounts)
-    }
     progress = None if as_json else _terminal_progress()
-    results = backup_accounts(obj.archive.store, clients, full=full, progress=progress)
+    results = backup_configured(
+        obj.config, obj.archive.store, accounts, full=full, progress=progress
+    )
     if progress:
         click.echo("\r\033[K", err=True, nl=False)
     if as_json:

@@ -8,7 +8,8 @@ from collections import Counter
 import orjson
 from xapi_dataset import POLICE
 
-from storage.runs import iter_records, list_runs
+from storage.records import new_record
+from storage.runs import RunWriter, iter_records, list_runs
 from storage.store import read_bytes
 from storage.view import current_view
 
@@ -209,3 +210,51 @@ def test_history_beyond_the_api_window_is_left_to_the_archive_import(
     result = backup(configure(acc))
     assert result.seen["tweets"] == 320 and result.seen["mentions"] == 80
     assert xapi.routes()["/2/users/:id/tweets"] == 4
+
+
+def test_an_oauth2_user_token_alone_reads_dms_and_bookmarks(xapi, configure, backup):
+    acc = xapi.account(POLICE, posts=10, dms=8, bookmarks=4)
+    result = backup(configure(acc, auth=("oauth2",)))
+    assert result.ok and not result.warnings and not result.notes
+    assert result.written["dms"] == 4 and result.written["bookmarks"] == 4
+    assert {r.auth for r in xapi.requests} == {"bearer"}
+
+
+def test_api_capture_and_an_archive_import_merge_without_duplicates(
+    xapi, configure, backup, local_store
+):
+    acc = xapi.account(POLICE, posts=200)
+    xapi.windows["/2/users/:id/tweets"] = 120
+    # the archive ZIP holds the 150 oldest posts; the API window overlaps it by 70
+    with RunWriter(
+        local_store,
+        account_id=acc.id,
+        account=POLICE,
+        kind="import",
+        source="x-archive",
+        tool_version="test",
+    ) as run:
+        for tid in acc.timeline[50:]:
+            tweet = xapi.world.tweets[tid]
+            run.write(
+                new_record(
+                    id=tid,
+                    kind="post",
+                    account=POLICE,
+                    account_id=acc.id,
+                    created_at=tweet["created_at"],
+                    # the importer joins a long post's full text from note-tweet.js
+                    text=tweet.get("note_tweet", tweet)["text"],
+                    source="x-archive",
+                    raw={"id_str": tid},
+                )
+            )
+        run.commit()
+
+    result = backup(configure(acc))
+
+    assert result.kind == "full" and result.seen["tweets"] == 120
+    items = list(current_view(local_store, acc.id, ["tweets"]))
+    assert len(items) == 200  # 50 only from the API, 80 only from the ZIP, 70 from both
+    assert all(len(i.versions) == 1 for i in items)
+    assert sum(1 for i in items if len(i.runs) == 2) == 70

@@ -15,7 +15,9 @@ def _statuses(xapi, route=None):
     return [r.status for r in xapi.requests if route is None or r.route == route]
 
 
-def test_waits_before_a_window_runs_dry_and_never_meets_a_429(xapi, configure, backup, clock):
+def test_waits_before_a_window_runs_dry_and_never_meets_a_429(
+    xapi, configure, backup, clock, caplog
+):
     acc = xapi.account(POLICE, posts=500)
     xapi.limits[TWEETS] = 2  # two pages per 15 minutes
 
@@ -28,6 +30,9 @@ def test_waits_before_a_window_runs_dry_and_never_meets_a_429(xapi, configure, b
     waits = [s for s in clock.slept if s > 60]
     assert len(waits) == 2 and all(880 <= s <= 901 for s in waits)
     assert result.waited == sum(clock.slept)
+    # a long wait is a warning: it shows on a terminal and in cron's log
+    assert f"account {POLICE}: rate limit on {TWEETS}; waiting 9" in caplog.text
+    assert "WARNING" in [r.levelname for r in caplog.records if "waiting" in r.message]
 
 
 def test_a_429_waits_until_the_reset_it_names(xapi, configure, backup, clock):
@@ -52,27 +57,34 @@ def test_a_429_without_reset_backs_off_with_a_bound(xapi, configure, backup, clo
 
 
 def test_endless_429s_give_up_without_committing_and_resume_later(
-    xapi, configure, backup, clock, local_store
+    xapi, configure, backup, clock, any_store
 ):
-    acc = xapi.account(POLICE, posts=50)
+    """On the local store and on S3 alike: the checkpoint carries the run over."""
+    acc = xapi.account(POLICE, posts=250)
     cfg = configure(acc)
-    xapi.fail(TWEETS, 429, times=100, reset=False)
+    xapi.fail(TWEETS, 429, times=100, reset=False, after=2)  # pages 1 and 2, then 429s
 
-    result = backup(cfg)
+    result = backup(cfg, store=any_store)
 
     assert result.error == (
         f"account @{POLICE}: {TWEETS} failed 6 times in a row (last: 429 Too Many Requests); "
         "the X API is not answering, try again later"
     )
-    assert _statuses(xapi, TWEETS) == [429] * 6  # no loop: 1 try + 5 retries
+    assert _statuses(xapi, TWEETS) == [200, 200] + [429] * 6  # no loop: 1 try + 5 retries
     assert sum(clock.slept) == 2 + 4 + 8 + 16 + 32
-    assert list_runs(local_store, acc.id) == []
-    assert len(Checkpoint.find(local_store, acc.id)) == 1
+    assert list_runs(any_store, acc.id) == []
+    (cp,) = Checkpoint.find(any_store, acc.id)
+    assert len(cp.pages()["tweets"]) == 2
 
     xapi.faults.clear()
-    again = backup(cfg)
+    xapi.requests.clear()
+    again = backup(cfg, store=any_store)
+
     assert again.ok and again.resumed and again.kind == "full"
-    assert Checkpoint.find(local_store, acc.id) == []
+    assert _statuses(xapi, TWEETS) == [200]  # only the third page was left to fetch
+    (run,) = list_runs(any_store, acc.id)
+    assert run.run_id == cp.run_id and run.counts["tweets"] == 250
+    assert Checkpoint.find(any_store, acc.id) == []
 
 
 def test_server_errors_and_dropped_connections_are_retried(xapi, configure, backup, clock):

@@ -68,6 +68,7 @@ class Fault:
     times: int = 1
     reset: bool = True  # send x-rate-limit-reset with a 429
     disconnect: bool = False
+    after: int = 0  # let this many matching requests through first
 
 
 @dataclass
@@ -225,6 +226,9 @@ class XApiDouble:
         with self._lock:
             for fault in self.faults:
                 if fault.route in (None, route) and fault.times > 0:
+                    if fault.after > 0:
+                        fault.after -= 1
+                        return None
                     fault.times -= 1
                     return fault
         return None
