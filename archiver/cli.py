@@ -85,6 +85,17 @@ def cli(ctx: click.Context, config_path: str | None, debug: bool, verbose: bool)
 pass_ctx = click.make_pass_decorator(Context)
 
 
+def update_index(obj: Context) -> None:
+    """Bring the search index up to date after a committed run; the run itself stands even
+    if the index cannot be updated now (`archiver index` catches up later)."""
+    from archiver.index import Index, SearchIndexError
+
+    try:
+        Index(obj.config.index.path).update(obj.archive)
+    except SearchIndexError as exc:
+        click.echo(f"warning: search index not updated ({exc}); run `archiver index`", err=True)
+
+
 def show_count(what: str) -> Callable[[int], None]:
     """A progress callback for long work on a terminal (cron output stays quiet)."""
     return lambda n: click.echo(f"\r{n:,} {what}", nl=False, err=True)
@@ -92,6 +103,38 @@ def show_count(what: str) -> Callable[[int], None]:
 
 def echo_json(value: Any) -> None:
     click.echo(orjson.dumps(value, option=orjson.OPT_INDENT_2).decode())
+
+
+@cli.command()
+@click.option("--posts", default=3000, show_default=True, help="Posts in the demo archive.")
+@click.option("--seed", default=7, show_default=True, help="Same seed, same demo data.")
+@click.option(
+    "--serve/--no-serve",
+    default=True,
+    show_default=True,
+    help="Serve the search UI on localhost afterwards.",
+)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True)
+@pass_ctx
+def demo(obj: Context, posts: int, seed: int, serve: bool, host: str, port: int) -> None:
+    """Main job on the embedded default: build the demo account's archive, import it,
+    index it, search it, then serve the UI on localhost."""
+    import secrets
+
+    from archiver.quickstart import demo_login, run_demo
+
+    run_demo(obj.archive, posts=posts, seed=seed, say=click.echo)
+    if not serve:
+        return
+    from search_ui import create_app
+    from search_ui import serve as serve_app
+    from search_ui.backend import EXTENSION
+
+    app = create_app({"SECRET_KEY": secrets.token_hex(32)}, archive=obj.archive)
+    password = demo_login(app.extensions[EXTENSION].users)
+    click.echo(f"search UI: http://{host}:{port}/  (log in as demo / {password}; Ctrl-C stops)")
+    serve_app(app, host, port)
 
 
 @cli.command("import")
@@ -119,6 +162,8 @@ def import_cmd(
     )
     if sys.stderr.isatty() and result.read.total() >= 10_000:
         click.echo(err=True)  # end the progress line
+    if result.manifest is not None:
+        update_index(obj)
     if as_json:
         echo_json(result.summary())
         return

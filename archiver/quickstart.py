@@ -1,0 +1,64 @@
+"""`archiver demo`: the quick start's main job on the embedded default.
+
+Generate the fictional @ExampleshirePolice archive ZIP and the public's replies (twarc2 JSONL),
+import both, bring the index up to date, run a search, then serve the UI on localhost. Every
+step is idempotent: a second run imports nothing new and reuses the generated files.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from archiver.archive import Archive
+from archiver.demo import DEMO_ACCOUNT, write_demo_archive, write_demo_mentions_jsonl
+from archiver.imports import import_path
+from archiver.index import Index
+
+if TYPE_CHECKING:
+    from search_ui.users import UserFile
+
+DEMO_USER = "demo"
+SAMPLE_QUERY = "witness appeal"
+
+
+def demo_files(archive: Archive, posts: int, seed: int) -> tuple[Path, Path]:
+    """The demo's source files, beside the local store (or in ./demo-data for S3)."""
+    cfg = archive.config.storage
+    folder = Path(cfg.path if cfg.backend == "local" else ".") / "demo-sources"
+    folder.mkdir(parents=True, exist_ok=True)
+    zip_path = folder / f"exampleshire-archive-{posts}-{seed}.zip"
+    jsonl_path = folder / f"exampleshire-mentions-{posts}-{seed}.jsonl"
+    if not zip_path.exists():
+        write_demo_archive(zip_path, posts=posts, seed=seed)
+    if not jsonl_path.exists():
+        write_demo_mentions_jsonl(jsonl_path, posts=posts, seed=seed)
+    return zip_path, jsonl_path
+
+
+def run_demo(archive: Archive, *, posts: int, seed: int, say: Callable[[str], None]) -> Index:
+    """Build the demo archive and index; returns the up-to-date index."""
+    zip_path, jsonl_path = demo_files(archive, posts, seed)
+    say(f"demo sources in {zip_path.parent}")
+    say(import_path(archive, str(zip_path)).describe())
+    say(import_path(archive, str(jsonl_path), account=DEMO_ACCOUNT.username).describe())
+    index = Index(archive.config.index.path)
+    runs = index.update(archive)
+    say(f"index {archive.config.index.path}: caught up with {runs} runs")
+    result = index.search(SAMPLE_QUERY, per_page=5, highlight=False, facets=False)
+    say(f'search "{SAMPLE_QUERY}": {result.total} items; the first {len(result.hits)}:')
+    for hit in result.hits:
+        text = " ".join((hit.text or "").split())
+        say(f"  {hit.created_at[:10]} @{hit.author or '?'} [{hit.kind}] {text[:100]}")
+    return index
+
+
+def demo_login(users: UserFile) -> str:
+    """(Re)create the local demo admin with a fresh password; returns the password."""
+    password = secrets.token_urlsafe(12)
+    if users.get(DEMO_USER) is not None:
+        users.remove(DEMO_USER)
+    users.add(DEMO_USER, password, "admin")
+    return password

@@ -1,0 +1,37 @@
+"""The quick start's main job: `archiver demo` builds, imports, indexes and searches."""
+
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+
+from archiver.cli import cli
+
+
+def test_demo_builds_a_searchable_archive_and_is_idempotent(config_file):
+    path = str(config_file())
+    runner = CliRunner()
+    first = runner.invoke(cli, ["--config", path, "demo", "--posts", "300", "--no-serve"])
+    assert first.exit_code == 0, first.output
+    assert "@ExampleshirePolice: read " in first.output
+    assert "committed: " in first.output
+    assert 'search "witness appeal": ' in first.output
+    again = runner.invoke(cli, ["--config", path, "demo", "--posts", "300", "--no-serve"])
+    assert again.output.count("nothing new: everything is already in the archive") == 2
+    runs = json.loads(runner.invoke(cli, ["--config", path, "runs", "--json"]).output)
+    assert [r["source"] for r in runs] == ["x-archive", "twarc"]
+    assert runs[1]["counts"]["mentions"] > 0
+
+
+def test_an_import_is_searchable_at_once(config_file, samples):
+    path = str(config_file())
+    runner = CliRunner()
+    runner.invoke(
+        cli,
+        ["--config", path, "import", str(samples / "archive-2026-03_milahu104"), "--allow-partial"],
+    )
+    result = runner.invoke(cli, ["--config", path, "search", "SamaHoole", "--json"])
+    assert result.exit_code == 0, result.output
+    found = json.loads(result.output)
+    assert "2029905358261502168" in [r["id"] for r in found["results"]]
