@@ -225,6 +225,38 @@ def verify(obj: Context, account: str | None) -> None:
 
 @cli.command()
 @click.option(
+    "--once",
+    type=click.Choice(["incremental", "full", "monthly_export", "index"]),
+    help="Run this job now and exit (1 if it failed) instead of scheduling.",
+)
+@click.option("--list", "list_jobs", is_flag=True, help="Show the jobs and their next run times.")
+@pass_ctx
+def schedule(obj: Context, once: str | None, list_jobs: bool) -> None:
+    """Run the scheduler: incremental and full backups, index, monthly export (see [schedule])."""
+    from archiver.schedule import build_scheduler, run_job, triggers
+
+    if once:
+        outcome = run_job(obj.archive, once)  # a failure is logged (and alerted) there
+        if outcome.ok:
+            click.echo(outcome.describe())
+        sys.exit(0 if outcome.ok else 1)
+    if list_jobs:
+        import datetime as dt
+
+        now = dt.datetime.now(dt.UTC)
+        for job, trigger in triggers(obj.archive).items():
+            click.echo(f"{job:<15} next {trigger.get_next_fire_time(None, now):%Y-%m-%d %H:%M %Z}")
+        return
+    scheduler = build_scheduler(obj.archive)
+    click.echo(f"scheduler running {len(scheduler.get_jobs())} jobs; Ctrl-C stops", err=True)
+    try:
+        scheduler.start()
+    except (KeyboardInterrupt, SystemExit):
+        scheduler.shutdown(wait=False)
+
+
+@cli.command()
+@click.option(
     "--older-than",
     default=6.0,
     show_default=True,

@@ -71,7 +71,10 @@ class ScheduleConfig:
     incremental: str = "0 2 * * *"
     full: str = "0 3 1 * *"
     monthly_export: str = "0 6 2 * *"
+    index: str = "*/30 * * * *"  # catch up with runs committed by other processes
     timezone: str = "UTC"
+    # run with the failure message on stdin when a job fails (mail, a chat hook...); "" = none
+    alert_command: str = ""
 
 
 @dataclass(frozen=True)
