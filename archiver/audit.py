@@ -38,6 +38,7 @@ ACTIONS = (
     "search",
     "view",
     "export",
+    "download",
     "user_added",
     "user_removed",
     "role_changed",

@@ -43,8 +43,13 @@ _ROLES_TEXT = "; ".join(f"{r}: {h}" for r, h in ROLE_HELP.items())
 
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535),
-              help="Port to listen on.")
+@click.option(
+    "--port",
+    default=8000,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port to listen on.",
+)
 @click.pass_obj
 def serve_cmd(obj: Any, host: str, port: int) -> None:
     """Serve the search UI and JSON API (secret key from the env var ui.secret_key_env names)."""
@@ -52,8 +57,9 @@ def serve_cmd(obj: Any, host: str, port: int) -> None:
 
     app = create_app(archive=obj.archive)
     if not _users(obj).list():
-        click.echo("note: no users yet; add one with `archiver users add NAME --role admin`",
-                   err=True)
+        click.echo(
+            "note: no users yet; add one with `archiver users add NAME --role admin`", err=True
+        )
     click.echo(f"serving the archive on http://{host}:{port}/ (Ctrl-C to stop)", err=True)
     serve(app, host, port)
 
@@ -66,8 +72,11 @@ def users_group() -> None:
 @users_group.command("add")
 @click.argument("name")
 @click.option("--role", type=_ROLE, default="viewer", show_default=True, help=_ROLES_TEXT)
-@click.option("--password-stdin", is_flag=True,
-              help="Read the password from the first line of stdin instead of prompting.")
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    help="Read the password from the first line of stdin instead of prompting.",
+)
 @click.pass_obj
 def users_add(obj: Any, name: str, role: str, password_stdin: bool) -> None:
     """Add a user (the password is prompted for, never given on the command line)."""
@@ -117,8 +126,11 @@ def users_set_role(obj: Any, name: str, role: str) -> None:
 
 @users_group.command("set-password")
 @click.argument("name")
-@click.option("--password-stdin", is_flag=True,
-              help="Read the password from the first line of stdin instead of prompting.")
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    help="Read the password from the first line of stdin instead of prompting.",
+)
 @click.pass_obj
 def users_set_password(obj: Any, name: str, password_stdin: bool) -> None:
     """Set a new password for a user."""
@@ -144,8 +156,9 @@ def audit_verify(obj: Any) -> None:
     head = log.head()
     if problems:
         noun = "problem" if len(problems) == 1 else "problems"
-        click.echo(f"error: {len(problems)} {noun} in the audit log of {head.events} events",
-                   err=True)
+        click.echo(
+            f"error: {len(problems)} {noun} in the audit log of {head.events} events", err=True
+        )
         sys.exit(1)
     click.echo(f"ok: {head.events} events, chain intact; newest event sha256 {head.digest}")
 
@@ -153,12 +166,16 @@ def audit_verify(obj: Any) -> None:
 @audit_group.command("list")
 @click.option("--user", help="Only this user's events.")
 @click.option("--action", type=click.Choice(ACTIONS), help="Only this action.")
-@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 10_000),
-              help="Newest events to show.")
+@click.option(
+    "--limit",
+    default=50,
+    show_default=True,
+    type=click.IntRange(1, 10_000),
+    help="Newest events to show.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON lines.")
 @click.pass_obj
-def audit_list(obj: Any, user: str | None, action: str | None, limit: int,
-               as_json: bool) -> None:
+def audit_list(obj: Any, user: str | None, action: str | None, limit: int, as_json: bool) -> None:
     """Show the newest audit events."""
     events = AuditLog(obj.archive.store).events(user=user, action=action, limit=limit)
     for e in events:

@@ -1,0 +1,100 @@
+"""The item page: versions with what changed, the deletion banner, capture history, raw JSON."""
+
+from __future__ import annotations
+
+import re
+
+from archiver.audit import AuditLog
+from storage.runs import list_runs
+
+
+def test_an_edited_post_shows_every_version_and_the_change(client, auth):
+    auth.login()
+    html = client.get("/items/1002").get_data(as_text=True)
+    assert "<h1>Post 1002 by @ExampleshirePolice</h1>" in html
+    assert "<strong>Edited.</strong> 2 versions were captured" in html
+    assert (
+        '<blockquote class="text">Road closure on the A123 near Millbrook until 8pm</blockquote>'
+    ) in html
+    assert "Version 1: id 1002, captured 2024-06-01T09:00:00.000000Z from x-api-v2" in html
+    assert "Road closure on the A123 near Millbrook until <del>6pm</del><ins>8pm</ins>" in html
+    assert "deleted" not in html.lower().split("<main", 1)[1].split("raw json", 1)[0]
+
+
+def test_any_version_id_opens_the_item(client, auth):
+    auth.login()
+    assert "<h1>Post 1002 by @ExampleshirePolice</h1>" in client.get("/items/1003").text
+
+
+def test_a_deleted_post_shows_the_banner_with_the_detection_date(client, auth):
+    auth.login()
+    html = client.get("/items/1005").get_data(as_text=True)
+    assert re.search(
+        r'<div class="banner deleted" role="alert">\s*<strong>Deleted.</strong> The archive '
+        r'found this item gone on <time datetime="2024-06-02T09:00:00.000Z">'
+        r"2024-06-02T09:00:00.000Z</time>",
+        html,
+    )
+    assert "Burglary prevention advice: lock your shed" in html
+
+
+def test_a_real_archive_deletion_shows_too(client, auth):
+    auth.login()
+    html = client.get("/items/2029583929812873669").get_data(as_text=True)
+    assert 'datetime="2026-03-05T16:08:05.000Z"' in html
+    assert "@Dominik_Kettner niemand will für israel kämpfen" in html
+
+
+def test_capture_history_lists_the_runs(client, auth, ui_archive):
+    auth.login()
+    html = client.get("/items/1002").get_data(as_text=True)
+    runs = [m for m in list_runs(ui_archive.store) if m.account == "ExampleshirePolice"]
+    rows = re.findall(r"<tr><td>([^<]+)</td><td>(\w+)</td><td>([^<]+)</td>", html)
+    assert rows == [(m.run_id, m.kind, "x-api-v2") for m in runs]
+
+
+def test_media_and_raw_json_are_listed_and_escaped(client, auth):
+    auth.login()
+    html = client.get("/items/1002").get_data(as_text=True)
+    assert '<span class="media-type">photo</span> 3_1' in html
+    assert 'href="https://pbs.twimg.com/media/closure.jpg" rel="noopener noreferrer' in html
+    assert "<summary>Raw JSON as the source served it</summary>" in html
+    hostile = client.get("/items/1004").get_data(as_text=True)
+    assert "<script>" not in hostile
+    assert "&#34;text&#34;: &#34;&lt;script&gt;alert(\\&#34;pwned\\&#34;)&lt;/script&gt;" in (
+        hostile
+    )
+
+
+def test_a_reply_links_to_what_it_answers(client, auth):
+    auth.login()
+    html = client.get("/items/1006").get_data(as_text=True)
+    assert '<dt>In reply to</dt><dd><a href="/items/2001">2001</a></dd>' in html
+
+
+def test_an_unknown_item_is_not_found(client, auth):
+    auth.login()
+    response = client.get("/items/999")
+    assert response.status_code == 404
+    assert "No item 999 in the archive." in response.text
+    assert client.get("/items/abc").status_code == 404
+
+
+def test_views_are_audited(client, auth, ui_archive):
+    auth.login("eve")
+    client.get("/items/1003")
+    event = AuditLog(ui_archive.store).events(action="view")[0]
+    assert (event.user, event.detail) == (
+        "eve",
+        {"item": "1002", "account": "ExampleshirePolice"},
+    )
+
+
+def test_the_accounts_page_shows_runs_and_counts(client, auth):
+    auth.login()
+    html = client.get("/accounts").get_data(as_text=True)
+    police = html.split("@ExampleshirePolice</a>", 1)[1].split("</tr>", 1)[0]
+    assert "<td>2</td>" in police  # two runs
+    assert ">post</a>: 4</li>" in police
+    assert ">mention</a>: 1</li>" in police
+    assert "@milahu104</a>" in html
