@@ -13,8 +13,9 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from archiver import TOOL
@@ -165,15 +166,7 @@ class Backup:
             for walk in self._walks(account_id, cp):
                 self._walk(run, walk, replay)
             for list_id in sorted(run.list_ids):
-                self._walk(
-                    run,
-                    Walk(
-                        f"members-{list_id}",
-                        "lists",
-                        lambda t, lid=list_id: self.client.list_members(lid, token=t),
-                    ),
-                    replay,
-                )
+                self._walk(run, self._members_walk(list_id), replay)
             if cp.kind == "full":
                 self._confirm_deletions(run, history)
             run.membership_events()
@@ -246,6 +239,12 @@ class Backup:
             Walk("lists", "lists", lambda t: c.owned_lists(account_id, token=t)),
         ]
 
+    def _members_walk(self, list_id: str) -> Walk:
+        def fetch(token: str | None) -> Iterator[Page]:
+            return self.client.list_members(list_id, token=token)
+
+        return Walk(f"members-{list_id}", "lists", fetch)
+
     def _walk(self, run: RunLog, walk: Walk, replay: dict[str, list[Page]]) -> None:
         """Replay the walk's checkpointed pages, then fetch on from the last next_token."""
         token: str | None = None
@@ -312,7 +311,7 @@ class Backup:
 
 def backup_accounts(
     store: ObjectStore,
-    clients: dict[str, Callable[[], XClient]],
+    clients: Mapping[str, Callable[[], XClient]],
     *,
     full: bool = False,
     progress: Callable[[str], None] | None = None,
@@ -348,7 +347,5 @@ def backup_configured(
             f"accounts: none configured in {config.source}; add an [[accounts]] table with a "
             "username and the environment variables that hold its tokens"
         )
-    clients = {
-        acc.username: (lambda acc=acc: XClient.for_account(acc, config.x_api)) for acc in chosen
-    }
+    clients = {acc.username: partial(XClient.for_account, acc, config.x_api) for acc in chosen}
     return backup_accounts(store, clients, full=full, progress=progress)

@@ -93,13 +93,26 @@ class HostAdapter(HTTPAdapter):
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
 
-    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+    def send(
+        self,
+        request: requests.PreparedRequest,
+        stream: bool = False,
+        timeout: float | tuple[float | None, float | None] | None = None,
+        verify: bool | str = True,
+        cert: str | tuple[str, str] | None = None,
+        proxies: dict[str, str] | None = None,
+    ) -> requests.Response:
         if request.url and request.url.startswith(TWEEPY_HOST):
             request.url = self.base_url + request.url[len(TWEEPY_HOST) :]
         # tweepy sets no timeout: a silent server would hang an unattended run forever
-        if kwargs.get("timeout") is None:
-            kwargs["timeout"] = self.timeout
-        return super().send(request, **kwargs)
+        return super().send(
+            request,
+            stream=stream,
+            timeout=timeout or self.timeout,
+            verify=verify,
+            cert=cert,
+            proxies=proxies,
+        )
 
 
 @dataclass(frozen=True)

@@ -9,12 +9,13 @@ follower diffs. The manifest it commits says what was complete, new and skipped.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import logging
 import tempfile
 from collections import Counter
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -56,7 +57,7 @@ class RunLog:
         self._written: set[tuple[str, str, str]] = set()
         self._seen_ids: set[tuple[str, str]] = set()
         self._tmp = tempfile.TemporaryDirectory(prefix="capture-pages-")
-        self._pages: dict[str, IO[bytes]] = {}
+        self._pages: dict[str, gzip.GzipFile] = {}
 
     def __enter__(self) -> RunLog:
         return self
@@ -133,10 +134,8 @@ class RunLog:
         """The response verbatim with its provenance, for evidence (never auth headers)."""
         out = self._pages.get(collection)
         if out is None:
-            raw = open(Path(self._tmp.name) / f"{collection}.jsonl.gz", "wb")  # noqa: SIM115
-            out = self._pages[collection] = gzip.GzipFile(
-                fileobj=raw, mode="wb", compresslevel=5, mtime=0, filename=""
-            )
+            path = Path(self._tmp.name) / f"{collection}.jsonl.gz"
+            out = self._pages[collection] = gzip.GzipFile(path, "wb", compresslevel=5, mtime=0)
         out.write(orjson.dumps(page.evidence()) + b"\n")
 
     # -- inferred facts --------------------------------------------------------------------
@@ -178,9 +177,7 @@ class RunLog:
     # -- commit ----------------------------------------------------------------------------
     def commit(self, profile: Page, details: dict[str, Any]) -> Manifest:
         for collection, out in sorted(self._pages.items()):
-            raw = out.fileobj
             out.close()
-            raw.close()  # type: ignore[union-attr]
             self.writer.add_file(
                 f"pages/{collection}.jsonl.gz", Path(self._tmp.name) / f"{collection}.jsonl.gz"
             )
@@ -217,11 +214,7 @@ class RunLog:
 
     def close(self) -> None:
         for out in self._pages.values():
-            try:
-                raw = out.fileobj
+            with contextlib.suppress(OSError):  # an abandoned run: the temp dir goes anyway
                 out.close()
-                raw.close()  # type: ignore[union-attr]
-            except (OSError, ValueError):
-                pass
         self._pages.clear()
         self._tmp.cleanup()
