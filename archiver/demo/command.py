@@ -3,6 +3,7 @@ public's replies as twarc2 JSONL). A thin layer over `write_demo_archive`."""
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import time
 from pathlib import Path
@@ -88,21 +89,31 @@ def demo_data_cmd(
     force: bool,
 ) -> None:
     """Write a fictional police force's X archive ZIP (demo data, no real person's data)."""
-    world = {"posts": posts, "seed": seed, "start_year": start_year, "years": years}
     started = time.monotonic()
-    if sys.stderr.isatty():
-        with click.progressbar(length=100, label="generating posts", file=sys.stderr) as bar:
-            summary = write_demo_archive(
-                path,
-                **world,
-                part_size=part_size,
-                overwrite=force,
-                progress=lambda done, total: bar.update(done * 100 // total - bar.pos),
-            )
-    else:
-        summary = write_demo_archive(path, **world, part_size=part_size, overwrite=force)
+    tty = sys.stderr.isatty()
+    bar = click.progressbar(length=100, label="generating posts", file=sys.stderr)
+    with bar if tty else contextlib.nullcontext():
+        summary = write_demo_archive(
+            path,
+            posts=posts,
+            seed=seed,
+            start_year=start_year,
+            years=years,
+            part_size=part_size,
+            overwrite=force,
+            progress=(lambda done, total: bar.update(done * 100 // total - bar.pos))
+            if tty
+            else None,
+        )
     click.echo(describe_archive(summary, time.monotonic() - started))
     if mentions_jsonl is not None:
         started = time.monotonic()
-        mentions = write_demo_mentions_jsonl(mentions_jsonl, **world, overwrite=force)
+        mentions = write_demo_mentions_jsonl(
+            mentions_jsonl,
+            posts=posts,
+            seed=seed,
+            start_year=start_year,
+            years=years,
+            overwrite=force,
+        )
         click.echo(describe_mentions(mentions, time.monotonic() - started))

@@ -11,9 +11,9 @@ import datetime as dt
 import random
 
 from archiver.demo import county as c
-from archiver.demo.county import FORCE, WEBSITE, Account
+from archiver.demo.county import FORCE, WEBSITE
 from archiver.demo.people import HOSTILE, Person, email, landline, mobile, postcode, registration
-from archiver.demo.text import Link, Text, link_to
+from archiver.demo.text import Link, Named, Text, link_to
 
 # kinds of the force's own posts, most frequent first
 CATEGORIES = c.Zipf(
@@ -217,7 +217,7 @@ def partner_post(rng: random.Random) -> Text:
     return Text().add(_fill(rng, rng.choice(_PARTNER_NEWS)))
 
 
-def quote_comment(rng: random.Random, partner: Account) -> Text:
+def quote_comment(rng: random.Random, partner: Named) -> Text:
     return Text().add(
         rng.choice(
             (
