@@ -6,7 +6,9 @@ import contextlib
 import os
 import shutil
 import tempfile
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import BinaryIO
 
@@ -18,6 +20,8 @@ class LocalStore:
     def __init__(self, root: str | os.PathLike[str]) -> None:
         self.root = Path(root).resolve()
         self.description = f"local directory {self.root}"
+        self._unsynced: list[str] = []  # written by put_file, not yet fsynced
+        self._lock = threading.Lock()
 
     def _path(self, key: str) -> Path:
         path = (self.root / key).resolve()
@@ -25,7 +29,7 @@ class LocalStore:
             raise StorageError(f"key escapes the store: {key!r}")
         return path
 
-    def _write(self, key: str, fill, overwrite: bool) -> None:
+    def _write(self, key: str, fill, overwrite: bool, durable: bool) -> None:
         path = self._path(key)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -35,8 +39,9 @@ class LocalStore:
         try:
             with os.fdopen(fd, "wb") as out:
                 fill(out)
-                out.flush()
-                os.fsync(out.fileno())
+                if durable:
+                    out.flush()
+                    os.fsync(out.fileno())
             if overwrite:
                 os.replace(tmp, path)
             else:
@@ -45,19 +50,35 @@ class LocalStore:
                     os.link(tmp, path)
                 except FileExistsError:
                     raise ObjectExists(f"object already exists: {key}") from None
+            if durable:
+                _fsync(str(path.parent))  # the new name, too, must survive a crash
+            else:
+                with self._lock:
+                    self._unsynced.append(str(path))
         finally:
             if os.path.exists(tmp):
                 os.unlink(tmp)
+
+    def sync(self) -> None:
+        """fsync every file written by put_file since the last sync, and their folders."""
+        # put_file skips fsync and a run syncs once before its manifest; the fsyncs run in
+        # parallel so the file system commits them together (860 media files: 3.3 s one by
+        # one here, 0.05 s in parallel). os.sync() would also flush other processes' writes.
+        with self._lock:
+            paths, self._unsynced = self._unsynced, []
+        folders = {os.path.dirname(p) for p in paths}
+        with ThreadPoolExecutor(max_workers=32) as pool:
+            list(pool.map(_fsync, [*paths, *folders]))
 
     def put_file(self, key: str, path: str, *, overwrite: bool = False) -> None:
         def fill(out: BinaryIO) -> None:
             with open(path, "rb") as src:
                 shutil.copyfileobj(src, out, 1 << 20)
 
-        self._write(key, fill, overwrite)
+        self._write(key, fill, overwrite, durable=False)
 
     def put_bytes(self, key: str, data: bytes, *, overwrite: bool = False) -> None:
-        self._write(key, lambda out: out.write(data), overwrite)
+        self._write(key, lambda out: out.write(data), overwrite, durable=True)
 
     def open(self, key: str) -> BinaryIO:
         try:
@@ -91,3 +112,12 @@ class LocalStore:
     def delete(self, key: str) -> None:
         with contextlib.suppress(FileNotFoundError):
             self._path(key).unlink()
+
+
+def _fsync(path: str) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)

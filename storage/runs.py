@@ -290,7 +290,9 @@ class RunWriter:
             for entry in entries:
                 self.store.put_file(prefix + entry.key, str(self._dir / entry.key))
                 uploaded.append(prefix + entry.key)
+            self.store.sync()  # every object durable before the manifest says they exist
             self.store.put_bytes(prefix + MANIFEST, manifest.to_json())
+            self.store.sync()
         except BaseException:
             # not committed (no manifest): these objects are garbage, so removing them is safe
             for key in uploaded:

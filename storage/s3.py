@@ -106,6 +106,9 @@ class S3Store:
             extra["IfNoneMatch"] = "*"
         self._call("writing", key, self.client.put_object, Key=self._key(key), Body=body, **extra)
 
+    def sync(self) -> None:
+        """Nothing to do: S3 acknowledges a PUT once the object is durable."""
+
     def put_file(self, key: str, path: str, *, overwrite: bool = False) -> None:
         with open(path, "rb") as fh:
             self._put(key, fh, overwrite)

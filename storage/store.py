@@ -20,10 +20,14 @@ class ObjectStore(Protocol):
     description: str  # where the store points, for messages (never holds secrets)
 
     def put_file(self, key: str, path: str, *, overwrite: bool = False) -> None:
-        """Upload a local file as one object; raises ObjectExists if the key exists."""
+        """Upload a local file as one object; raises ObjectExists if the key exists.
+        Durable once `sync()` returns (a run syncs once, before its manifest)."""
 
     def put_bytes(self, key: str, data: bytes, *, overwrite: bool = False) -> None:
-        """Write a small object; raises ObjectExists if the key exists."""
+        """Write a small object, durable on return; raises ObjectExists if the key exists."""
+
+    def sync(self) -> None:
+        """Make every write so far durable (called before a run's manifest, and after it)."""
 
     def open(self, key: str) -> BinaryIO:
         """Stream an object's bytes; raises NotFound."""
