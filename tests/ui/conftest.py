@@ -6,15 +6,25 @@ from __future__ import annotations
 
 import shutil
 import sys
+import threading
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from werkzeug.serving import make_server
 
 # the story's module sits beside the tests (tests/ is not a package)
 sys.path.insert(0, str(Path(__file__).parent))
 
-from ui_story import PASSWORD, SECRET, USERS, AuthActions, write_police_runs  # noqa: E402
+from ui_story import (  # noqa: E402
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    PASSWORD,
+    SECRET,
+    USERS,
+    AuthActions,
+    write_police_runs,
+)
 
 from archiver.archive import Archive  # noqa: E402
 from archiver.config import Config, IndexConfig, StorageConfig  # noqa: E402
@@ -88,3 +98,36 @@ def runner(ui_root):
 @pytest.fixture
 def auth(client) -> AuthActions:
     return AuthActions(client)
+
+
+# -- a real browser -------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's chromium through Playwright (never `playwright install`)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def live_server(app):
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=5)
+    server.server_close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(base_url=live_server, java_script_enabled=True)
+    page = context.new_page()
+    page.dialogs = []  # any alert() that fires would land here
+    page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))
+    yield page
+    context.close()

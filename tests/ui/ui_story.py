@@ -4,12 +4,23 @@ the users who log in, and `AuthActions` to log in and out as they would."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from storage.local import LocalStore
 from storage.records import new_record
 from storage.runs import RunWriter
 from storage.view import EVENTS
 
+# Debian's chromium, driven by Playwright (never `playwright install`)
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 PASSWORD = "correct horse battery"
 SECRET = "test-secret-key-0123456789abcdef"
 POLICE_ID = "1200000000000000001"
