@@ -132,8 +132,15 @@ def _error_page(status: int, message: str) -> Any:
 
 
 def serve(app: Flask, host: str = "127.0.0.1", port: int = 8000) -> None:
-    """Run the app until interrupted: waitress (a production WSGI server) if installed,
-    else Flask's own server. The index first catches up with committed runs."""
+    """Run the app until interrupted with waitress (a production WSGI server). The index
+    first catches up with any committed runs it does not hold yet."""
+    make_server(app, host, port).run()
+
+
+def make_server(app: Flask, host: str = "127.0.0.1", port: int = 8000) -> Any:
+    """A waitress server for the app, bound but not yet serving (`.run()`, `.close()`)."""
+    import waitress
+
     from archiver.index import SearchIndexError
 
     be: Backend = app.extensions[EXTENSION]
@@ -143,9 +150,6 @@ def serve(app: Flask, host: str = "127.0.0.1", port: int = 8000) -> None:
             log.info("index caught up with %d runs", runs)
     except SearchIndexError as exc:
         log.warning("search index not updated: %s", exc)
-    try:
-        import waitress
-    except ImportError:  # pragma: no cover - waitress is a dependency
-        app.run(host=host, port=port)
-        return
-    waitress.serve(app, host=host, port=port, threads=8, ident="social-archive")
+    server = waitress.create_server(app, host=host, port=port, threads=8, ident="social-archive")
+    log.info("serving on http://%s:%s/", host, server.effective_port)
+    return server

@@ -53,15 +53,24 @@ _ROLES_TEXT = "; ".join(f"{r}: {h}" for r, h in ROLE_HELP.items())
 @click.pass_obj
 def serve_cmd(obj: Any, host: str, port: int) -> None:
     """Serve the search UI and JSON API (secret key from the env var ui.secret_key_env names)."""
-    from search_ui import create_app, serve
+    from search_ui import create_app, make_server
 
     app = create_app(archive=obj.archive)
     if not _users(obj).list():
         click.echo(
             "note: no users yet; add one with `archiver users add NAME --role admin`", err=True
         )
-    click.echo(f"serving the archive on http://{host}:{port}/ (Ctrl-C to stop)", err=True)
-    serve(app, host, port)
+    server = make_server(app, host, port)
+    click.echo(
+        f"serving the archive on http://{host}:{server.effective_port}/ (Ctrl-C to stop)",
+        err=True,
+    )
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        click.echo("stopped", err=True)
+    finally:
+        server.close()
 
 
 @click.group("users")
