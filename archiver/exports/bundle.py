@@ -35,16 +35,14 @@ import bagit
 import orjson
 
 from archiver import TOOL
-from archiver.archive import AccountRef, Archive
-from archiver.exports.errors import ExportError
+from archiver.exports.items import ExportItem
 from archiver.exports.listing import CsvListing, HtmlListing
 from archiver.exports.media import MediaIndex, copy_verified
 from archiver.exports.provenance import StoredVersion, run_summary, stored_versions
 from archiver.exports.signing import SIGNED_FILE, SigningKey, sign_bag
 from storage.errors import IntegrityError
-from storage.runs import Manifest, list_runs
+from storage.runs import Manifest
 from storage.store import ObjectStore
-from storage.view import Item, merge_runs
 
 if TYPE_CHECKING:
     from archiver.exports.redaction import Redactor
@@ -58,75 +56,6 @@ _BAGIT_LOCK = threading.Lock()
 # already-compressed media gain nothing from deflate
 _STORED_SUFFIXES = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".mp4", ".mov", ".m4v", ".zip", ".gz")
 _CHUNK = 1 << 20
-
-
-@dataclass
-class ExportItem:
-    """One item as a bundle holds it: its versions (oldest first) and deletion time."""
-
-    account_id: str
-    collection: str
-    key: str
-    versions: list[dict[str, Any]]
-    deleted_at: str | None = None
-    seen_in: tuple[str, ...] = ()  # every run that captured the item, oldest first
-
-    @classmethod
-    def of(cls, account_id: str, item: Item) -> ExportItem:
-        return cls(
-            account_id,
-            item.collection,
-            item.key,
-            list(item.versions),
-            item.deleted_at,
-            tuple(item.runs),
-        )
-
-    @property
-    def latest(self) -> dict[str, Any]:
-        return self.versions[-1]
-
-    @property
-    def kind(self) -> str:
-        return str(self.latest.get("kind"))
-
-    def sort_key(self) -> tuple[str, str, int, str]:
-        first = self.versions[0]
-        return (
-            first.get("created_at") or "~",  # undated items after dated ones
-            self.collection,
-            int(self.key) if self.key.isdigit() else 0,
-            self.key,
-        )
-
-
-def sort_items(items: Iterable[ExportItem]) -> list[ExportItem]:
-    """Oldest first: the order every listing in a bundle uses."""
-    return sorted(items, key=ExportItem.sort_key)
-
-
-@dataclass
-class Scope:
-    """The accounts an export draws on: their runs and every item of their current view."""
-
-    refs: list[AccountRef]
-    manifests: list[Manifest]
-    items: list[ExportItem]
-
-
-def load_scope(archive: Archive, accounts: Sequence[str] = ()) -> Scope:
-    """The named accounts (@handle or id), or every account in the archive."""
-    refs = [archive.resolve_account(a) for a in accounts] or archive.accounts()
-    if not refs:
-        raise ExportError(f"no accounts in {archive.store.description}")
-    manifests: list[Manifest] = []
-    items: list[ExportItem] = []
-    for ref in refs:
-        runs = list_runs(archive.store, ref.account_id)
-        manifests.extend(runs)
-        view = merge_runs(archive.store, runs)
-        items.extend(ExportItem.of(ref.account_id, i) for i in view.values())
-    return Scope(refs, manifests, items)
 
 
 @dataclass(frozen=True)

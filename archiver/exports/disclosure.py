@@ -13,9 +13,10 @@ from typing import Any
 
 from archiver import TOOL
 from archiver.archive import Archive
-from archiver.exports.bundle import BundleBuilder, ExportBundle, ExportItem, Scope
+from archiver.exports.bundle import BundleBuilder, ExportBundle
 from archiver.exports.destination import Delivery, out_destination
 from archiver.exports.errors import ExportError
+from archiver.exports.items import ExportItem, Scope
 from archiver.exports.redaction import Redactor
 from archiver.exports.register import now_utc, record_export
 from archiver.exports.signing import load_signing_key

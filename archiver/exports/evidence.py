@@ -22,9 +22,10 @@ from typing import Any
 
 from archiver import TOOL
 from archiver.archive import Archive
-from archiver.exports.bundle import BundleBuilder, ExportBundle, ExportItem, load_scope, sort_items
+from archiver.exports.bundle import BundleBuilder, ExportBundle
 from archiver.exports.destination import Delivery, out_destination
 from archiver.exports.errors import ExportError
+from archiver.exports.items import ExportItem, collector_paused_during, load_scope, sort_items
 from archiver.exports.media import is_media_key
 from archiver.exports.provenance import run_summary
 from archiver.exports.register import default_operator, now_utc, record_export
@@ -195,6 +196,7 @@ def _statement(c: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+@collector_paused_during
 def export_evidence(
     archive: Archive,
     ids: Sequence[str],

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from archiver.archive import Archive
-from archiver.exports.bundle import ExportItem, load_scope, sort_items
 from archiver.exports.disclosure import Disclosure, disclose, own_accounts, slug
 from archiver.exports.errors import ExportError
+from archiver.exports.items import ExportItem, collector_paused_during, load_scope, sort_items
 from archiver.exports.redaction import RedactionProfile, Redactor
 from archiver.exports.register import default_operator
 from archiver.index import Index
@@ -127,6 +127,7 @@ def open_index(archive: Archive) -> Index:
     return index
 
 
+@collector_paused_during
 def export_foi(
     archive: Archive,
     criteria: Criteria,

@@ -17,9 +17,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from archiver.archive import AccountRef, Archive
-from archiver.exports.bundle import BundleBuilder, ExportBundle, ExportItem, sort_items
+from archiver.exports.bundle import BundleBuilder, ExportBundle
 from archiver.exports.destination import Delivery, Destination, open_destination
 from archiver.exports.errors import ExportError
+from archiver.exports.items import ExportItem, collector_paused_during, sort_items
 from archiver.exports.register import default_operator, now_utc, record_export
 from archiver.exports.signing import SigningKey, load_signing_key
 from archiver.timestamps import parse_time
@@ -117,6 +118,7 @@ def bundle_key(ref: AccountRef, month: Month) -> str:
     return f"{ref.username}/{month.year:04d}/{ref.username}-{month}.zip"
 
 
+@collector_paused_during
 def export_month(
     archive: Archive,
     ref: AccountRef,

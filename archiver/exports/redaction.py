@@ -20,7 +20,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from archiver.exports.bundle import ExportItem
+from archiver.exports.items import ExportItem
 from archiver.exports.listing import SafeCsvWriter
 from archiver.exports.thirdparties import (
     AT_HANDLE,

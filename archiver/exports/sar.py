@@ -11,9 +11,9 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from archiver.archive import Archive
-from archiver.exports.bundle import ExportItem, load_scope, sort_items
 from archiver.exports.disclosure import Disclosure, disclose, own_accounts, slug
 from archiver.exports.errors import ExportError
+from archiver.exports.items import ExportItem, collector_paused_during, load_scope, sort_items
 from archiver.exports.redaction import RedactionProfile, Redactor
 from archiver.exports.register import default_operator
 
@@ -72,6 +72,7 @@ def involves(rec: dict[str, Any], handle: str | None, user_id: str | None) -> bo
     )
 
 
+@collector_paused_during
 def export_sar(
     archive: Archive,
     user: str,

@@ -10,7 +10,7 @@ import orjson
 import pytest
 from export_samples import ACCOUNT, ACCOUNT_ID, OWN, archive_tweet, read_ytd
 
-from archiver.exports.bundle import ExportItem
+from archiver.exports.items import ExportItem
 from archiver.exports.redaction import FOI_EXEMPTION, RedactionProfile, Redactor
 from archiver.xapi_records import records_from_page
 from storage.records import new_record
