@@ -43,6 +43,8 @@ ACTIONS = (
     "user_removed",
     "role_changed",
     "password_changed",
+    "token_issued",
+    "token_revoked",
     "audit_viewed",
 )
 _KEY = re.compile(r"^audit/events/(\d{12})\.json$")

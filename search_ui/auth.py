@@ -2,7 +2,8 @@
 
 The session cookie holds only the user's name; their role is read from the users file on
 every request, so removing a user or lowering a role takes effect at once. Pages under
-/api/ answer 401/403 as JSON instead of redirecting to the login form.
+/api/ also take a bearer token (`archiver users token NAME`) and answer 401/403 as JSON
+instead of redirecting to the login form.
 """
 
 from __future__ import annotations
@@ -48,9 +49,18 @@ def current_user() -> User | None:
     return user
 
 
+def token_user() -> User | None:
+    """The user of an `Authorization: Bearer <token>` header, for /api/ only: tools
+    call the read-only API with a token; pages need a login."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not _wants_json():
+        return None
+    return backend().users.user_for_token(token.strip())
+
+
 @bp.before_app_request
 def load_user() -> None:
-    g.user = current_user()
+    g.user = token_user() or current_user()
 
 
 def login_required(view: F) -> F:

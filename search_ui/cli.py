@@ -149,6 +149,25 @@ def users_set_password(obj: Any, name: str, password_stdin: bool) -> None:
     click.echo(f"password of {name.lower()} changed")
 
 
+@users_group.command("token")
+@click.argument("name")
+@click.option("--revoke", is_flag=True, help="Remove the user's token instead.")
+@click.pass_obj
+def users_token(obj: Any, name: str, revoke: bool) -> None:
+    """Issue an API token for a user (shown once; it replaces any earlier token). Tools send
+    it as `Authorization: Bearer <token>` to /api/...; it has the user's role."""
+    users = _users(obj)
+    store = obj.archive.store
+    if revoke:
+        users.revoke_token(name)
+        AuditLog(store).record(_operator(), "token_revoked", name=name.lower())
+        click.echo(f"the API token of {name.lower()} is revoked")
+        return
+    token = users.issue_token(name)
+    AuditLog(store).record(_operator(), "token_issued", name=name.lower())
+    click.echo(token)
+
+
 @click.group("audit")
 def audit_group() -> None:
     """Read and check the audit log of who searched, viewed and exported."""

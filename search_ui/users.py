@@ -1,4 +1,4 @@
-"""The UI's users: names, roles and password hashes in one JSON file outside the archive.
+"""The UI's users: names, roles, password hashes (and API token hashes) in one JSON file.
 
 The file lives at `ui.users_path`, else beside the index (`<index dir>/../users.json`); it is
 written atomically with mode 0600 under a file lock, so `archiver users ...` and the admin
@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
+import hmac
 import os
 import re
+import secrets
 import tempfile
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import orjson
@@ -35,6 +38,7 @@ ROLE_HELP = {
     "admin": "also manage users and read the audit log",
 }
 MIN_PASSWORD = 10
+TOKEN_PREFIX = "sa_"  # noqa: S105 - a prefix, so a leaked token is recognisable as ours
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 # checked when the name is unknown, so a wrong name takes as long as a wrong password
 _DUMMY_HASH = generate_password_hash("not a password of anyone's")
@@ -50,10 +54,22 @@ class User:
     role: str
     created_at: str
     password_hash: str = field(repr=False)
+    token_sha256: str | None = field(default=None, repr=False)  # API token, hashed
 
     def can(self, role: str) -> bool:
         """True if this user has `role` or a higher one."""
         return ROLES.index(self.role) >= ROLES.index(role)
+
+
+def _entry(user: User) -> dict[str, str]:
+    entry = {"role": user.role, "created_at": user.created_at, "password_hash": user.password_hash}
+    if user.token_sha256:
+        entry["token_sha256"] = user.token_sha256
+    return entry
+
+
+def _token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 def users_path(config: Config) -> Path:
@@ -111,7 +127,13 @@ class UserFile:
             if doc.get("format") != FORMAT:
                 raise UserError(f"users file {self.path} has an unknown format")
             return {
-                name: User(name, entry["role"], entry["created_at"], entry["password_hash"])
+                name: User(
+                    name,
+                    entry["role"],
+                    entry["created_at"],
+                    entry["password_hash"],
+                    entry.get("token_sha256"),
+                )
                 for name, entry in doc["users"].items()
             }
         except (ValueError, KeyError, TypeError, AttributeError):
@@ -125,6 +147,16 @@ class UserFile:
 
     def list(self) -> list[User]:
         return sorted(self._load().values(), key=lambda u: u.name)
+
+    def user_for_token(self, token: str) -> User | None:
+        """The user an API token belongs to, if any (tokens are kept as SHA-256 only)."""
+        if not token or not token.startswith(TOKEN_PREFIX):
+            return None
+        digest = _token_digest(token)
+        for user in self._load().values():
+            if user.token_sha256 and hmac.compare_digest(user.token_sha256, digest):
+                return user
+        return None
 
     def authenticate(self, name: str, password: str) -> User | None:
         """The user if the password is theirs, else None (same work either way)."""
@@ -147,14 +179,7 @@ class UserFile:
     def _write(self, users: dict[str, User]) -> None:
         doc = {
             "format": FORMAT,
-            "users": {
-                u.name: {
-                    "role": u.role,
-                    "created_at": u.created_at,
-                    "password_hash": u.password_hash,
-                }
-                for u in sorted(users.values(), key=lambda u: u.name)
-            },
+            "users": {u.name: _entry(u) for u in sorted(users.values(), key=lambda u: u.name)},
         }
         fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".users-")
         try:
@@ -190,7 +215,7 @@ class UserFile:
             user = users.get(name)
             if user is None:
                 raise UserError(f"no user {name!r}")
-            users[name] = User(name, role, user.created_at, user.password_hash)
+            users[name] = replace(user, role=role)
         return users[name]
 
     def set_password(self, name: str, password: str) -> None:
@@ -200,4 +225,23 @@ class UserFile:
             user = users.get(name)
             if user is None:
                 raise UserError(f"no user {name!r}")
-            users[name] = User(name, user.role, user.created_at, generate_password_hash(password))
+            users[name] = replace(user, password_hash=generate_password_hash(password))
+
+    def issue_token(self, name: str) -> str:
+        """A new API token for the user (replacing any earlier one); shown once, kept hashed."""
+        name = normalise_name(name)
+        token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        with self._editing() as users:
+            user = users.get(name)
+            if user is None:
+                raise UserError(f"no user {name!r}")
+            users[name] = replace(user, token_sha256=_token_digest(token))
+        return token
+
+    def revoke_token(self, name: str) -> None:
+        name = normalise_name(name)
+        with self._editing() as users:
+            user = users.get(name)
+            if user is None:
+                raise UserError(f"no user {name!r}")
+            users[name] = replace(user, token_sha256=None)

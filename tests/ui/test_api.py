@@ -97,3 +97,31 @@ def test_healthz_fails_when_the_index_is_damaged(app, client, ui_root):
     assert response.status_code == 503
     assert response.get_json()["index"] == "unreachable"
     assert response.get_json()["status"] == "failing"
+
+
+def test_tools_call_the_api_with_a_token(client, runner, ui_root, ui_archive):
+    result = runner("users", "token", "vic")
+    assert result.exit_code == 0
+    token = result.output.strip()
+    assert token.startswith("sa_") and len(token) > 40
+    assert token not in (ui_root / "users.json").read_text()  # kept as a hash only
+    bearer = {"Authorization": f"Bearer {token}"}
+    doc = client.get("/api/search?q=road", headers=bearer).get_json()
+    assert doc["total"] == 2
+    assert AuditLog(ui_archive.store).events(action="search")[0].user == "vic"
+    # a token opens the API only, never the pages
+    assert client.get("/search", headers=bearer).status_code == 302
+    wrong = {"Authorization": "Bearer sa_not-a-token"}
+    assert client.get("/api/search?q=road", headers=wrong).status_code == 401
+    assert runner("users", "token", "vic", "--revoke").output == (
+        "the API token of vic is revoked\n"
+    )
+    assert client.get("/api/search?q=road", headers=bearer).status_code == 401
+
+
+def test_a_token_keeps_its_users_role(client, runner):
+    token = runner("users", "token", "vic").output.strip()
+    bearer = {"Authorization": f"Bearer {token}"}
+    assert client.get("/api/items/1001", headers=bearer).status_code == 200
+    runner("users", "remove", "vic")
+    assert client.get("/api/items/1001", headers=bearer).status_code == 401
