@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from archiver import TOOL
 from archiver.capture.checkpoint import Checkpoint
@@ -31,7 +32,7 @@ from storage.store import ObjectStore
 
 log = logging.getLogger(__name__)
 
-NOT_FOUND = "https://api.twitter.com/2/problems/resource-not-found"
+NOT_FOUND = "/2/problems/resource-not-found"  # under api.twitter.com or api.x.com
 LOOKUP_BATCH = 100
 
 
@@ -180,7 +181,7 @@ class Backup:
                     "retries": limiter.retries,
                     "waited_seconds": round(limiter.waited, 3),
                     "credentials": self.client.credentials.kind,
-                    "api": self.client.base_url,
+                    "api": _without_userinfo(self.client.base_url),
                 },
             )
         cp.clear()
@@ -264,7 +265,10 @@ class Backup:
                         break
                     self.progress(f"@{self.username} {walk.name}: {run.seen_in(walk.name)}")
             except EndpointNotAllowed as exc:
-                run.warn(str(exc)) if exc.warn else run.note(str(exc))
+                if exc.warn:
+                    run.warn(str(exc))
+                else:
+                    run.note(str(exc))
                 return
         run.complete.add(walk.name)
 
@@ -283,7 +287,7 @@ class Backup:
                 gone = {
                     str(e.get("resource_id")): e
                     for e in page.errors
-                    if e.get("type") == NOT_FOUND and e.get("parameter") == "ids"
+                    if str(e.get("type", "")).endswith(NOT_FOUND) and e.get("parameter") == "ids"
                 }
                 for rid in batch:
                     if rid in gone:
@@ -307,6 +311,12 @@ class Backup:
                             collection,
                             rid,
                         )
+
+
+def _without_userinfo(url: str) -> str:
+    """A proxy URL may carry a user and password; the manifest keeps only where it points."""
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
 
 
 def backup_accounts(

@@ -54,7 +54,7 @@ SIZES = {
     "posts": 10_000,
     "mentions": 2_000,
     "followers": 1_000,
-    "following": 300,
+    "following": 200,
     "dms": 120,
     "likes": 50,
     "lists": 2,

@@ -6,6 +6,7 @@ import gzip
 from collections import Counter
 
 import orjson
+import pytest
 from xapi_dataset import POLICE
 
 from storage.records import new_record
@@ -258,3 +259,28 @@ def test_api_capture_and_an_archive_import_merge_without_duplicates(
     assert len(items) == 200  # 50 only from the API, 80 only from the ZIP, 70 from both
     assert all(len(i.versions) == 1 for i in items)
     assert sum(1 for i in items if len(i.runs) == 2) == 70
+
+
+@pytest.mark.slow
+def test_a_10000_post_account_full_then_incremental(xapi, configure, backup, local_store):
+    acc = xapi.account(POLICE, posts=10_000, mentions=2_000, followers=1_000, dms=60, spacing=600.0)
+    cfg = configure(acc)
+
+    full = backup(cfg)
+    quiet = backup(cfg)
+
+    assert full.seen == {
+        "profile": 1,
+        "tweets": 3200,
+        "mentions": 800,
+        "likes": 15,
+        "bookmarks": 3,
+        "dms": 30,
+        "followers": 1000,
+        "following": 10,
+        "lists": 6,
+    }
+    assert full.requests == 48  # profile, 32 + 8 pages, 1 for each of the 7 other walks
+    assert quiet.requests == 10 and not quiet.written
+    held = Counter(i.collection for i in current_view(local_store, acc.id))
+    assert held == full.seen  # every item exactly once
