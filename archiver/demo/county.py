@@ -372,3 +372,48 @@ HANDLE_WORDS = Zipf(
     ),
     0.7,
 )
+
+# the long tail: things stolen, people described; most of these words appear a handful of times
+ITEMS = Zipf(
+    words(
+        """
+    a laptop, a mobile phone, a bicycle, a handbag, a wallet, a games console, power tools,
+    jewellery, cash, a television, car keys, a passport, a watch, a tablet, a camera, a drone,
+    a chainsaw, a strimmer, a leaf blower, a lawnmower, a trailer, a generator, a toolbox,
+    a cordless drill, an angle grinder, a saddle, a bridle, horse rugs, fishing rods,
+    golf clubs, a mountain bike, an e-scooter, an electric bike, a guitar, a violin,
+    a trumpet, a coin collection, a stamp album, war medals, a wedding ring, an engagement ring,
+    a pearl necklace, a gold bracelet, silver candlesticks, an antique clock, an oil painting,
+    a garden statue, a stone birdbath, a bronze sundial, copper piping, lead flashing,
+    scaffolding poles, roof tiles, solar panels, number plates, a satnav, a dashcam,
+    a child seat, a pushchair, a mobility scooter, hearing aids, a charity collection tin,
+    a lectern, a donation box, beehives, sheep, pheasants, ducks, chickens, red diesel,
+    heating oil, fence panels, a hedge trimmer, a pressure washer, a welding kit,
+    a workbench, a ladder, a wheelbarrow, a cement mixer, a canoe, a paddleboard, a telescope,
+    a sewing machine, a microscope, a harp, a cello, a rocking horse, a model railway,
+    a taxidermy owl, a ship in a bottle, a longcase clock, a weathervane, a millstone,
+    an anvil, a butter churn, a cider press, a tandem, a penny-farthing, a sidecar
+"""
+    )
+)
+BUILDS = Zipf(
+    words("slim, medium build, stocky, tall and thin, short and heavy-set, athletic build")
+)
+HAIR = Zipf(
+    words(
+        """
+    short dark hair, short grey hair, a shaved head, long blonde hair, curly brown hair,
+    ginger hair in a ponytail, receding fair hair, black braided hair, dyed blue hair,
+    a grey ponytail, auburn hair in a bun, spiky bleached hair
+"""
+    )
+)
+FEATURES = Zipf(
+    words(
+        """
+    a beard, glasses, a tattoo on the left hand, a nose piercing, a limp, a Welsh accent,
+    a scar above one eyebrow, a Scottish accent, a gold tooth, freckles, a walking stick,
+    a hearing aid, a moustache, a neck tattoo of a swallow, a West Country accent
+"""
+    )
+)

@@ -136,7 +136,7 @@ def force_post(rng: random.Random, category: str, when: dt.datetime) -> Text:
     if category == "appeal":
         t.hashtag("WitnessAppeal").add(
             f" We're appealing for witnesses after {c.CRIMES.pick(rng)} on {street}, {town} "
-            f"at around {clock_time(rng)} on {c.DAYS.pick(rng)}. {c.DETAILS.pick(rng)} "
+            f"at around {clock_time(rng)} on {c.DAYS.pick(rng)}. {_detail(rng)} "
             f"Call 101 quoting {incident(rng, when)}. "
         ).hashtag("Exampleshire")
     elif category == "roads":
@@ -174,7 +174,8 @@ def force_post(rng: random.Random, category: str, when: dt.datetime) -> Text:
         who = c.FIRST_NAMES.pick(rng)
         t.hashtag("Missing").add(
             f" Have you seen {who}, {rng.randrange(13, 90)}? They were last seen in {town} on "
-            f"{c.DAYS.pick(rng)} wearing a {c.GARMENTS.pick(rng)}. If you see {who}, please call "
+            f"{c.DAYS.pick(rng)} wearing a {c.GARMENTS.pick(rng)}. {who} is {c.BUILDS.pick(rng)} "
+            f"with {c.HAIR.pick(rng)} and {c.FEATURES.pick(rng)}. If you see {who}, please call "
             f"999 quoting {incident(rng, when)}."
         )
     elif category == "operation":
@@ -193,9 +194,23 @@ def force_post(rng: random.Random, category: str, when: dt.datetime) -> Text:
     else:  # rural
         t.hashtag("RuralCrime").add(
             f" A {c.COLOURS.pick(rng)} {c.VEHICLES.pick(rng)} was stolen from a farm near {town} "
-            f"overnight. {c.DETAILS.pick(rng)} Call 101 quoting {incident(rng, when)}."
+            f"overnight, along with {c.ITEMS.pick(rng)} and {c.ITEMS.pick(rng)}. "
+            f"{c.DETAILS.pick(rng)} Call 101 quoting {incident(rng, when)}."
         )
     return t
+
+
+def _detail(rng: random.Random) -> str:
+    """What an appeal adds: what was taken, who was seen, or how the investigation stands."""
+    draw = rng.random()
+    if draw < 0.35:
+        return f"Items taken include {c.ITEMS.pick(rng)} and {c.ITEMS.pick(rng)}."
+    if draw < 0.6:
+        return (
+            f"The suspect is described as {c.BUILDS.pick(rng)}, with {c.HAIR.pick(rng)} and "
+            f"{c.FEATURES.pick(rng)}, wearing a {c.GARMENTS.pick(rng)}."
+        )
+    return c.DETAILS.pick(rng)
 
 
 def thread_follow_up(rng: random.Random) -> Text:

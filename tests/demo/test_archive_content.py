@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import html
+import re
 import struct
 import zipfile
 from collections import Counter
@@ -264,3 +265,15 @@ def test_an_existing_file_is_kept_unless_overwrite(tmp_path):
     write_demo_archive(target, posts=20, overwrite=True)
     assert zipfile.is_zipfile(target)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["demo.zip"]  # no staging left behind
+
+
+def test_words_follow_a_long_tail_so_search_has_common_and_rare_terms(demo_tweets):
+    words = Counter(
+        w.lower()
+        for t in demo_tweets
+        for w in re.findall(r"[A-Za-z]+", re.sub(r"https://t\.co/\w+|@\w+", "", t["full_text"]))
+    )
+    ranked = [count for _, count in words.most_common()]
+    assert len(ranked) > 600
+    assert ranked[0] > 10 * ranked[99] > 10 * ranked[499]  # roughly Zipf: 1/rank
+    assert sum(1 for c in ranked if c < 5) > 100  # rare words find a handful of posts
