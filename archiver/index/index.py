@@ -27,6 +27,7 @@ from archiver.index import schema as f
 from archiver.index.columns import Columns
 from archiver.index.docsets import matching_docs
 from archiver.index.errors import IndexBusy, IndexFormatError, SearchArgumentError, SearchIndexError
+from archiver.index.items import item_id_of
 from archiver.index.query import (
     ParsedQuery,
     QuerySyntaxError,
@@ -286,7 +287,7 @@ class Index:
             created = self._columns.created(searcher)
             seen: set[str] = set()
             for docnum in sorted(matching_docs(searcher, query), key=created.__getitem__):
-                item_id = searcher.stored_fields(docnum)[f.KEY].split("/", 2)[2]
+                item_id = item_id_of(searcher.stored_fields(docnum)[f.KEY])
                 if item_id not in seen:
                     seen.add(item_id)
                     yield item_id

@@ -65,12 +65,18 @@ def project(rec: dict[str, Any], run_id: str) -> dict[str, Any]:
     }
 
 
-def item_key_of(account_id: str, collection: str, rec: dict[str, Any]) -> str:
-    return f"{account_id}/{collection}/{item_key(rec)}"
-
-
 def version_key(account_id: str, collection: str, version_id: str) -> str:
-    return f"{account_id}/{collection}/{version_id}"
+    """The index key an item has when `version_id` is its first id: "<id>/<collection>/
+    <account id>". The id comes first so that `id:` is a prefix of the key."""
+    return f"{version_id}/{collection}/{account_id}"
+
+
+def item_key_of(account_id: str, collection: str, rec: dict[str, Any]) -> str:
+    return version_key(account_id, collection, item_key(rec))
+
+
+def item_id_of(key: str) -> str:
+    return key.split("/", 1)[0]
 
 
 def _version_order(version: dict[str, Any]) -> tuple[int, str]:
@@ -129,7 +135,7 @@ class IndexedItem:
         docnum: int | None = None,
     ) -> None:
         self.key = key
-        self.account_id, self.collection, _ = key.split("/", 2)
+        _, self.collection, self.account_id = key.split("/", 2)
         self.account = account
         self.versions = versions or []
         self.deleted_at = deleted_at
@@ -138,7 +144,7 @@ class IndexedItem:
 
     @property
     def id(self) -> str:
-        return self.key.split("/", 2)[2]
+        return item_id_of(self.key)
 
     @property
     def latest(self) -> dict[str, Any]:
@@ -203,9 +209,11 @@ class IndexedItem:
         if kind in f.PEOPLE_KINDS:
             texts += [author.get("name") or "", author.get("username") or ""]
         created = epoch_seconds(latest.get("created_at"))
+        conversation = latest.get("conversation_id") or ""
         doc: dict[str, Any] = {
             f.KEY: self.key,
-            f.IDS: " ".join(sorted(self.version_ids())),
+            # the item's own id is in its key: only other ids of the edit chain here
+            f.IDS: " ".join(sorted(self.version_ids() - {self.id})),
             f.TEXT: f.LINK.sub(" ", "\n".join(t for t in texts if t)),
             f.ACCOUNT: f"{self.account or ''} {self.account_id}".strip(),
             f.KIND: kind,
@@ -217,7 +225,8 @@ class IndexedItem:
             f.HAS: " ".join(_has(latest)),
             f.IS: " ".join(self._flags()),
             f.LANG: latest.get("lang") or "",
-            f.CONVERSATION: latest.get("conversation_id") or "",
+            # a thread's first post needs no term: conversation: also looks up the key
+            f.CONVERSATION: "" if conversation == self.id else conversation,
             f.RUN: " ".join(self.runs),
             f.ACCOUNT_NUM: int(self.account_id) if self.account_id.isdigit() else 0,
             f.KIND_NUM: f.KIND_NUMBER.get(kind, 0),

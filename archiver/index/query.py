@@ -72,12 +72,12 @@ TERM_OPERATORS = {
     "mention": f.MENTIONS,
     "lang": f.LANG,
     "url": f.URLS,
-    "conversation": f.CONVERSATION,
-    "conversation_id": f.CONVERSATION,
-    "id": f.IDS,
     "run": f.RUN,
 }
-OPERATORS = set(TERM_OPERATORS) | {"kind", "has", "is", "since", "until"}
+# an id is the start of an item's key, or another id of its edit chain; a thread is its
+# first post (found by id) and the posts that name it as their conversation
+ID_OPERATORS = {"id": f.IDS, "conversation": f.CONVERSATION, "conversation_id": f.CONVERSATION}
+OPERATORS = set(TERM_OPERATORS) | set(ID_OPERATORS) | {"kind", "has", "is", "since", "until"}
 
 _TOKEN = re.compile(
     r'\s*(?:(?P<paren>[()])|(?P<neg>-)?"(?P<phrase>[^"]*)(?P<close>"?)|(?P<chunk>[^\s()"]+))'
@@ -282,6 +282,8 @@ class _Parser:
             return date_range(parse_date(value, "since:"), None)
         if name == "until":
             return date_range(None, parse_date(value, "until:"))
+        if name in ID_OPERATORS:
+            return wq.Or([wq.Prefix(f.KEY, f"{value}/"), wq.Term(ID_OPERATORS[name], value)])
         term = value.lower()
         if name in ("from", "to", "account", "mention"):
             term = term.lstrip("@")

@@ -30,8 +30,8 @@ PEOPLE_KINDS = frozenset({"follower", "following", "list_member"})
 ANALYZER = StemmingAnalyzer(stoplist=None)
 LINK = re.compile(r"https?://\S+")
 
-KEY = "key"  # unique "<account id>/<collection>/<item id>": what an update replaces
-IDS = "ids"  # every version id of the item (edits have several): id: and deletion events
+KEY = "key"  # unique "<item id>/<collection>/<account id>": what an update replaces
+IDS = "ids"  # the other ids of an edited item's chain: id: and deletion events
 TEXT = "text"  # words of the latest and earlier versions (people: name and username)
 ACCOUNT = "account"  # the archived account: its handle and its numeric id, lowercased
 KIND = "kind"  # post, reply, repost, quote, mention, like, dm, follower, ...
@@ -43,7 +43,7 @@ URLS = "url"  # expanded urls and their host names (with and without "www.")
 HAS = "has"  # media, images, videos, links, hashtags, mentions
 IS = "is"  # deleted, edited, reply, quote, repost
 LANG = "lang"  # the language code the source gave
-CONVERSATION = "conversation"  # conversation (thread) id
+CONVERSATION = "conversation"  # thread id, when the item is not the thread's first post
 RUN = "run"  # ids of the runs that captured a version of the item
 DAY = "day"  # days since 1970-01-01 of created_at: since:/until: ranges
 # column: date order, created_at in epoch seconds << TIE_BITS plus a tie-break taken from the

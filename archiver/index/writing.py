@@ -261,10 +261,10 @@ class Session:
     def _load_version(self, account_id: str, collection: str, vid: str) -> IndexedItem | None:
         if not self.lookup:
             return None
-        prefix = f"{account_id}/{collection}/"
+        suffix = f"/{collection}/{account_id}"
         for docnum in self.searcher.docs_for_query(wq.Term(f.IDS, vid)):
             stored = self.searcher.stored_fields(docnum)
-            if stored[f.KEY].startswith(prefix):
+            if stored[f.KEY].endswith(suffix):
                 return IndexedItem.from_stored(stored[f.KEY], stored[f.STATE], docnum)
         return None
 
@@ -341,3 +341,23 @@ def apply_runs(
         progress(total, total)
     report.seconds = time.monotonic() - started
     return report
+
+
+def _remember_missing_length_columns() -> None:
+    """Whoosh 2.7 looks on disk for a field's length column at every posting it writes of a
+    field that has none (ids, keywords, numbers): one stat() per posting, a quarter of the
+    indexing time here. A segment's files do not change, so remember the answer."""
+    from whoosh.codec.whoosh3 import W3PerDocReader
+
+    def cached_reader(self: Any, fieldname: str, column: Any) -> Any:
+        try:
+            return self._readers[fieldname]
+        except KeyError:
+            reader = self.column_reader(fieldname, column) if self.has_column(fieldname) else None
+            self._readers[fieldname] = reader
+            return reader
+
+    W3PerDocReader._cached_reader = cached_reader
+
+
+_remember_missing_length_columns()

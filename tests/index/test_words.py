@@ -22,16 +22,18 @@ def sample_archive(archive, runs, sample_posts, index):
 
 
 def test_every_word_finds_exactly_the_items_whose_text_has_it(sample_archive, index):
+    words_of = {item.key: item_words(item) for item in sample_archive}
     typed = sorted(set().union(*(item_surface_words(item) for item in sample_archive)))
     assert len(typed) > 1000
     wrong = {}
-    for word in typed:
-        stem = [t.text for t in ANALYZER(word)]
-        expected = ids(i for i in sample_archive if set(stem) <= item_words(i))
+    for n, word in enumerate(typed):
+        stems = {t.text for t in ANALYZER(word)}
+        expected = sorted({k.split("/")[0] for k, w in words_of.items() if stems <= w})
         found = sorted(index.iter_ids(word))
-        total = index.search(word, highlight=False, facets=False).total
-        if found != expected or total != len(expected):
-            wrong[word] = (expected, found, total)
+        if found != expected:
+            wrong[word] = (expected, found)
+        elif n % 10 == 0:  # the count a person sees agrees too
+            assert index.search(word, highlight=False, facets=False).total == len(expected)
     assert wrong == {}
 
 
@@ -43,9 +45,9 @@ def test_two_words_or_and_not_match_the_scan(sample_archive, index):
         if [t.text for t in ANALYZER(w)] == [w]
     )
     rng = random.Random(4)
+    has = {i.key: item_words(i) for i in sample_archive}
     for _ in range(150):
         a, b = rng.sample(vocabulary, 2)
-        has = {i.key: item_words(i) for i in sample_archive}
         assert sorted(index.iter_ids(f"{a} {b}")) == sorted(
             k for k, w in has.items() if a in w and b in w
         )
