@@ -38,13 +38,8 @@ from xapi_double import LIMITS, XApiDouble  # noqa: E402
 
 from archiver.capture.backup import Backup, BackupResult  # noqa: E402
 from archiver.capture.checkpoint import Checkpoint  # noqa: E402
-from archiver.capture.client import (  # noqa: E402
-    LIST_PARAMS,
-    TWEET_PARAMS,
-    USER_FIELDS,
-    HostAdapter,
-    XClient,
-)
+from archiver.capture.client import HostAdapter, XClient  # noqa: E402
+from archiver.capture.fields import LIST_PARAMS, TWEET_PARAMS, USER_FIELDS  # noqa: E402
 from archiver.config import AccountConfig, XApiConfig  # noqa: E402
 from storage.local import LocalStore  # noqa: E402
 from storage.runs import iter_records, list_runs  # noqa: E402
