@@ -97,12 +97,14 @@ class Text:
             [self.value], self.length, list(self.hashtags), list(self.mentions), list(self.links)
         )
 
-    def cut(self, limit: int, tail: str = "…") -> Text:
-        """The first `limit` code points ending in `tail`, keeping the entities that fit whole
-        (X shows retweets and long posts this way)."""
+    def cut(self, limit: int, *, at_word: bool = False, tail: str = "…") -> Text:
+        """At most `limit` code points ending in `tail`, keeping the entities that fit whole.
+        X cuts retweets mid-word at 140 and long posts after the last whole word."""
         if self.length <= limit:
             return self.copy()
         keep = limit - len(tail)
+        if at_word and " " in self.value[:keep]:
+            keep = self.value.rindex(" ", 0, keep + 1)
         head = self.value[:keep]
         out = Text([head + tail], len(head) + len(tail))
         out.hashtags = [(t, s) for t, s in self.hashtags if s.end <= keep]

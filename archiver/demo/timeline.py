@@ -210,7 +210,7 @@ class DemoWorld:
         tid = snowflake(rng, when)
         note_id = tid - rng.randrange(1 << 22, 1 << 28)  # minted a moment before the post
         shown = (
-            full.cut(273)
+            full.cut(280, at_word=True)
             .add(" ")
             .link(
                 Link(

@@ -11,10 +11,11 @@ import datetime as dt
 import random
 
 from archiver.demo import county as c
-from archiver.demo.county import FORCE, WEBSITE
+from archiver.demo.county import FORCE, PARTNERS, WEBSITE
 from archiver.demo.people import HOSTILE, Person, email, landline, mobile, postcode, registration
 from archiver.demo.text import Link, Named, Text, link_to
 
+MAX_POST = 280 - 24  # X's limit, less a media link and its space
 # kinds of the force's own posts, most frequent first
 CATEGORIES = c.Zipf(
     (
@@ -130,7 +131,16 @@ def _site(rng: random.Random, path: str) -> Link:
 
 
 def force_post(rng: random.Random, category: str, when: dt.datetime) -> Text:
-    """An original post by the force in one of `CATEGORIES`."""
+    """An original post by the force in one of `CATEGORIES`, within X's 280 characters
+    (less room for a media link); a draft that runs long is written again."""
+    for _ in range(20):
+        text = _compose(rng, category, when)
+        if text.length <= MAX_POST:
+            return text
+    return _compose(rng, "advice", when)  # always short
+
+
+def _compose(rng: random.Random, category: str, when: dt.datetime) -> Text:
     town, street = c.TOWNS.pick(rng), c.STREETS.pick(rng)
     t = Text()
     if category == "appeal":
@@ -148,6 +158,8 @@ def force_post(rng: random.Random, category: str, when: dt.datetime) -> Text:
             f"{c.JUNCTIONS.pick(rng)} following {c.INCIDENT_WORDS.pick(rng)}. Please avoid the "
             "area and allow extra time for your journey. "
         ).hashtag("Exampleshire")
+        if rng.random() < 0.3:  # crews from partner bodies are often on scene too
+            t.add(" Thanks to ").mention(rng.choice(PARTNERS[:4])).add(" for their help.")
     elif category == "advice":
         t.add(f"{c.ADVICE.pick(rng)} {c.ADVICE.pick(rng)} ").hashtag("CrimePrevention").add(" ")
         t.hashtag(town.split()[0])

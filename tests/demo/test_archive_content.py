@@ -277,3 +277,17 @@ def test_words_follow_a_long_tail_so_search_has_common_and_rare_terms(demo_tweet
     assert len(ranked) > 600
     assert ranked[0] > 10 * ranked[99] > 10 * ranked[499]  # roughly Zipf: 1/rank
     assert sum(1 for c in ranked if c < 5) > 100  # rare words find a handful of posts
+
+
+def test_posts_fit_in_280_characters_and_long_ones_are_cut_at_a_word(demo_tweets):
+    for tweet in demo_tweets:
+        text = html.unescape(tweet["full_text"])
+        media = tweet["entities"].get("media")
+        if media:  # X does not count the media link
+            text = text[: int(media[0]["indices"][0])].rstrip()
+        urls = tweet["entities"]["urls"]
+        if urls and urls[-1]["expanded_url"].startswith("https://twitter.com/i/web/status/"):
+            head = text.partition("… https://t.co/")[0]
+            assert 260 < len(head) <= 279 and not head.endswith(" ")
+            continue
+        assert len(text) <= 280, tweet["id"]
