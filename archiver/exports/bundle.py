@@ -5,7 +5,7 @@ directory at the top. Everything is ordered and dated deterministically (entries
 times and Bagging-Date given by the caller), so the same items from the same runs make the
 same bytes.
 
-    data/records.jsonl     every version of every item, oldest version first
+    data/records.jsonl     every version of every item, oldest version first (without `raw`)
     data/payloads.jsonl    each version's `raw`, the original object as the source served it
     data/provenance.jsonl  the run, collection and stored SHA-256 each version came from
     data/runs.json         those runs: source, kind, commit time, manifest SHA-256
@@ -153,7 +153,10 @@ class BundleBuilder:
                 out = redactor.redact_item(item) if redactor is not None else item
                 versions = [_fill_deletion(rec, out.deleted_at) for rec in out.versions]
                 for original, rec in zip(item.versions, versions, strict=True):
-                    records.write(orjson.dumps(rec) + b"\n")
+                    # the original payload goes to payloads.jsonl, once
+                    records.write(
+                        orjson.dumps({k: v for k, v in rec.items() if k != "raw"}) + b"\n"
+                    )
                     payloads.write(
                         orjson.dumps(
                             {

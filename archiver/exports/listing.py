@@ -14,7 +14,7 @@ from typing import Any, TextIO
 
 # cells starting with these are formulas to Excel/LibreOffice/Sheets (OWASP "CSV injection");
 # the full-width forms are read as formulas by some spreadsheet locales too
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+_FORMULA_START = frozenset("=+-@\t\r\uff1d\uff0b\uff0d\uff20")
 
 CSV_COLUMNS = (
     "item",
@@ -63,9 +63,7 @@ KIND_LABELS = {
 def neutralise(value: Any) -> str:
     """A cell a spreadsheet shows as text: formulas get a leading apostrophe."""
     text = "" if value is None else str(value)
-    if text.startswith(_FORMULA_START):
-        return "'" + text
-    return text
+    return "'" + text if text[:1] in _FORMULA_START else text
 
 
 class SafeCsvWriter:
