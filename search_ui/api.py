@@ -11,7 +11,7 @@ from flask import Blueprint, g, jsonify, request
 from archiver.index import SearchIndexError
 from search_ui.auth import login_required
 from search_ui.backend import backend
-from search_ui.items import item_document
+from search_ui.items import find_item, item_document
 from search_ui.search import BadSearch, SearchRequest
 from storage.errors import StorageError
 
@@ -64,7 +64,7 @@ def search() -> Any:
 def item(item_id: str) -> Any:
     if not item_id.isdigit() or len(item_id) > 40:
         return _error(f"no item {item_id!r}: item ids are numbers", 404)
-    found = backend().catalogue.find(item_id)
+    found = find_item(item_id)
     if not found:
         return _error(f"no item {item_id} in the archive", 404)
     first = found[0]

@@ -3,14 +3,16 @@
 Storage is the source of truth, so an item page reads the account's current view
 (storage.view.merge_runs), not the index. Views are cached per account and dropped when
 the account's list of committed runs changes; the run list is looked at again at most
-every `recheck_seconds`, so a page view does not list the store each time.
+every `recheck_seconds`, so a page view does not list the store each time. At most
+`max_accounts` views are kept (the least recently viewed is dropped), which bounds memory.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from archiver.archive import AccountRef, Archive
@@ -59,6 +61,7 @@ class Catalogue:
         archive: Archive,
         *,
         recheck_seconds: float = 5.0,
+        max_accounts: int = 8,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.archive = archive
@@ -67,7 +70,8 @@ class Catalogue:
         self._lock = threading.Lock()
         self._runs: dict[str, list[Manifest]] = {}
         self._checked_at: float | None = None
-        self._views: dict[str, _AccountView] = {}
+        self._views: OrderedDict[str, _AccountView] = OrderedDict()
+        self.max_accounts = max_accounts
 
     def runs_by_account(self) -> dict[str, list[Manifest]]:
         """Committed runs of every account, oldest first (re-listed when stale)."""
@@ -97,9 +101,11 @@ class Catalogue:
 
     def _view(self, account_id: str, manifests: list[Manifest]) -> _AccountView:
         run_ids = tuple(m.run_id for m in manifests)
-        view = self._views.get(account_id)
-        if view is not None and view.run_ids == run_ids:
-            return view
+        with self._lock:
+            view = self._views.get(account_id)
+            if view is not None and view.run_ids == run_ids:
+                self._views.move_to_end(account_id)
+                return view
         items = merge_runs(self.archive.store, manifests)
         view = _AccountView(run_ids, items)
         for key, item in items.items():
@@ -108,17 +114,34 @@ class Catalogue:
                 view.by_id.setdefault(rid, []).append(key)
         with self._lock:
             self._views[account_id] = view
+            while len(self._views) > self.max_accounts:
+                self._views.popitem(last=False)  # the account viewed longest ago
         return view
 
-    def find(self, item_id: str) -> list[FoundItem]:
-        """Every item an id names (its own id or any version's), across accounts."""
+    def find(self, item_id: str, *, likely: Sequence[str] = ()) -> list[FoundItem]:
+        """Every item an id names (its own id or any version's). Accounts named in `likely`
+        (handles or ids, e.g. from the index) are read first; the others only if the id
+        is not there, so a page view does not merge every account."""
+        runs = self.runs_by_account()
+        wanted = {a.lower() for a in likely}
+        first = [
+            aid for aid, ms in runs.items() if aid in wanted or ms[-1].account.lower() in wanted
+        ]
+        found = self._find_in(item_id, first)
+        if not found:
+            found = self._find_in(item_id, [aid for aid in runs if aid not in first])
+        return found
+
+    def _find_in(self, item_id: str, account_ids: Iterable[str]) -> list[FoundItem]:
         found = []
-        for account_id, manifests in self.runs_by_account().items():
+        runs = self.runs_by_account()
+        for account_id in account_ids:
+            manifests = runs[account_id]
             view = self._view(account_id, manifests)
             by_run = {m.run_id: m for m in manifests}
             account = AccountRef(account_id, manifests[-1].account)
             for key in sorted(view.by_id.get(item_id, ()), key=_collection_rank):
                 item = view.items[key]
-                runs = tuple(by_run[r] for r in item.runs if r in by_run)
-                found.append(FoundItem(account, item, runs))
+                item_runs = tuple(by_run[r] for r in item.runs if r in by_run)
+                found.append(FoundItem(account, item, item_runs))
         return found

@@ -33,6 +33,7 @@ from archiver.index import SearchIndexError
 from search_ui.auth import role_required
 from search_ui.backend import backend
 from search_ui.forms import EvidenceExportForm, FoiExportForm
+from search_ui.items import find_item
 from search_ui.search import BadSearch, SearchRequest
 from search_ui.users import users_path
 from storage.errors import StorageError
@@ -131,7 +132,7 @@ def evidence() -> Any:
         abort(400, description=f"Select up to {MAX_EVIDENCE_ITEMS} items by their ids.")
     chosen = []
     for item_id in ids:
-        found = backend().catalogue.find(item_id)
+        found = find_item(item_id)
         if not found:
             abort(404, description=f"No item {item_id} in the archive.")
         chosen.append(found[0])

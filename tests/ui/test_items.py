@@ -98,3 +98,24 @@ def test_the_accounts_page_shows_runs_and_counts(client, auth):
     assert ">post</a>: 4</li>" in police
     assert ">mention</a>: 1</li>" in police
     assert "@milahu104</a>" in html
+
+
+def test_an_item_not_yet_in_the_index_opens_from_storage(client, auth, ui_archive):
+    from ui_story import POLICE, POLICE_ID, police_post
+
+    from storage.runs import RunWriter
+
+    with RunWriter(
+        ui_archive.store,
+        account_id=POLICE_ID,
+        account=POLICE,
+        kind="incremental",
+        source="x-api-v2",
+        tool_version="test",
+    ) as run:
+        run.write(police_post("1020", "Missing cat seen in Millbrook", "2024-07-02T10:00:00Z"))
+        run.commit()
+    auth.login()
+    assert client.get("/search?q=cat").text.count("Open item") == 0  # not indexed yet
+    html = client.get("/items/1020").get_data(as_text=True)
+    assert '<blockquote class="text">Missing cat seen in Millbrook</blockquote>' in html
