@@ -216,6 +216,9 @@ def _everything_else(
 ) -> None:
     deleted = world.deleted()
     counts["deleted"] = len(deleted)
+    for tweet in deleted:
+        for m in tweet.media:
+            staging.put(f"data/deleted_tweets_media/{m.file_name(str(tweet.id))}", m.blob)
     staging.put(
         "data/deleted-tweets.js",
         ytd_bytes("YTD.deleted_tweets.part0", [entries.tweet_entry(t) for t in deleted]),

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from archiver.demo import voices
 from archiver.demo.clock import Clock, snowflake
-from archiver.demo.county import FORCE, PARTNERS, Account
+from archiver.demo.county import FORCE, PARTNERS, Account, Zipf
 from archiver.demo.media import Media, new_media
 from archiver.demo.people import Person, mobile, public
 from archiver.demo.text import Link, Named, Span, Text, link_to, tco
@@ -25,7 +25,7 @@ from archiver.errors import ArchiverError
 MIN_POSTS = 20
 MAX_POSTS = 2_000_000
 _CLIENTS = ("Twitter Web App", "Twitter Web App", "TweetDeck Web App", "Twitter for iPhone")
-_PARTNER_PICK = voices.c.Zipf(PARTNERS)
+_PARTNER_PICK = Zipf(PARTNERS)
 
 
 class DemoDataError(ArchiverError):
@@ -364,7 +364,11 @@ class DemoWorld:
                     .add(f" Thanks, we'll call you back on {mobile(rng)} this afternoon.")
                 )
                 tweet.kind, tweet.media, tweet.media_link = "reply", [], None
-                tweet.reply_to = Tweet(tweet.id - (1 << 30), when, asker, Text(), "mention")
+                asked = tweet.id - (rng.randrange(60_000, 3_600_000) << 22)  # minutes before
+                tweet.reply_to = Tweet(asked, when, asker, Text(), "mention")
+            elif k % 4 == 2 and not tweet.media:  # a photo that showed a number plate
+                tweet.media = [new_media(rng, "photo", when - dt.timedelta(seconds=40))]
+                self._attach(rng, tweet, FORCE.username, tweet.id)
             tweet.deleted_at = when + dt.timedelta(minutes=rng.randrange(2, 4000))
             out.append(tweet)
         return out
@@ -381,12 +385,13 @@ def _with_typo(text: Text) -> Text:
     start = 0
     for word in value.split(" "):
         end = start + len(word)
+        mid = start + len(word) // 2
         if (
             len(word) >= 7
             and word.isalpha()
+            and value[mid - 1] != value[mid]
             and not any(s.start < end and start < s.end for s in busy)
         ):
-            mid = start + len(word) // 2
             value = value[: mid - 1] + value[mid] + value[mid - 1] + value[mid + 1 :]
             break
         start = end + 1

@@ -188,6 +188,13 @@ def test_deleted_posts_say_when_and_are_not_in_tweets_js(demo, demo_tweets, read
     _, zf = demo
     ids = {t["id"] for t in demo_tweets}
     deleted = [e["tweet"] for e in read_js(zf, "data/deleted-tweets.js")]
+    media = {
+        f"data/deleted_tweets_media/{t['id']}-{m['media_url'].rsplit('/', 1)[-1]}"
+        for t in deleted
+        for m in t.get("extended_entities", {}).get("media", [])
+        if m["type"] == "photo"
+    }
+    assert media and media <= set(zf.namelist())  # deleted posts keep their media too
     headers = [e["tweet"] for e in read_js(zf, "data/deleted-tweet-headers.js")]
     assert [h["tweet_id"] for h in headers] == [t["id"] for t in deleted]
     for tweet in deleted:

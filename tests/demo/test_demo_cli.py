@@ -53,8 +53,8 @@ def test_bad_sizes_are_usage_errors(tmp_path):
 
 
 def test_the_demo_imports_with_the_counts_the_generator_reports(tmp_path):
-    summary = write_demo_archive(tmp_path / "demo.zip", posts=400)
-    mentions = write_demo_mentions_jsonl(tmp_path / "mentions.jsonl", posts=400)
+    summary = write_demo_archive(tmp_path / "demo.zip", posts=1200)  # 4 deleted, 1 with a photo
+    mentions = write_demo_mentions_jsonl(tmp_path / "mentions.jsonl", posts=1200)
     archive = Archive(Config(storage=StorageConfig(path=str(tmp_path / "store"))))
     result = import_path(archive, str(summary.path))
     assert (result.account, result.account_id) == ("ExampleshirePolice", "1200000000000000001")
