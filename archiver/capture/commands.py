@@ -64,6 +64,10 @@ def backup_cmd(obj: Any, accounts: tuple[str, ...], full: bool, as_json: bool) -
     )
     if progress:
         click.echo("\r\033[K", err=True, nl=False)
+    if any(r.ok for r in results):
+        from archiver.cli import update_index  # cli imports this module: import at call time
+
+        update_index(obj)
     if as_json:
         _echo_json([r.summary() for r in results])
     for result in results:
