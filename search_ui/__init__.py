@@ -26,6 +26,7 @@ from search_ui.backend import EXTENSION, Backend, LoginThrottle
 from search_ui.catalogue import Catalogue
 from search_ui.markup import highlight_markup
 from search_ui.users import UserFile, users_path
+from storage.errors import StorageError
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +118,11 @@ def _register(app: Flask) -> None:
         return _error_page(
             400, "The form expired or did not come from this site; reload the page and try again."
         )
+
+    @app.errorhandler(StorageError)
+    def storage_error(exc: StorageError) -> Any:
+        log.error("storage error: %s", exc)
+        return _error_page(503, f"The archive's storage cannot be read right now: {exc}")
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Any:

@@ -119,3 +119,16 @@ def test_an_item_not_yet_in_the_index_opens_from_storage(client, auth, ui_archiv
     assert client.get("/search?q=cat").text.count("Open item") == 0  # not indexed yet
     html = client.get("/items/1020").get_data(as_text=True)
     assert '<blockquote class="text">Missing cat seen in Millbrook</blockquote>' in html
+
+
+def test_storage_trouble_is_a_clear_page_not_a_crash(client, auth, ui_root):
+    auth.login()
+    client.get("/items/1001")  # the account's view is cached now
+    for manifest in (ui_root / "store" / "accounts").rglob("manifest.json"):
+        manifest.write_text("{}")  # every run unreadable
+    client.application.extensions["social_archive"].catalogue.recheck_seconds = 0
+    response = client.get("/items/1002")
+    assert response.status_code == 503
+    assert (
+        "The archive&#39;s storage cannot be read right now: unknown manifest format None"
+    ) in response.text
