@@ -203,7 +203,8 @@ class RunWriter:
         if entry is None:
             # mtime=0 and no file name in the gzip header: same records, same bytes
             raw = open(self._dir / f"{name}.jsonl.gz", "wb")  # noqa: SIM115 - closed at commit
-            gz = gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, filename="")
+            # level 6: a third faster than the default 9 for 2% more bytes on record JSONL
+            gz = gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, filename="", compresslevel=6)
             entry = (gz, raw, [0])
             self._collections[name] = entry
         if record.get("run_id") is None and "run_id" in record:
