@@ -22,8 +22,9 @@ import io
 import logging
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
-import threading
 import zipfile
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -35,6 +36,7 @@ import bagit
 import orjson
 
 from archiver import TOOL
+from archiver.exports.errors import ExportError
 from archiver.exports.items import ExportItem
 from archiver.exports.listing import CsvListing, HtmlListing
 from archiver.exports.media import MediaIndex, copy_verified
@@ -51,8 +53,13 @@ log = logging.getLogger(__name__)
 
 # bagit 1.9 still writes the draft's 0.97; the bag we make follows RFC 8493
 BAGIT_TXT = "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n"
-# make_bag works by chdir-ing into the bag: one bag at a time in this process
-_BAGIT_LOCK = threading.Lock()
+# bagit.make_bag chdirs into the bag while it hashes: run in this process, it would pull the
+# working directory from under every other thread (a scheduler job, a UI request using a
+# relative path). So it runs in a child interpreter of its own.
+_MAKE_BAG = (
+    "import json, sys, bagit; a = json.load(sys.stdin); "
+    "bagit.make_bag(a['dir'], a['info'], checksums=['sha256'])"
+)
 # already-compressed media gain nothing from deflate
 _STORED_SUFFIXES = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".mp4", ".mov", ".m4v", ".zip", ".gz")
 _CHUNK = 1 << 20
@@ -268,8 +275,7 @@ class BundleBuilder:
         if signing_key is not None:
             info["Signing-Key-Fingerprint"] = signing_key.fingerprint
         info = {k: v for k, v in info.items() if v not in (None, "", [])}
-        with _BAGIT_LOCK:
-            bagit.make_bag(str(self.bag_dir), dict(info), checksums=["sha256"])
+        _make_bag(self.bag_dir, info)
         _finish_tag_files(self.bag_dir)
         if signing_key is not None:
             sign_bag(self.bag_dir, signing_key)
@@ -299,6 +305,18 @@ class BundleBuilder:
 
     def __exit__(self, *exc: object) -> None:
         self.cleanup()
+
+
+def _make_bag(bag_dir: Path, info: dict[str, Any]) -> None:
+    """bagit.make_bag in a child interpreter (see _MAKE_BAG): the payload moves into data/,
+    the payload manifest and bag-info.txt are written."""
+    doc = orjson.dumps({"dir": str(bag_dir), "info": info})
+    proc = subprocess.run(
+        [sys.executable, "-c", _MAKE_BAG], input=doc, capture_output=True, check=False
+    )
+    if proc.returncode != 0:
+        last = (proc.stderr.decode("utf-8", "replace").strip().splitlines() or ["?"])[-1]
+        raise ExportError(f"bagit could not make the bag in {bag_dir}: {last}")
 
 
 def _finish_tag_files(bag_dir: Path) -> None:

@@ -317,3 +317,25 @@ def test_a_bundle_is_validated_independently_and_a_flipped_byte_is_caught(sample
         f'"{bag.entries["data/items.csv"]["sha256"]}" found='
         f'"{hashlib.sha256(bytes(data)).hexdigest()}"'
     ]
+
+
+def test_exporting_leaves_the_working_directory_of_other_threads_alone(sample):
+    """bagit.make_bag chdirs while it hashes; a scheduler or UI thread must never see that."""
+    import os
+    import threading
+
+    seen: set[str] = set()
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.is_set():
+            seen.add(os.getcwd())
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        march(sample)
+    finally:
+        done.set()
+        watcher.join()
+    assert seen == {os.getcwd()}
