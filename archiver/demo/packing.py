@@ -40,6 +40,8 @@ def replaced_when_done(target: Path) -> Iterator[Path]:
     try:
         yield partial
         os.replace(partial, target)
+    except OSError as exc:  # a full disk, a vanished folder: one line, nothing left behind
+        raise DemoDataError(f"cannot write {target}: {exc.strerror or exc}") from None
     finally:
         partial.unlink(missing_ok=True)
 
@@ -83,7 +85,11 @@ class Staging:
 @contextmanager
 def staging_beside(target: Path) -> Iterator[Staging]:
     """A staging folder next to `target` (same disk, so renames are cheap), removed after."""
-    with tempfile.TemporaryDirectory(prefix=".demo-staging-", dir=target.parent) as folder:
+    try:
+        staging = tempfile.TemporaryDirectory(prefix=".demo-staging-", dir=target.parent)
+    except OSError as exc:
+        raise DemoDataError(f"cannot write beside {target}: {exc.strerror or exc}") from None
+    with staging as folder:
         yield Staging(Path(folder))
 
 

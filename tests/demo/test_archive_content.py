@@ -298,3 +298,9 @@ def test_posts_fit_in_280_characters_and_long_ones_are_cut_at_a_word(demo_tweets
             assert 260 < len(head) <= 279 and not head.endswith(" ")
             continue
         assert len(text) <= 280, tweet["id"]
+
+
+def test_a_path_under_a_file_fails_with_one_line(tmp_path):
+    (tmp_path / "notes.txt").write_text("a file, not a folder")
+    with pytest.raises(DemoDataError, match=r"^cannot create .*notes\.txt: "):
+        write_demo_archive(tmp_path / "notes.txt" / "demo.zip", posts=20)
