@@ -144,9 +144,10 @@ def _compose(rng: random.Random, category: str, when: dt.datetime) -> Text:
     town, street = c.TOWNS.pick(rng), c.STREETS.pick(rng)
     t = Text()
     if category == "appeal":
+        crime = c.CRIMES.pick(rng)
         t.hashtag("WitnessAppeal").add(
-            f" We're appealing for witnesses after {c.CRIMES.pick(rng)} on {street}, {town} "
-            f"at around {clock_time(rng)} on {c.DAYS.pick(rng)}. {_detail(rng)} "
+            f" We're appealing for witnesses after {crime} on {street}, {town} "
+            f"at around {clock_time(rng)} on {c.DAYS.pick(rng)}. {_detail(rng, crime)} "
             f"Call 101 quoting {incident(rng, when)}. "
         ).hashtag("Exampleshire")
     elif category == "roads":
@@ -212,10 +213,10 @@ def _compose(rng: random.Random, category: str, when: dt.datetime) -> Text:
     return t
 
 
-def _detail(rng: random.Random) -> str:
+def _detail(rng: random.Random, crime: str) -> str:
     """What an appeal adds: what was taken, who was seen, or how the investigation stands."""
     draw = rng.random()
-    if draw < 0.35:
+    if draw < 0.35 and any(w in crime for w in ("theft", "burglary", "robbery", "shoplifting")):
         return f"Items taken include {c.ITEMS.pick(rng)} and {c.ITEMS.pick(rng)}."
     if draw < 0.6:
         return (
