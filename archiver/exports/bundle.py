@@ -85,6 +85,21 @@ class ExportBundle:
     def file_name(self) -> str:
         return f"{self.name}.zip"
 
+    @property
+    def counts_text(self) -> str:
+        """'9 items (dm 1, mention 1, reply 7)'"""
+        kinds = ", ".join(f"{kind} {n}" for kind, n in sorted(self.counts.items()))
+        return f"{self.items} items ({kinds})"
+
+    @property
+    def size_text(self) -> str:
+        size = float(self.size)
+        for unit in ("B", "kB", "MB"):
+            if size < 1000:
+                return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+            size /= 1000
+        return f"{size:.1f} GB"
+
 
 def _fill_deletion(rec: dict[str, Any], deleted_at: str | None) -> dict[str, Any]:
     # the view may know a deletion from a later run's event: show it on the record

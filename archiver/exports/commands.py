@@ -26,18 +26,6 @@ from archiver.exports.verify import verify_bundle
 from storage.records import KINDS
 
 
-def _size(n: int) -> str:
-    for unit in ("B", "kB", "MB", "GB"):
-        if n < 1000 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1000  # type: ignore[assignment]
-    return str(n)
-
-
-def _counts(counts: dict[str, int]) -> str:
-    return ", ".join(f"{kind} {n}" for kind, n in sorted(counts.items()))
-
-
 def _progress(message: str) -> None:
     if sys.stderr.isatty():
         click.echo(message, err=True)
@@ -88,21 +76,13 @@ def monthly_cmd(
         obj.archive, month, accounts=accounts, dest=dest, replace=replace, operator=operator
     )
     for e in report.exports:
-        status = {
-            "written": "written",
-            "identical": "already there (identical)",
-            "replaced": f"replaced the previous bundle (sha256 {e.delivery.previous_sha256})",
-        }
-        click.echo(
-            f"@{e.account.username} {e.month}: {e.bundle.items} items ({_counts(e.bundle.counts)}),"
-            f" {_size(e.bundle.size)} -> {e.delivery.url} {status[e.delivery.status]}"
-        )
+        click.echo(str(e))
     for name in report.skipped:
         click.echo(f"@{name} {report.month}: no records, no bundle")
 
 
 def _echo_disclosure(d: Disclosure) -> None:
-    click.echo(f"{d.bundle.items} items ({_counts(d.bundle.counts)}) -> {d.delivery.url}")
+    click.echo(f"{d.bundle.counts_text} -> {d.delivery.url}")
     masked = d.record.get("redaction", {}).get("masked")
     if masked:
         click.echo("redacted: " + ", ".join(f"{n} {cat}" for cat, n in masked.items()))

@@ -105,6 +105,17 @@ class MonthlyExport:
     delivery: Delivery
     record_key: str
 
+    def __str__(self) -> str:
+        status = {
+            "written": "written",
+            "identical": "already there (identical)",
+            "replaced": f"replaced the previous bundle (sha256 {self.delivery.previous_sha256})",
+        }[self.delivery.status]
+        return (
+            f"@{self.account.username} {self.month}: {self.bundle.counts_text},"
+            f" {self.bundle.size_text} -> {self.delivery.url} {status}"
+        )
+
 
 @dataclass(frozen=True)
 class MonthlyReport:

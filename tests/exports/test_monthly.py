@@ -339,3 +339,12 @@ def test_exporting_leaves_the_working_directory_of_other_threads_alone(sample):
         done.set()
         watcher.join()
     assert seen == {os.getcwd()}
+
+
+def test_the_scheduler_log_line_says_what_happened(sample):
+    (export,) = march(sample).exports
+    assert re.fullmatch(
+        rf"@{ACCOUNT} 2026-03: 9 items \(dm 1, mention 1, reply 5, repost 2\), \d+\.\d kB -> "
+        rf"{re.escape(export.delivery.url)} written",
+        str(export),
+    )
