@@ -189,7 +189,7 @@ class HtmlListing:
         who = f"@{author['username']}" if author.get("username") else author.get("id") or ""
         if author.get("name"):
             who = f"{who} ({author['name']})"
-        kind = KIND_LABELS.get(latest.get("kind"), latest.get("kind"))
+        kind = KIND_LABELS.get(str(latest.get("kind")), latest.get("kind"))
         parts = [
             f'<article id="item-{_e(key)}"><div class="meta">'
             f'<span class="kind">{_e(kind)}</span> by {_e(who)}'

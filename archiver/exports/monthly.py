@@ -24,7 +24,7 @@ from archiver.exports.items import ExportItem, collector_paused_during, sort_ite
 from archiver.exports.register import default_operator, now_utc, record_export
 from archiver.exports.signing import SigningKey, load_signing_key
 from archiver.timestamps import parse_time
-from storage.runs import list_runs
+from storage.runs import Manifest, list_runs
 from storage.view import Item, merge_runs
 
 log = logging.getLogger(__name__)
@@ -168,7 +168,8 @@ def export_month(
             ],
         )
         by_run = {m.run_id: m for m in manifests}
-        newest = max(parse_time(by_run[r].committed_at) for r in builder.runs)
+        # the newest run it draws on dates the bundle: the same runs, the same bytes
+        newest = max(_committed(by_run[r]) for r in builder.runs)
         bundle = builder.build(
             {
                 "Source-Organization": cfg.organisation,
@@ -204,6 +205,13 @@ def export_month(
         "account %s month %s: bundle %s %s", ref.username, month, delivery.url, delivery.status
     )
     return MonthlyExport(ref, month, bundle, delivery, key)
+
+
+def _committed(manifest: Manifest) -> dt.datetime:
+    when = parse_time(manifest.committed_at)
+    if when is None:
+        raise ExportError(f"run {manifest.run_id} has no commit time in its manifest")
+    return when
 
 
 def _bundle_summary(bundle: ExportBundle) -> dict[str, Any]:

@@ -157,12 +157,12 @@ def check_against_store(
     checked = 0
     for (run_id, collection), entries in sorted(wanted.items()):
         checked += len(entries)
-        manifest = manifests.get(run_id)
-        if manifest is None:
+        found = manifests.get(run_id)
+        if found is None:
             if not any(run_id in p for p in problems):
                 problems.append(f"run {run_id} is not listed in the bundle's runs.json")
             continue
-        problems.extend(_check_collection(store, manifest, collection, entries))
+        problems.extend(_check_collection(store, found, collection, entries))
     return checked, problems
 
 
@@ -177,7 +177,7 @@ def _check_collection(
     try:
         with store.open(manifest.prefix + entry.key) as raw:
             reader = _HashingReader(raw)
-            with gzip.GzipFile(fileobj=reader) as gz:  # type: ignore[arg-type]
+            with gzip.GzipFile(fileobj=reader, mode="rb") as gz:  # type: ignore[call-overload]
                 for line in gz:
                     if line.strip():
                         hashes.add(line_sha256(line))

@@ -46,7 +46,7 @@ def involves(rec: dict[str, Any], handle: str | None, user_id: str | None) -> bo
             return True
         if handle and str(ref_author.get("username") or "").lower() == handle:
             return True
-    raw = rec.get("raw") if isinstance(rec.get("raw"), dict) else {}
+    raw: dict[str, Any] = rec["raw"] if isinstance(rec.get("raw"), dict) else {}
     people = {
         str(raw.get(k))
         for k in (

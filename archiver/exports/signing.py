@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -70,11 +71,11 @@ def _parse_private(pem: bytes, setting: str) -> Ed25519PrivateKey:
     return key
 
 
-def load_signing_key(cfg: ExportConfig, env: dict[str, str] | None = None) -> SigningKey | None:
+def load_signing_key(cfg: ExportConfig, env: Mapping[str, str] | None = None) -> SigningKey | None:
     """The configured key (environment variable first, then file), or None if none is set."""
-    env = os.environ if env is None else env
+    environ: Mapping[str, str] = os.environ if env is None else env
     if cfg.signing_key_env:
-        pem = env.get(cfg.signing_key_env)
+        pem = environ.get(cfg.signing_key_env)
         if not pem:
             raise ConfigError(
                 f"export.signing_key_env: environment variable {cfg.signing_key_env} is not set"

@@ -187,7 +187,7 @@ class Census:
         if self.third_party(rec):
             for pid in [rec.get("id"), *(rec.get("edit_history_ids") or ())]:
                 self.names.post(pid)
-        raw = rec.get("raw") if isinstance(rec.get("raw"), dict) else {}
+        raw: dict[str, Any] = rec["raw"] if isinstance(rec.get("raw"), dict) else {}
         replied_to = raw.get("in_reply_to_user_id_str") or raw.get("in_reply_to_user_id")
         if rec.get("in_reply_to_id") and replied_to and not self.visible(replied_to, None):
             self.names.post(rec["in_reply_to_id"])
