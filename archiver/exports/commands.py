@@ -13,13 +13,14 @@ from typing import Any
 import click
 import orjson
 
+from archiver.audit import AuditLog
 from archiver.errors import ConfigError
 from archiver.exports.disclosure import Disclosure
 from archiver.exports.errors import ExportError
 from archiver.exports.evidence import export_evidence
 from archiver.exports.foi import Criteria, export_foi
 from archiver.exports.monthly import export_monthly
-from archiver.exports.register import list_exports
+from archiver.exports.register import default_operator, list_exports
 from archiver.exports.sar import export_sar
 from archiver.exports.signing import fingerprint, generate_key, load_public_key, load_signing_key
 from archiver.exports.verify import verify_bundle
@@ -77,11 +78,39 @@ def monthly_cmd(
     )
     for e in report.exports:
         click.echo(str(e))
+        _audit(
+            obj,
+            operator,
+            kind="monthly",
+            account=e.account.username,
+            month=str(e.month),
+            export_record=e.record_key,
+            bundle=e.bundle.file_name,
+            sha256=e.bundle.sha256,
+            destination=e.delivery.url,
+            status=e.delivery.status,
+        )
     for name in report.skipped:
         click.echo(f"@{name} {report.month}: no records, no bundle")
 
 
-def _echo_disclosure(d: Disclosure) -> None:
+def _audit(obj: Any, operator: str | None, **detail: Any) -> None:
+    """The audit log's line for an export made here (the UI writes its own)."""
+    AuditLog(obj.archive.store).record(operator or default_operator(), "export", **detail)
+
+
+def _echo_disclosure(obj: Any, d: Disclosure) -> None:
+    _audit(
+        obj,
+        d.record.get("operator"),
+        kind=d.kind,
+        reference=d.record["request_reference"],
+        export_record=d.record_key,
+        bundle=d.bundle.file_name,
+        sha256=d.bundle.sha256,
+        items=d.bundle.items,
+        destination=d.delivery.url,
+    )
     click.echo(f"{d.bundle.counts_text} -> {d.delivery.url}")
     masked = d.record.get("redaction", {}).get("masked")
     if masked:
@@ -150,7 +179,7 @@ def foi_cmd(
         operator=operator,
         replace=replace,
     )
-    _echo_disclosure(d)
+    _echo_disclosure(obj, d)
 
 
 @export.command("sar")
@@ -182,7 +211,7 @@ def sar_cmd(
         operator=operator,
         replace=replace,
     )
-    _echo_disclosure(d)
+    _echo_disclosure(obj, d)
 
 
 @export.command("evidence")
@@ -216,6 +245,18 @@ def evidence_cmd(
         operator=operator,
         out=out,
         replace=replace,
+    )
+    _audit(
+        obj,
+        operator,
+        kind="evidence",
+        case=case,
+        exhibit=e.exhibit,
+        export_record=e.record_key,
+        bundle=e.bundle.file_name,
+        sha256=e.bundle.sha256,
+        items=list(ids),
+        destination=e.delivery.url,
     )
     click.echo(
         f"exhibit {e.exhibit}: {e.bundle.items} items, {e.bundle.versions} versions,"

@@ -241,3 +241,30 @@ def test_the_signing_key_never_reaches_output_or_storage(run, tmp_path):
     for path in list((tmp_path / "store").rglob("*")) + list(tmp_path.glob("*.zip")):
         if path.is_file():
             assert secret.encode() not in path.read_bytes()
+
+
+def test_exports_made_here_are_in_the_audit_log(run, tmp_path):
+    from archiver.audit import AuditLog
+
+    run("export", "monthly", "--month", "2026-03", "--operator", "records.officer")
+    run(
+        "export",
+        "foi",
+        "--query",
+        "vegetables",
+        "--request",
+        "FOI/9",
+        "--out",
+        str(tmp_path),
+        "--operator",
+        "foi.officer",
+    )
+    events = AuditLog(LocalStore(tmp_path / "store")).events(action="export")
+    assert sorted((e.user, e.detail["kind"]) for e in events) == [
+        ("foi.officer", "foi"),
+        ("records.officer", "monthly"),
+    ]
+    (foi,) = [e for e in events if e.detail["kind"] == "foi"]
+    assert foi.detail["reference"] == "FOI/9"
+    assert foi.detail["bundle"] == "foi-FOI-9.zip"
+    assert foi.detail["export_record"].startswith("exports/")
