@@ -97,8 +97,9 @@ def _index_args(args: dict[str, Any]) -> dict[str, Any]:
 def _login(client) -> None:
     page = client.get("/login").get_data(as_text=True)
     token = page.split('name="csrf_token" type="hidden" value="', 1)[1].split('"', 1)[0]
-    response = client.post("/login", data={"name": "bench", "password": PASSWORD,
-                                           "csrf_token": token})
+    response = client.post(
+        "/login", data={"name": "bench", "password": PASSWORD, "csrf_token": token}
+    )
     assert response.status_code == 302, response.status_code
 
 
@@ -110,8 +111,10 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="ui-bench-") as tmp:
         root = Path(tmp)
-        config = Config(storage=StorageConfig(path=str(root / "store")),
-                        index=IndexConfig(path=str(root / "index")))
+        config = Config(
+            storage=StorageConfig(path=str(root / "store")),
+            index=IndexConfig(path=str(root / "index")),
+        )
         archive = Archive(config)
         t0 = time.perf_counter()
         corpus = write_corpus(archive.store, Corpus.make(), opts.size)
@@ -129,17 +132,19 @@ def main() -> None:
 
         search_rows = {}
         for name, args in _shapes(corpus).items():
-            base = _time(lambda a=args: index.search(a.get("q", ""), **_index_args(a)),
-                         opts.repeat)
-            via_api = _time(lambda a=args: api.get("/api/search", query_string=a,
-                                                    headers=bearer), opts.repeat)
+            base = _time(lambda a=args: index.search(a.get("q", ""), **_index_args(a)), opts.repeat)
+            via_api = _time(
+                lambda a=args: api.get("/api/search", query_string=a, headers=bearer), opts.repeat
+            )
             via_page = _time(lambda a=args: page.get("/search", query_string=a), opts.repeat)
             base_p50 = statistics.median(base)
             search_rows[name] = {
                 "index": _ms(base),
                 "api": {**_ms(via_api), "ratio": round(statistics.median(via_api) / base_p50, 2)},
-                "page": {**_ms(via_page),
-                         "ratio": round(statistics.median(via_page) / base_p50, 2)},
+                "page": {
+                    **_ms(via_page),
+                    "ratio": round(statistics.median(via_page) / base_p50, 2),
+                },
             }
 
         # item pages: a fresh app has an empty view cache
@@ -178,23 +183,33 @@ def main() -> None:
             "first_view_ms": round(cold * 1000, 1),
             "cached": _ms(warm),
         },
-        "audit": {"record": _ms(writes), "verify_events": events,
-                  "verify_ms": round(verify_s * 1000, 1)},
+        "audit": {
+            "record": _ms(writes),
+            "verify_events": events,
+            "verify_ms": round(verify_s * 1000, 1),
+        },
     }
-    print(f"{opts.size:,} posts over {len(corpus.accounts)} accounts "
-          f"(built and indexed in {setup_s:.0f} s); medians of {opts.repeat}")
-    print(f"{'query shape':<24} {'index p50':>10} {'api p50':>9} {'x':>5} "
-          f"{'page p50':>9} {'x':>5}")
+    print(
+        f"{opts.size:,} posts over {len(corpus.accounts)} accounts "
+        f"(built and indexed in {setup_s:.0f} s); medians of {opts.repeat}"
+    )
+    print(f"{'query shape':<24} {'index p50':>10} {'api p50':>9} {'x':>5} {'page p50':>9} {'x':>5}")
     for name, row in search_rows.items():
-        print(f"{name:<24} {row['index']['p50_ms']:>8.1f}ms {row['api']['p50_ms']:>7.1f}ms "
-              f"{row['api']['ratio']:>5.2f} {row['page']['p50_ms']:>7.1f}ms "
-              f"{row['page']['ratio']:>5.2f}")
+        print(
+            f"{name:<24} {row['index']['p50_ms']:>8.1f}ms {row['api']['p50_ms']:>7.1f}ms "
+            f"{row['api']['ratio']:>5.2f} {row['page']['p50_ms']:>7.1f}ms "
+            f"{row['page']['ratio']:>5.2f}"
+        )
     item = result["item_page"]
-    print(f"item page: first view of an account ({item['posts_in_account']:,} posts) "
-          f"{item['first_view_ms']:.0f} ms, then p50 {item['cached']['p50_ms']:.1f} ms")
+    print(
+        f"item page: first view of an account ({item['posts_in_account']:,} posts) "
+        f"{item['first_view_ms']:.0f} ms, then p50 {item['cached']['p50_ms']:.1f} ms"
+    )
     audit = result["audit"]
-    print(f"audit: record p50 {audit['record']['p50_ms']:.2f} ms, "
-          f"verify {audit['verify_events']} events {audit['verify_ms']:.0f} ms")
+    print(
+        f"audit: record p50 {audit['record']['p50_ms']:.2f} ms, "
+        f"verify {audit['verify_events']} events {audit['verify_ms']:.0f} ms"
+    )
     out = ROOT / "ops" / "bench" / "results" / f"ui-{opts.size}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
