@@ -226,7 +226,7 @@ class AuditLog:
         """Every problem with the chain, read afresh from the store (no cache)."""
         problems: list[str] = []
         expected = 1
-        prev_digest = GENESIS
+        prev_digest: str | None = GENESIS
         for key in self.store.list(PREFIX):
             match = _KEY.match(key)
             if not match:

@@ -65,7 +65,7 @@ def exports() -> Any:
     here = exports_dir(backend().config)
     for rec in records:
         name = (rec.get("bundle") or {}).get("name")
-        rec["downloadable"] = bool(name) and (here / name).is_file()
+        rec["downloadable"] = name is not None and (here / str(name)).is_file()
     return render_template("exports.html", records=records[:200])
 
 
