@@ -7,7 +7,7 @@ is deleted when a record carries `deleted_at` or a `deleted` event names it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,7 +43,13 @@ def _version_order(rec: dict[str, Any]) -> tuple[int, str]:
     return (int(rid) if rid.isdigit() else 0, rec.get("captured_at") or "")
 
 
-def merge_runs(store: ObjectStore, manifests: Iterable[Manifest]) -> dict[tuple[str, str], Item]:
+def merge_runs(
+    store: ObjectStore,
+    manifests: Iterable[Manifest],
+    keep: Callable[[str, dict[str, Any]], bool] | None = None,
+) -> dict[tuple[str, str], Item]:
+    """Items keyed by (collection, item_key). `keep(collection, record)`, if given, chooses the
+    records to merge (say, the items of one month), so memory holds only those."""
     items: dict[tuple[str, str], Item] = {}
     seen: dict[tuple[str, str], set[str]] = {}
     deletions: dict[tuple[str, str], str] = {}
@@ -53,6 +59,8 @@ def merge_runs(store: ObjectStore, manifests: Iterable[Manifest]) -> dict[tuple[
             if collection == EVENTS:
                 if rec.get("type") == "deleted":
                     deletions.setdefault((rec["collection"], str(rec["id"])), rec["at"])
+                continue
+            if keep is not None and not keep(collection, rec):
                 continue
             key = (collection, item_key(rec))
             by_id[(collection, str(rec["id"]))] = key

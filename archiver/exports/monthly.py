@@ -12,7 +12,7 @@ import datetime as dt
 import logging
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,8 +24,10 @@ from archiver.exports.items import ExportItem, collector_paused_during, sort_ite
 from archiver.exports.register import default_operator, now_utc, record_export
 from archiver.exports.signing import SigningKey, load_signing_key
 from archiver.timestamps import parse_time
-from storage.runs import Manifest, list_runs
-from storage.view import Item, merge_runs
+from storage.records import item_key
+from storage.runs import Manifest, iter_run, list_runs
+from storage.store import ObjectStore
+from storage.view import EVENTS, Item, merge_runs
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +99,33 @@ def in_month(item: Item | ExportItem, month: Month) -> bool:
     )
 
 
+def month_items(
+    store: ObjectStore, account_id: str, manifests: Sequence[Manifest], month: Month
+) -> list[ExportItem]:
+    """The month's items with all their versions, oldest first. A first pass streams every
+    record to find them; the merge then keeps only those, so memory holds one month rather
+    than the account's whole history."""
+    wanted: set[tuple[str, str]] = set()
+    deleted: set[tuple[str, str]] = set()  # (collection, id) a deletion event in the month names
+    later_versions: dict[tuple[str, str], tuple[str, str]] = {}  # (collection, id) -> item
+    for manifest in manifests:
+        for collection, rec in iter_run(store, manifest):
+            if collection == EVENTS:
+                if rec.get("type") == "deleted" and month.contains(rec.get("at")):
+                    deleted.add((str(rec.get("collection")), str(rec.get("id"))))
+                continue
+            key = (collection, item_key(rec))
+            if str(rec["id"]) != key[1]:
+                later_versions[(collection, str(rec["id"]))] = key
+            if month.contains(rec.get("created_at")) or month.contains(rec.get("deleted_at")):
+                wanted.add(key)
+    wanted |= {later_versions.get(d, d) for d in deleted}
+    view = merge_runs(store, manifests, keep=lambda c, rec: (c, item_key(rec)) in wanted)
+    return sort_items(
+        ExportItem.of(account_id, item) for item in view.values() if in_month(item, month)
+    )
+
+
 @dataclass(frozen=True)
 class MonthlyExport:
     account: AccountRef
@@ -144,10 +173,7 @@ def export_month(
     """Build one account's bundle for one month and deliver it."""
     store = archive.store
     manifests = list_runs(store, ref.account_id)
-    view = merge_runs(store, manifests)
-    items = sort_items(
-        ExportItem.of(ref.account_id, item) for item in view.values() if in_month(item, month)
-    )
+    items = month_items(store, ref.account_id, manifests, month)
     if not items:
         raise NothingToExport(f"no records for @{ref.username} in {month}")
     cfg = archive.config.export

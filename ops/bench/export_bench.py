@@ -44,11 +44,10 @@ from archiver.archive import Archive  # noqa: E402
 from archiver.config import Config, ExportConfig, StorageConfig  # noqa: E402
 from archiver.exports.bundle import BundleBuilder  # noqa: E402
 from archiver.exports.destination import DirectoryDestination  # noqa: E402
-from archiver.exports.items import ExportItem, collector_paused, sort_items  # noqa: E402
-from archiver.exports.monthly import Month, bundle_key, in_month  # noqa: E402
+from archiver.exports.items import ExportItem, collector_paused  # noqa: E402
+from archiver.exports.monthly import Month, bundle_key, month_items  # noqa: E402
 from storage.records import new_record  # noqa: E402
 from storage.runs import RunWriter, list_runs  # noqa: E402
-from storage.view import merge_runs  # noqa: E402
 
 SAMPLES = ROOT.parent / "shared" / "samples"
 ACCOUNT, ACCOUNT_ID = "ExampleshirePolice", "1001"
@@ -236,10 +235,7 @@ def _export_once(archive: Archive, work: Path, rep: int) -> dict:
     ref = archive.accounts()[0]
     t0 = time.perf_counter()
     manifests = list_runs(archive.store, ref.account_id)
-    view = merge_runs(archive.store, manifests)
-    items = sort_items(
-        ExportItem.of(ref.account_id, i) for i in view.values() if in_month(i, MONTH)
-    )
+    items = month_items(archive.store, ref.account_id, manifests, MONTH)
     t1 = time.perf_counter()
     with BundleBuilder(
         archive.store, manifests, name=f"{ref.username}-{MONTH}", kind="monthly", workdir=work

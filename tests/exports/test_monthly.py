@@ -348,3 +348,24 @@ def test_the_scheduler_log_line_says_what_happened(sample):
         rf"{re.escape(export.delivery.url)} written",
         str(export),
     )
+
+
+def test_the_month_is_chosen_before_the_merge_and_matches_the_whole_view(sample):
+    from archiver.exports.items import ExportItem, sort_items
+    from archiver.exports.monthly import in_month, month_items
+    from storage.runs import list_runs
+    from storage.view import merge_runs
+
+    manifests = list_runs(sample.store, ACCOUNT_ID)
+    whole = merge_runs(sample.store, manifests)
+    for month in (Month(2026, 2), Month(2026, 3), Month(2025, 10), Month(2026, 1)):
+        expected = sort_items(
+            ExportItem.of(ACCOUNT_ID, i) for i in whole.values() if in_month(i, month)
+        )
+        got = month_items(sample.store, ACCOUNT_ID, manifests, month)
+        assert [(i.key, i.versions, i.deleted_at) for i in got] == [
+            (i.key, i.versions, i.deleted_at) for i in expected
+        ]
+    assert [i.key for i in month_items(sample.store, ACCOUNT_ID, manifests, Month(2026, 2))] == [
+        "2024767818445504644"
+    ]
