@@ -3,5 +3,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash ops/setup.sh
+# the UI's browser tests drive Debian's chromium through Playwright (never `playwright install`)
+if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null 2>&1; then
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium
+fi
 .venv/bin/ruff check archiver storage search_ui tests ops
 .venv/bin/python -m pytest -q "$@"
