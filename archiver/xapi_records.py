@@ -136,10 +136,19 @@ def own_post_kind(tweet: dict[str, Any]) -> str:
     return "post"
 
 
+def post_text(text: str | None) -> str | None:
+    """A post's text as its author typed it. X serves (and archives) post text with `&`, `<`
+    and `>` as HTML entities; records hold plain text, so every page escapes it exactly once.
+    `raw` keeps the text as served."""
+    if not text or "&" not in text:
+        return text
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
 def _full_text(tweet: dict[str, Any]) -> str | None:
     # a long post's `text` is cut at 280 characters; note_tweet holds all of it
     note = tweet.get("note_tweet") or {}
-    return note.get("text") or tweet.get("text")
+    return post_text(note.get("text") or tweet.get("text"))
 
 
 def _entities(obj: dict[str, Any]) -> dict[str, Any]:

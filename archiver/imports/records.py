@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from archiver.timestamps import iso
+from archiver.xapi_records import post_text
 from storage.records import new_record
 
 SOURCE = "x-archive"
@@ -83,7 +84,7 @@ def tweet_record(
     """A tweets.js, tweet.js or deleted-tweets.js entry (bare 2018, wrapped since) or classic."""
     tweet = entry.get("tweet", entry)
     tid = str(tweet.get("id_str") or tweet["id"])
-    text = tweet.get("full_text") if "full_text" in tweet else tweet.get("text", "")
+    text = post_text(tweet.get("full_text") if "full_text" in tweet else tweet.get("text", ""))
     entities = tweet.get("entities") or {}
     urls = [u.get("expanded_url") or u.get("url") for u in entities.get("urls") or []]
     referenced = []
@@ -110,7 +111,7 @@ def tweet_record(
         referenced.append({"type": "quoted", "id": quoted})
     if note is not None:
         core = note.get("noteTweet", note).get("core", {})
-        text = core.get("text", text)
+        text = post_text(core.get("text", text))
         urls = urls + [
             u.get("expandedUrl") for u in core.get("urls") or [] if u.get("expandedUrl") not in urls
         ]

@@ -126,3 +126,12 @@ def test_a_newer_archive_adds_only_what_changed(tmp_path, run_cli):
     run_cli("import", str(older))
     result = run_cli("import", str(newer), "--json")
     assert json.loads(result.output)["written"] == {"tweets": 1}
+
+
+def test_post_text_is_stored_as_typed_and_raw_as_served(tmp_path, run_cli):
+    served = "Fish &amp; chips &lt;script&gt;alert(1)&lt;/script&gt; &amp;lt;"
+    path = write_archive(tmp_path / "a.zip", {"tweets.js": ytd("tweets", [tweet("500", served)])})
+    run_cli("import", str(path))
+    rec = view(tmp_path)["500"].latest
+    assert rec["text"] == "Fish & chips <script>alert(1)</script> &lt;"
+    assert rec["raw"]["tweet"]["full_text"] == served
