@@ -196,6 +196,41 @@ def _statement(c: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _add_originals(
+    b: BundleBuilder,
+    store: ObjectStore,
+    manifests: dict[str, Manifest],
+    items: Sequence[ExportItem],
+) -> list[dict[str, Any]]:
+    """The stored records byte for byte, every run's manifest verbatim, the source files that
+    name the items; returns the runs with the SHA-256 of the objects that hold the items."""
+    run_ids = sorted(b.runs | {r for item in items for r in item.seen_in})
+    objects: dict[str, list[dict[str, Any]]] = {r: [] for r in run_ids}
+    stored_lines: dict[str, list[bytes]] = {}
+    for (run_id, collection, _rid), stored in sorted(b.stored.items()):
+        path = f"stored-records/{run_id}/{collection}.jsonl"
+        stored_lines.setdefault(path, []).append(stored.line or b"")
+    for path, lines in stored_lines.items():
+        b.add_bytes(path, b"\n".join(lines) + b"\n")
+    for run_id in run_ids:
+        manifest = manifests[run_id]
+        b.add_bytes(f"runs/{run_id}/{MANIFEST}", read_bytes(store, manifest.prefix + MANIFEST))
+        for coll in sorted({c for (r, c, _i) in b.stored if r == run_id}):
+            entry = manifest.collection(coll)
+            if entry is not None:
+                objects[run_id].append(
+                    {"key": entry.key, "sha256": entry.sha256, "size": entry.size}
+                )
+    for manifest, key, sha in _source_files(store, manifests, items):
+        b.add_stored(
+            f"source-files/{manifest.run_id}/{key.removeprefix('files/')}",
+            manifest.prefix + key,
+            sha,
+        )
+        objects[manifest.run_id].append({"key": key, "sha256": sha})
+    return [{**run_summary(store, manifests[r]), "objects": objects[r]} for r in run_ids]
+
+
 @collector_paused_during
 def export_evidence(
     archive: Archive,
@@ -245,35 +280,7 @@ def export_evidence(
                 ("Exported at", f"{at:%Y-%m-%d %H:%M UTC}"),
             ],
         )
-        run_ids = sorted(b.runs | {r for item in items for r in item.seen_in})
-        objects: dict[str, list[dict[str, Any]]] = {r: [] for r in run_ids}
-        stored_lines: dict[str, list[bytes]] = {}
-        for (run_id, collection, _rid), stored in sorted(b.stored.items()):
-            path = f"stored-records/{run_id}/{collection}.jsonl"
-            stored_lines.setdefault(path, []).append(stored.line or b"")
-        for path, lines in stored_lines.items():
-            b.add_bytes(path, b"\n".join(lines) + b"\n")
-        for run_id in run_ids:
-            manifest = manifests[run_id]
-            b.add_bytes(
-                f"runs/{run_id}/{MANIFEST}", read_bytes(archive.store, manifest.prefix + MANIFEST)
-            )
-            for coll in sorted({c for (r, c, _i) in b.stored if r == run_id}):
-                entry = manifest.collection(coll)
-                if entry is not None:
-                    objects[run_id].append(
-                        {"key": entry.key, "sha256": entry.sha256, "size": entry.size}
-                    )
-        for manifest, key, sha in _source_files(archive.store, manifests, items):
-            b.add_stored(
-                f"source-files/{manifest.run_id}/{key.removeprefix('files/')}",
-                manifest.prefix + key,
-                sha,
-            )
-            objects[manifest.run_id].append({"key": key, "sha256": sha})
-        runs = [
-            {**run_summary(archive.store, manifests[r]), "objects": objects[r]} for r in run_ids
-        ]
+        runs = _add_originals(b, archive.store, manifests, items)
         custody = _custody(
             items,
             b,
