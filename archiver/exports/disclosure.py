@@ -41,7 +41,8 @@ def slug(text: str) -> str:
     return slug[:80]
 
 
-def own_accounts(scope: Scope, archive: Archive) -> list[tuple[str, str]]:
+def own_accounts(archive: Archive) -> list[tuple[str, str]]:
+    """(account id, handle) of the body's own accounts: never redacted."""
     own = [(r.account_id, r.username) for r in archive.accounts()]
     # configured accounts not yet captured are the body's own too
     own += [("", a.username) for a in archive.config.accounts]
@@ -64,6 +65,8 @@ def disclose(
     replace: bool,
     workdir: str | os.PathLike[str] | None,
 ) -> Disclosure:
+    """Build the bag (redacted when a redactor is given), add the redaction log and the
+    disclosure record, deliver it to `out` and record the export."""
     cfg = archive.config.export
     at = now_utc()
     withheld = 0

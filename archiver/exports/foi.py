@@ -157,9 +157,7 @@ def export_foi(
         raise ExportError(f"nothing in the archive matches {criteria.query!r} with those filters")
     redactor = (
         Redactor(
-            RedactionProfile.foi(
-                own_accounts(scope, archive), include_dms=include_dms, keep=keep_handles
-            )
+            RedactionProfile.foi(own_accounts(archive), include_dms=include_dms, keep=keep_handles)
         )
         if redact
         else None

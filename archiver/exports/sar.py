@@ -99,7 +99,7 @@ def export_sar(
     )
     if not items:
         raise ExportError(f"nothing in the archive involves {user}")
-    redactor = Redactor(RedactionProfile.sar(own_accounts(scope, archive), user_id, handle or user))
+    redactor = Redactor(RedactionProfile.sar(own_accounts(archive), user_id, handle or user))
     who = f"@{handle}" if handle else f"user id {user_id}"
     record = {
         "kind": "sar",
