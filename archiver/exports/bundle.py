@@ -158,8 +158,8 @@ class BundleBuilder:
             redactor.prepare(items)
         self.stored = self._stored(items, keep_lines)
         self.counts = Counter(i.kind for i in items)
-        summary = [*summary, ("Items", len(items))]
-        summary += [(f"  {kind}", n) for kind, n in sorted(self.counts.items())]
+        by_kind = ", ".join(f"{kind} {n}" for kind, n in sorted(self.counts.items()))
+        summary = [*summary, ("Items", f"{len(items)} ({by_kind})")]
         media_index = MediaIndex(self.manifests.values()) if media else None
         with (
             open(self.bag_dir / "records.jsonl", "wb") as records,
