@@ -222,3 +222,15 @@ def test_the_csv_of_a_redacted_bundle_is_safe_and_masked(sample, tmp_path):
         ("[REDACTED post-1]", "[REDACTED user-1]", "'@milahu104 my car [REDA"),
     ]
     assert rows[0]["mentions"] == "milahu104 [REDACTED user-2]"
+
+
+def test_a_redacted_bundle_still_verifies_against_the_archive(sample, tmp_path):
+    from archiver.exports.verify import verify_bundle
+
+    d = export_foi(sample.archive, MARCH, request_ref="FOI-10", out=tmp_path)
+    report = verify_bundle(d.delivery.url, store=sample.store)
+    assert report.ok, report.problems
+    assert report.checks[1:] == [
+        "not signed",
+        "storage: all 10 exported versions in 2 runs still match the archive",
+    ]
