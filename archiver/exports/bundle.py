@@ -165,7 +165,8 @@ class BundleBuilder:
             open(self.bag_dir / "records.jsonl", "wb") as records,
             open(self.bag_dir / "payloads.jsonl", "wb") as payloads,
             open(self.bag_dir / "provenance.jsonl", "wb") as provenance,
-            open(self.bag_dir / "items.csv", "w", encoding="utf-8", newline="") as csv_fh,
+            # a byte-order mark, or Excel reads UTF-8 accents and emoji as mojibake
+            open(self.bag_dir / "items.csv", "w", encoding="utf-8-sig", newline="") as csv_fh,
             open(self.bag_dir / "index.html", "w", encoding="utf-8") as html_fh,
         ):
             csv_out = CsvListing(csv_fh)

@@ -96,7 +96,7 @@ def disclose(
         if redactor is not None:
             buf = io.StringIO(newline="")
             redactor.write_log(buf)
-            b.add_text("redaction-log.csv", buf.getvalue())
+            b.add_bytes("redaction-log.csv", buf.getvalue().encode("utf-8-sig"))
             record["redaction"] = {
                 "profile": redactor.profile.name,
                 "exemption": redactor.profile.exemption,

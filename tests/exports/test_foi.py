@@ -83,7 +83,7 @@ def test_the_redaction_log_and_disclosure_record_explain_what_was_withheld(sampl
     )
     bag = unzip_bag(Path(d.delivery.url), tmp_path / "unpacked")
     data = Path(bag.path) / "data"
-    with open(data / "redaction-log.csv", encoding="utf-8", newline="") as fh:
+    with open(data / "redaction-log.csv", encoding="utf-8-sig", newline="") as fh:
         log = list(csv.DictReader(fh))
     assert log[0] == {
         "item": "(direct message 1)",
@@ -214,7 +214,7 @@ def test_the_csv_of_a_redacted_bundle_is_safe_and_masked(sample, tmp_path):
     rows = list(
         csv.DictReader(
             io.StringIO(
-                (Path(bag.path) / "data" / "items.csv").read_text(encoding="utf-8"), newline=""
+                (Path(bag.path) / "data" / "items.csv").read_text(encoding="utf-8-sig"), newline=""
             )
         )
     )

@@ -247,7 +247,9 @@ def test_spreadsheet_formulas_in_tweets_are_neutralised(sample, tmp_path):
     _hostile_month(sample)
     (export,) = export_monthly(sample.archive, "2026-04", today=TODAY).exports
     bag = unzip_bag(Path(export.delivery.url), tmp_path / "unpacked")
-    with open(Path(bag.path) / "data" / "items.csv", encoding="utf-8", newline="") as fh:
+    csv_path = Path(bag.path) / "data" / "items.csv"
+    assert csv_path.read_bytes().startswith(b"\xef\xbb\xbfitem,version,")  # Excel reads UTF-8
+    with open(csv_path, encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.DictReader(fh))
     assert [r["author_name"] for r in rows] == ['\'=HYPERLINK("http://x.example")', "'\tcmd"]
     assert [r["text"] for r in rows] == [
