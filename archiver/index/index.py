@@ -286,7 +286,8 @@ class Index:
         with self._current().searcher() as searcher:
             created = self._columns.created(searcher)
             seen: set[str] = set()
-            for docnum in sorted(matching_docs(searcher, query), key=created.__getitem__):
+            docs = matching_docs(searcher, query, created)
+            for docnum in sorted(docs, key=created.__getitem__):
                 item_id = item_id_of(searcher.stored_fields(docnum)[f.KEY])
                 if item_id not in seen:
                     seen.add(item_id)

@@ -20,9 +20,10 @@ from whoosh.searching import Searcher
 
 from archiver.index import schema as f
 from archiver.index.columns import Columns, month_label
-from archiver.index.docsets import matching_docs
+from archiver.index.docsets import Postings, matching_docs
 from archiver.index.items import IndexedItem
 from archiver.index.query import ParsedQuery
+from archiver.index.ranking import by_relevance
 from storage.records import KINDS
 
 SORTS = ("relevance", "date")
@@ -141,12 +142,13 @@ def run_search(
 ) -> SearchResult:
     if parsed.empty:
         return SearchResult(0, page, per_page, [], {}, parsed.notice)
-    docs = matching_docs(searcher, query)
+    created = columns.created(searcher)
+    postings = Postings(searcher)
+    docs = matching_docs(searcher, query, created, postings)
     want = page * per_page
     if sort == "relevance" and parsed.scored and docs:
-        top = _by_relevance(searcher, query, want, len(docs))
+        top = by_relevance(searcher, columns, postings, parsed.words, docs, want)
     else:
-        created = columns.created(searcher)
         newest = heapq.nlargest(want, docs, key=created.__getitem__)
         top = [(0.0, d) for d in newest]
     hits = [
@@ -157,31 +159,23 @@ def run_search(
     return SearchResult(len(docs), page, per_page, hits, counts, parsed.notice)
 
 
-def _by_relevance(
-    searcher: Searcher, query: wq.Query, want: int, total: int
-) -> list[tuple[float, int]]:
-    # the meta document has no words, so a scored query never matches it
-    results = searcher.search(query, limit=min(want, total), terms=False)
-    return [(score, docnum) for score, docnum in results.top_n]
-
-
 def facet_counts(
-    searcher: Searcher, columns: Columns, docs: list[int], account_names: dict[str, str]
+    searcher: Searcher, columns: Columns, docs: set[int], account_names: dict[str, str]
 ) -> dict[str, dict[str, int]]:
     """Counts by account, kind, year and month over every matching item."""
-    combos = columns.facets(searcher)
-    per_combo = Counter(map(combos.__getitem__, docs))
+    account_kind, months = columns.facets(searcher)
     account: Counter[str] = Counter()
     kind: Counter[str] = Counter()
-    year: Counter[str] = Counter()
-    month: Counter[str] = Counter()
-    for combo, n in per_combo.items():
-        account_id, kind_num, month_num = columns.decode(combo)
+    for value, n in Counter(map(account_kind.__getitem__, docs)).items():
+        account_id, kind_num = columns.account_kind(value)
         account[account_names.get(account_id, account_id)] += n
         kind[KINDS[kind_num - 1] if 0 < kind_num <= len(KINDS) else "unknown"] += n
+    year: Counter[str] = Counter()
+    month: dict[str, int] = {}
+    for month_num, n in Counter(map(months.__getitem__, docs)).items():
         if month_num:
             label = month_label(month_num)
-            month[label] += n
+            month[label] = n
             year[label[:4]] += n
     return {
         "account": _by_count(account),

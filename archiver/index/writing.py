@@ -23,6 +23,7 @@ from typing import Any
 
 import orjson
 from whoosh import query as wq
+from whoosh.codec.whoosh3 import W3Codec
 from whoosh.index import FileIndex, LockError
 from whoosh.searching import Searcher
 
@@ -41,6 +42,8 @@ BATCH_ITEMS = 10_000  # items merged in memory before they go to the writer
 PARALLEL_FROM = 20_000  # records: from here on, a writer process per core pays off
 LOCK_WAIT = 60.0  # seconds to wait for another process's update to finish
 WRITER_MB = 256  # per writer process; measured: more memory barely helps, cores do
+# Whoosh's default posting blocks (128 postings, zlib level 3); see ops/docs/search.md
+CODEC = W3Codec(blocklimit=128, compression=3)
 
 
 @dataclass
@@ -176,8 +179,10 @@ def _entry(manifest: Manifest, collection: str, rec: dict[str, Any]) -> tuple[An
 def open_writer(ix: FileIndex, *, parallel: bool) -> Any:
     try:
         if parallel and (os.cpu_count() or 1) >= 2:
-            return ix.writer(procs=2, multisegment=True, limitmb=WRITER_MB, timeout=LOCK_WAIT)
-        return ix.writer(limitmb=WRITER_MB // 2, timeout=LOCK_WAIT)
+            return ix.writer(
+                procs=2, multisegment=True, limitmb=WRITER_MB, timeout=LOCK_WAIT, codec=CODEC
+            )
+        return ix.writer(limitmb=WRITER_MB // 2, timeout=LOCK_WAIT, codec=CODEC)
     except LockError:
         raise IndexBusy(
             f"the search index at {ix.storage.folder} is being updated by another process; "

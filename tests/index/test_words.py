@@ -92,3 +92,24 @@ def test_words_are_stemmed_and_case_blind(archive, runs, index):
     assert sorted(index.iter_ids("arrests")) == ["1", "2"]
     assert [t.text for t in ANALYZER("Arrested")] == [t.text for t in ANALYZER("arrest")]
     assert sorted(index.iter_ids("Burglary")) == ["1"]
+
+
+def test_the_fast_path_matches_what_whoosh_itself_finds(sample_archive, index):
+    """Doc sets are computed from posting blocks; Whoosh's matcher must agree."""
+    from archiver.index.docsets import matching_docs, meta_docnum
+    from archiver.index.query import parse_query
+
+    vocabulary = sorted(set().union(*(item_words(item) for item in sample_archive)))
+    rng = random.Random(9)
+    queries = ["", "kind:like", "-kind:like", "is:edited OR has:links", "since:2022-10-01"]
+    for _ in range(40):
+        a, b, c = rng.sample(vocabulary, 3)
+        queries += [f'"{a} {b}"', f"{a} OR ({b} -{c})", f"{a}* until:2022-10-05", f"NOT {a}"]
+    searcher = index._searcher()
+    created = index._columns.created(searcher)
+    for q in queries:
+        query = parse_query(q).query
+        if query is None:
+            continue
+        expected = set(searcher.docs_for_query(query)) - {meta_docnum(searcher)}
+        assert matching_docs(searcher, query, created) == expected, q
