@@ -49,9 +49,12 @@ def _backup(archive: Archive, outcome: JobOutcome, *, full: bool) -> None:
 
 
 def _monthly_export(archive: Archive, outcome: JobOutcome) -> None:
+    from archiver.audit import AuditLog
     from archiver.exports.monthly import export_last_month
 
     report = export_last_month(archive, operator="scheduler")
+    for e in report.exports:
+        AuditLog(archive.store).record("scheduler", "export", **e.audit_detail())
     outcome.lines += [f"exported {e}" for e in report.exports]
     outcome.lines += [f"nothing to export for {s}" for s in report.skipped]
 

@@ -78,18 +78,7 @@ def monthly_cmd(
     )
     for e in report.exports:
         click.echo(str(e))
-        _audit(
-            obj,
-            operator,
-            kind="monthly",
-            account=e.account.username,
-            month=str(e.month),
-            export_record=e.record_key,
-            bundle=e.bundle.file_name,
-            sha256=e.bundle.sha256,
-            destination=e.delivery.url,
-            status=e.delivery.status,
-        )
+        _audit(obj, operator, **e.audit_detail())
     for name in report.skipped:
         click.echo(f"@{name} {report.month}: no records, no bundle")
 

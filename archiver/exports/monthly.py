@@ -134,6 +134,19 @@ class MonthlyExport:
     delivery: Delivery
     record_key: str
 
+    def audit_detail(self) -> dict[str, str]:
+        """What the audit log says of this export (the CLI and the scheduler both record it)."""
+        return {
+            "kind": "monthly",
+            "account": self.account.username,
+            "month": str(self.month),
+            "export_record": self.record_key,
+            "bundle": self.bundle.file_name,
+            "sha256": self.bundle.sha256,
+            "destination": self.delivery.url,
+            "status": self.delivery.status,
+        }
+
     def __str__(self) -> str:
         status = {
             "written": "written",
