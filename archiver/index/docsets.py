@@ -18,6 +18,7 @@ from whoosh.reading import TermNotFound
 from whoosh.searching import Searcher
 
 from archiver.index import schema as f
+from archiver.index.query import CreatedRange
 
 ALL = None  # "every document": the neutral element of an And
 
@@ -81,7 +82,7 @@ class _Evaluator:
             return set() if inner is ALL else base - inner
         if isinstance(q, wq.Every):
             return ALL
-        if isinstance(q, wq.NumericRange) and q.fieldname == f.DAY:
+        if isinstance(q, CreatedRange):
             return self.days(q, within)
         if isinstance(q, wq.Phrase):
             return self.phrase(q, within)
@@ -89,8 +90,8 @@ class _Evaluator:
 
     def conjunction(self, parts: list[wq.Query], within: set[int] | None) -> set[int] | None:
         # cheap, selective parts first; ranges and negations only narrow what is left
-        positive = [p for p in parts if not isinstance(p, (wq.Not, wq.NumericRange))]
-        narrowing = [p for p in parts if isinstance(p, (wq.Not, wq.NumericRange))]
+        positive = [p for p in parts if not isinstance(p, (wq.Not, CreatedRange))]
+        narrowing = [p for p in parts if isinstance(p, (wq.Not, CreatedRange))]
         docs = within
         for part in sorted(positive, key=lambda p: not isinstance(p, wq.Term)):
             found = self.docs(part, docs)
@@ -102,12 +103,9 @@ class _Evaluator:
             docs = self.docs(part, docs)
         return docs
 
-    def days(self, q: wq.NumericRange, within: set[int] | None) -> set[int]:
-        shift = f.TIE_BITS
-        low = -1 if q.start is None else ((q.start + q.startexcl) * 86400) << shift
-        high = 1 << 62 if q.end is None else ((q.end + 1 - q.endexcl) * 86400) << shift
+    def days(self, q: CreatedRange, within: set[int] | None) -> set[int]:
+        low, high = q.bounds()
         created = self.created
-        low = max(low, 1)  # undated items are in no range
         candidates = range(self.count) if within is ALL else within
         return {d for d in candidates if low <= created[d] < high}
 

@@ -234,7 +234,6 @@ class IndexedItem:
         }
         if created is not None:
             doc[f.CREATED] = date_order(created, self.id)
-            doc[f.DAY] = created // 86400
         return {k: v for k, v in doc.items() if v != ""}
 
     def _flags(self) -> list[str]:

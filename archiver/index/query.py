@@ -14,8 +14,10 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from whoosh import query as wq
+from whoosh.matching import ListMatcher
 
 from archiver.index import schema as f
 from storage.records import KINDS
@@ -120,12 +122,46 @@ def day_number(day: dt.date) -> int:
     return (day - dt.date(1970, 1, 1)).days
 
 
-def date_range(since: dt.date | None, until: dt.date | None) -> wq.Query:
-    """since inclusive, until exclusive. Not constant-score: inside an And it is
-    leapfrogged by the matcher instead of materialising every day in the range."""
-    start = day_number(since) if since else None
-    end = day_number(until) - 1 if until else None
-    return wq.NumericRange(f.DAY, start, end, constantscore=False)
+class CreatedRange(wq.Query):
+    """since:/until: days, read from the date-order column (schema.CREATED), not postings.
+    docsets evaluates it on the cached column; Whoosh, given it, reads the column too."""
+
+    def __init__(self, start: int | None, end: int | None) -> None:
+        self.start, self.end = start, end  # day numbers: start inclusive, end exclusive
+        self.boost = 1.0
+
+    def bounds(self) -> tuple[int, int]:
+        """Lowest and past-the-highest date-order values in the range (undated excluded)."""
+        low = 1 if self.start is None else max(1, (self.start * 86400) << f.TIE_BITS)
+        high = 1 << 62 if self.end is None else (self.end * 86400) << f.TIE_BITS
+        return low, high
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, CreatedRange) and (other.start, other.end) == (
+            self.start,
+            self.end,
+        )
+
+    def __hash__(self) -> int:
+        return hash(("created", self.start, self.end))
+
+    def __repr__(self) -> str:
+        return f"CreatedRange({self.start!r}, {self.end!r})"
+
+    def estimate_size(self, ixreader: Any) -> int:
+        return ixreader.doc_count_all()
+
+    def matcher(self, searcher: Any, context: Any = None) -> Any:
+        low, high = self.bounds()
+        reader = searcher.reader()
+        column = reader.column_reader(f.CREATED, translate=False)
+        ids = [d for d in range(reader.doc_count_all()) if low <= column[d] < high]
+        return ListMatcher(ids, all_weights=0.0)
+
+
+def date_range(since: dt.date | None, until: dt.date | None) -> CreatedRange:
+    """since inclusive, until exclusive."""
+    return CreatedRange(day_number(since) if since else None, day_number(until) if until else None)
 
 
 def normalise_kind(value: str) -> str:

@@ -41,7 +41,7 @@ Progress = Callable[[int, int], None]
 BATCH_ITEMS = 10_000  # items merged in memory before they go to the writer
 PARALLEL_FROM = 20_000  # records: from here on, a writer process per core pays off
 LOCK_WAIT = 60.0  # seconds to wait for another process's update to finish
-WRITER_MB = 256  # per writer process; measured: more memory barely helps, cores do
+WRITER_MB = 128  # per writer process; measured: more memory barely helps, cores do
 # Whoosh's default posting blocks (128 postings, zlib level 3); see ops/docs/search.md
 CODEC = W3Codec(blocklimit=128, compression=3)
 
