@@ -1,9 +1,9 @@
 """The set of documents a query matches, in full: totals, facets and date order need it.
 
-Whoosh enumerates matches one Python call per document. Here the shapes people type most
-(terms, and/or/not of them, day ranges) are evaluated on whole posting blocks and Python
-sets; anything else (phrases, prefixes) is handed to Whoosh's own matcher. Either way the
-answer is the same set (the tests check both against a scan of the records).
+Whoosh enumerates matches several Python calls per document. Here terms, and/or/not of
+them, phrases and day ranges are evaluated on whole posting blocks, Python sets and the
+cached date column; anything else (prefixes) goes to Whoosh's own matcher. The answer is
+the same set either way (tests compare both, and a scan of the records).
 """
 
 from __future__ import annotations

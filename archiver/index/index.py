@@ -73,6 +73,7 @@ class Index:
         self._lock = threading.Lock()
         self._local = threading.local()
         self._columns = Columns()
+        self._meta: tuple[tuple[int, int], IndexMeta] | None = None
         self._ix = self._open()
         self.last_update: UpdateReport | None = None
 
@@ -128,9 +129,16 @@ class Index:
         return searcher
 
     def meta(self, searcher: Searcher | None = None) -> IndexMeta:
-        meta = IndexMeta.load(searcher or self._searcher()) or IndexMeta()
+        """What the index holds (runs, account handles), read once per commit."""
+        searcher = searcher or self._searcher()
+        generation = (self._inode, searcher.reader().generation())
+        cached = self._meta
+        if cached is not None and cached[0] == generation:
+            return cached[1]
+        meta = IndexMeta.load(searcher) or IndexMeta()
         if meta.format != f.FORMAT:
             raise IndexFormatError(self._rebuild_message())
+        self._meta = (generation, meta)
         return meta
 
     def doc_count(self) -> int:
@@ -155,9 +163,8 @@ class Index:
         if not pending:
             self.last_update = UpdateReport()
             return 0
-        meta = self.meta()
-        progress_fn = self._progress(progress, "index")
-        report = apply_runs(self._ix, archive.store, pending, meta, progress_fn)
+        self.meta()  # refuses an index of another format
+        report = apply_runs(self._ix, archive.store, pending, self._progress(progress, "index"))
         self.last_update = report
         log.info(
             "index %s: %d runs, %d records, %d items written in %.1f s",
@@ -174,13 +181,12 @@ class Index:
         (readers never see a half-built index). Returns the number of items."""
         parent = self.path.resolve().parent
         parent.mkdir(parents=True, exist_ok=True)
+        self._remove_leftovers(parent)
         tmp = Path(tempfile.mkdtemp(prefix=f".{self.path.name}.rebuild-", dir=parent))
         try:
             ix = windex.create_in(str(tmp), f.build_schema())
             manifests = list_runs(archive.store)
-            report = apply_runs(
-                ix, archive.store, manifests, IndexMeta(), self._progress(progress, "rebuild")
-            )
+            report = apply_runs(ix, archive.store, manifests, self._progress(progress, "rebuild"))
             ix.close()
             self._swap(tmp)
         except BaseException:
@@ -199,6 +205,15 @@ class Index:
             report.records += self.last_update.records
         self.last_update = report
         return self.doc_count()
+
+    def _remove_leftovers(self, parent: Path) -> None:
+        """Indexes swapped out, and rebuilds killed long ago (a live one is recent)."""
+        stale = time.time() - 6 * 3600
+        for path in parent.glob(f".{self.path.name}.*-*"):
+            kind = path.name[len(self.path.name) + 2 :].split("-", 1)[0]
+            if kind == "old" or (kind == "rebuild" and path.stat().st_mtime < stale):
+                log.info("index %s: removing %s left by an earlier rebuild", self.path, path)
+                shutil.rmtree(path, ignore_errors=True)
 
     def _swap(self, built: Path) -> None:
         old = self.path.resolve().parent / f".{self.path.name}.old-{secrets.token_hex(4)}"

@@ -28,7 +28,7 @@ from whoosh.index import FileIndex, LockError
 from whoosh.searching import Searcher
 
 from archiver.index import schema as f
-from archiver.index.errors import IndexBusy
+from archiver.index.errors import IndexBusy, IndexFormatError
 from archiver.index.items import IndexedItem, item_key_of, project, version_key
 from storage.records import COLLECTION_OF_KIND
 from storage.runs import Manifest, iter_records
@@ -193,10 +193,13 @@ def open_writer(ix: FileIndex, *, parallel: bool) -> Any:
 class Session:
     """One Whoosh writer and the committed index it replaces documents of."""
 
-    def __init__(self, ix: FileIndex, meta: IndexMeta, *, expected: int, parallel: bool) -> None:
+    def __init__(
+        self, ix: FileIndex, meta: IndexMeta | None, *, expected: int, parallel: bool
+    ) -> None:
         self.writer = open_writer(ix, parallel=parallel)  # the lock first: then a stable view
         self.searcher = ix.searcher()
-        self.meta = meta
+        # read under the lock: another process may have committed runs since we looked
+        self.meta = meta or IndexMeta.load(self.searcher) or IndexMeta()
         self.lookup = self.searcher.doc_count() > 0  # an empty index has nothing to merge with
         self.batch: dict[str, IndexedItem] = {}
         self.batch_versions: dict[str, str] = {}  # version key -> item key, for events
@@ -304,24 +307,34 @@ class Session:
 
 
 def apply_runs(
-    ix: FileIndex,
-    store: ObjectStore,
-    manifests: list[Manifest],
-    meta: IndexMeta,
-    progress: Progress | None = None,
+    ix: FileIndex, store: ObjectStore, manifests: list[Manifest], progress: Progress | None = None
 ) -> UpdateReport:
-    """Apply the runs (oldest first) and record them in the meta document."""
+    """Apply the runs (oldest first) the index does not hold yet, and record them."""
     started = time.monotonic()
-    report = UpdateReport(runs=len(manifests))
+    report = UpdateReport()
+    expected = sum(
+        (o.records or 0) for m in manifests for o in m.objects if o.collection in f.READ_COLLECTIONS
+    )
+    session = Session(ix, None, expected=expected, parallel=expected >= PARALLEL_FROM)
+    meta = session.meta
+    if meta.format != f.FORMAT:
+        session.cancel()
+        raise IndexFormatError(
+            f"the search index at {ix.storage.folder} was built by another "
+            "version of the archiver; run `archiver index --rebuild`"
+        )
+    manifests = [m for m in manifests if run_ref(m) not in meta.runs]
+    if not manifests:
+        session.cancel()
+        return report
+    report.runs = len(manifests)
     total = sum(
         (o.records or 0) for m in manifests for o in m.objects if o.collection in f.READ_COLLECTIONS
     )
     source: Iterable[tuple[Any, ...]] = entries(store, manifests, meta)
-    expected = total
     while True:
         report.rounds += 1
         late = LateRecords()
-        session = Session(ix, meta, expected=expected, parallel=expected >= PARALLEL_FROM)
         try:
             for entry in source:
                 session.apply(entry, late)
@@ -341,7 +354,8 @@ def apply_runs(
         log.info(
             "index: %d records of items written earlier in this pass, applying them now", late.count
         )
-        source, expected = late.read(), late.count
+        source = late.read()
+        session = Session(ix, meta, expected=late.count, parallel=False)
     if progress:
         progress(total, total)
     report.seconds = time.monotonic() - started
