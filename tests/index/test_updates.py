@@ -3,6 +3,7 @@ same answers; a crash or a concurrent reader never sees a broken index."""
 
 from __future__ import annotations
 
+import os
 import random
 import signal
 import subprocess
@@ -18,6 +19,7 @@ from archiver.archive import Archive
 from archiver.config import Config, StorageConfig
 from archiver.index import Index, IndexBusy, IndexFormatError
 from archiver.index import writing as index_writing
+from storage.runs import RunWriter
 
 from .conftest import FIRE, POLICE, Runs, deletion, ids, item_words, post, view_items
 
@@ -326,3 +328,35 @@ def test_an_archive_on_s3_is_indexed_the_same_way(s3_store, tmp_path):
     index = Index(tmp_path / "index")
     assert index.update(archive) == 1
     assert sorted(index.iter_ids("bucket")) == ["1", "2"]
+
+
+def test_a_record_without_an_id_is_skipped_with_a_warning(archive, index, caplog):
+    with RunWriter(
+        archive.store,
+        account_id=POLICE[0],
+        account=POLICE[1],
+        kind="import",
+        source="x-archive",
+        tool_version="test",
+    ) as run:
+        run.write(post(1, "Kept"))
+        run.write({"kind": "post", "text": "no id"}, collection="tweets")
+        run.commit()
+    index.update(archive)
+    assert sorted(index.iter_ids("")) == ["1"]
+    assert "skipped a tweets record without id or kind" in caplog.text
+
+
+def test_a_rebuild_clears_what_killed_rebuilds_left(archive, runs, index):
+    runs.commit([post(1, "Anything")], kind="import")
+    parent = index.path.parent
+    old, killed, running = (
+        parent / ".index.old-1",
+        parent / ".index.rebuild-2",
+        parent / ".index.rebuild-3",
+    )
+    for path in (old, killed, running):
+        path.mkdir()
+    os.utime(killed, (time.time() - 7 * 3600,) * 2)
+    index.rebuild(archive)
+    assert (old.exists(), killed.exists(), running.exists()) == (False, False, True)
