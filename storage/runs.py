@@ -19,20 +19,19 @@ import secrets
 import shutil
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
 import orjson
 
 from storage.errors import NotFound, StorageError
+from storage.manifest import MANIFEST, Manifest, ObjectEntry, run_prefix
 from storage.records import COLLECTION_OF_KIND, dumps
 from storage.store import ObjectStore, read_bytes
 
 log = logging.getLogger(__name__)
 
-MANIFEST = "manifest.json"
-MANIFEST_FORMAT = "social-archive/run/1"
 RUN_KINDS = ("full", "incremental", "import")
 _CHUNK = 1 << 20
 
@@ -51,99 +50,20 @@ def new_run_id(now: dt.datetime | None = None) -> str:
     return now.strftime("%Y%m%dT%H%M%S%fZ") + "-" + secrets.token_hex(3)
 
 
+__all__ = [  # the manifest's names are part of this module's interface too
+    "MANIFEST",
+    "Manifest",
+    "ObjectEntry",
+    "RunWriter",
+    "iter_records",
+    "iter_run",
+    "list_runs",
+    "run_prefix",
+]
+
+
 def account_prefix(account_id: str) -> str:
     return f"accounts/{account_id}/runs/"
-
-
-def run_prefix(account_id: str, run_id: str) -> str:
-    return f"{account_prefix(account_id)}{run_id}/"
-
-
-@dataclass(frozen=True)
-class ObjectEntry:
-    key: str  # relative to the run
-    size: int
-    sha256: str
-    records: int | None = None  # None for files that are not JSONL collections
-    collection: str | None = None
-
-
-@dataclass(frozen=True)
-class Manifest:
-    run_id: str
-    account_id: str
-    account: str
-    kind: str
-    source: str
-    started_at: str
-    committed_at: str
-    tool_version: str
-    objects: tuple[ObjectEntry, ...]
-    parent_run: str | None = None
-    window: dict[str, Any] = field(default_factory=dict)
-    cursors: dict[str, Any] = field(default_factory=dict)
-    details: dict[str, Any] = field(default_factory=dict)
-    gaps: tuple[str, ...] = ()
-    warnings: tuple[str, ...] = ()
-    errors: tuple[dict[str, Any], ...] = ()
-
-    @property
-    def prefix(self) -> str:
-        return run_prefix(self.account_id, self.run_id)
-
-    @property
-    def counts(self) -> dict[str, int]:
-        return {o.collection: o.records or 0 for o in self.objects if o.collection}
-
-    def collection(self, name: str) -> ObjectEntry | None:
-        return next((o for o in self.objects if o.collection == name), None)
-
-    def to_json(self) -> bytes:
-        doc = {
-            "format": MANIFEST_FORMAT,
-            "run_id": self.run_id,
-            "account_id": self.account_id,
-            "account": self.account,
-            "kind": self.kind,
-            "source": self.source,
-            "started_at": self.started_at,
-            "committed_at": self.committed_at,
-            "tool_version": self.tool_version,
-            "parent_run": self.parent_run,
-            "window": self.window,
-            "cursors": self.cursors,
-            "details": self.details,
-            "counts": self.counts,
-            "gaps": list(self.gaps),
-            "warnings": list(self.warnings),
-            "errors": list(self.errors),
-            "objects": [o.__dict__ for o in self.objects],
-        }
-        return orjson.dumps(doc, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS)
-
-    @classmethod
-    def from_json(cls, data: bytes) -> Manifest:
-        doc = orjson.loads(data)
-        if doc.get("format") != MANIFEST_FORMAT:
-            raise StorageError(f"unknown manifest format {doc.get('format')!r}")
-        return cls(
-            run_id=doc["run_id"],
-            account_id=doc["account_id"],
-            account=doc["account"],
-            kind=doc["kind"],
-            source=doc["source"],
-            started_at=doc["started_at"],
-            committed_at=doc["committed_at"],
-            tool_version=doc["tool_version"],
-            parent_run=doc.get("parent_run"),
-            window=doc.get("window") or {},
-            cursors=doc.get("cursors") or {},
-            details=doc.get("details") or {},
-            gaps=tuple(doc.get("gaps") or ()),
-            warnings=tuple(doc.get("warnings") or ()),
-            errors=tuple(doc.get("errors") or ()),
-            objects=tuple(ObjectEntry(**o) for o in doc["objects"]),
-        )
 
 
 def _sha256_file(path: Path) -> str:
