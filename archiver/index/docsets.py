@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Iterator, Sequence
+from itertools import accumulate
 from typing import Any
 
 from whoosh import query as wq
@@ -167,8 +168,12 @@ def posting_blocks(matcher: Any) -> Iterator[Block]:
         yield [d for d, _, _ in items], [w for _, w, _ in items], [v for _, _, v in items]
         return
     while matcher.is_active():
+        if matcher._data is None:
+            matcher._read_data()
         if matcher._ids is None:
-            matcher._read_ids()
+            # ids are stored as deltas: accumulate() decodes them in C (Whoosh: a generator)
+            deltas = matcher._data[0]
+            matcher._ids = deltas if matcher._byteids else tuple(accumulate(deltas))
         if matcher._weights is None:
             matcher._read_weights()
         if matcher._values is None:

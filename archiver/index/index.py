@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from whoosh import index as windex
 from whoosh import query as wq
+from whoosh.filedb.filestore import FileStorage
 from whoosh.searching import Searcher
 
 from archiver.index import schema as f
@@ -65,6 +66,13 @@ def _logged_progress(what: str) -> Progress:
     return report
 
 
+def _storage(path: Path) -> FileStorage:
+    # Not memory-mapped: whoosh-reloaded copies each mapped file of a segment into a BytesIO
+    # when a reader opens (~1 GB for a million posts, per searcher, so per UI thread). Read
+    # through the page cache instead: measured 7% slower queries, 10x less memory.
+    return FileStorage(str(path), supports_mmap=False)
+
+
 class Index:
     """Open (or create) the index at `path`: config.index.path."""
 
@@ -79,11 +87,12 @@ class Index:
 
     def _open(self) -> windex.FileIndex:
         try:
-            if windex.exists_in(str(self.path)):
-                ix = windex.open_dir(str(self.path))
+            storage = _storage(self.path)
+            if storage.index_exists():
+                ix = storage.open_index()
             else:
                 self.path.mkdir(parents=True, exist_ok=True)
-                ix = windex.create_in(str(self.path), f.build_schema())
+                ix = storage.create_index(f.build_schema())
         except OSError as exc:
             raise SearchIndexError(
                 f"cannot open the search index at {self.path}: {exc.strerror or exc}"
@@ -184,7 +193,7 @@ class Index:
         self._remove_leftovers(parent)
         tmp = Path(tempfile.mkdtemp(prefix=f".{self.path.name}.rebuild-", dir=parent))
         try:
-            ix = windex.create_in(str(tmp), f.build_schema())
+            ix = _storage(tmp).create_index(f.build_schema())
             manifests = list_runs(archive.store)
             report = apply_runs(ix, archive.store, manifests, self._progress(progress, "rebuild"))
             ix.close()

@@ -34,25 +34,40 @@ def by_relevance(
     without a scored word (e.g. `word OR kind:dm`) follow in date order."""
     total = searcher.doc_count_all()
     average = searcher.avg_field_length(f.TEXT) or 1
-    scores: dict[int, float] = {}
     lengths = {offset: columns.text_lengths(reader) for reader, offset in postings.leaves}
+    # BM25's length normalisation for each of the 256 stored length bytes
+    norm = [K1 * ((1 - B) + B * byte_to_length(b) / average) for b in range(256)]
+    weights = {}
     for word in words:
         frequency = searcher.doc_frequency(f.TEXT, word)
-        if not frequency:
-            continue
-        weight = (log(total / (frequency + 1)) + 1) * (K1 + 1)
-        # BM25's length normalisation for each of the 256 stored length bytes
-        norm = [K1 * ((1 - B) + B * byte_to_length(b) / average) for b in range(256)]
-        get = scores.get
-        for offset, blocks in postings.blocks(f.TEXT, word):
-            segment_lengths = lengths[offset]
-            for ids, freqs, _ in blocks:
-                for doc, tf in zip(ids, freqs, strict=True):
-                    if doc + offset in docs:
-                        key = doc + offset
-                        length = segment_lengths[doc]
-                        scores[key] = get(key, 0.0) + weight * tf / (tf + norm[length])
-    best = heapq.nlargest(want, ((s, d) for d, s in scores.items()))
+        if frequency:
+            weights[word] = (log(total / (frequency + 1)) + 1) * (K1 + 1)
+    scores: dict[int, float] = {}
+    if len(weights) == 1:  # one word (the usual query): score straight into the heap
+        [(word, weight)] = weights.items()
+        best = heapq.nlargest(
+            want,
+            (
+                (weight * tf / (tf + norm[lengths[offset][doc]]), doc + offset)
+                for offset, blocks in postings.blocks(f.TEXT, word)
+                for ids, freqs, _ in blocks
+                for doc, tf in zip(ids, freqs, strict=True)
+                if doc + offset in docs
+            ),
+        )
+        scores = {d: s for s, d in best}
+    else:
+        for word, weight in weights.items():
+            get = scores.get
+            for offset, blocks in postings.blocks(f.TEXT, word):
+                segment_lengths = lengths[offset]
+                for ids, freqs, _ in blocks:
+                    for doc, tf in zip(ids, freqs, strict=True):
+                        if doc + offset in docs:
+                            key = doc + offset
+                            length = segment_lengths[doc]
+                            scores[key] = get(key, 0.0) + weight * tf / (tf + norm[length])
+        best = heapq.nlargest(want, ((s, d) for d, s in scores.items()))
     if len(best) < want:
         created = columns.created(searcher)
         rest = (d for d in docs if d not in scores)

@@ -204,6 +204,12 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=200, help="instances per query shape")
     parser.add_argument("--passes", type=int, default=3, help="timed passes per shape")
     parser.add_argument("--seed", type=int, default=20240101)
+    parser.add_argument(
+        "--reuse-builds",
+        action="store_true",
+        help="with --workdir of an earlier --keep run: measure the queries "
+        "again on its indexes (after a query-side change)",
+    )
     opts = parser.parse_args()
     size = SIZES.get(opts.size) or int(opts.size)
     work = Path(opts.workdir or tempfile.mkdtemp(prefix="search-bench-"))
@@ -238,17 +244,23 @@ def run(size: int, work: Path, opts: argparse.Namespace) -> dict[str, Any]:
         corpus = write_corpus(store, Corpus.make(opts.seed), size, progress=_corpus_progress)
         print(f"\ncorpus written in {time.perf_counter() - started:.0f} s", file=sys.stderr)
         corpus_file.write_text(json.dumps(corpus.__dict__))
-    for stale in (index_path, fts_path):
-        if stale.exists():
-            shutil.rmtree(stale) if stale.is_dir() else stale.unlink()
-    print("building whoosh...", file=sys.stderr)
-    whoosh = _child(["_build-whoosh", str(store_path), str(index_path)])
-    whoosh["size_mb"] = round(_dir_size(index_path) / 2**20, 1)
-    print("building fts5...", file=sys.stderr)
-    fts5 = _child(["_build-fts5", str(store_path), str(fts_path)])
-    fts5["size_mb"] = round(_dir_size(fts_path) / 2**20, 1)
-    for built in (whoosh, fts5):
-        built["posts_per_s"] = round(corpus.posts / built["seconds"])
+    builds_file = work / "builds.json"
+    if opts.reuse_builds and builds_file.exists() and index_path.exists() and fts_path.exists():
+        print("reusing the indexes built by an earlier run", file=sys.stderr)
+        whoosh, fts5 = json.loads(builds_file.read_text())
+    else:
+        for stale in (index_path, fts_path):
+            if stale.exists():
+                shutil.rmtree(stale) if stale.is_dir() else stale.unlink()
+        print("building whoosh...", file=sys.stderr)
+        whoosh = _child(["_build-whoosh", str(store_path), str(index_path)])
+        whoosh["size_mb"] = round(_dir_size(index_path) / 2**20, 1)
+        print("building fts5...", file=sys.stderr)
+        fts5 = _child(["_build-fts5", str(store_path), str(fts_path)])
+        fts5["size_mb"] = round(_dir_size(fts_path) / 2**20, 1)
+        for built in (whoosh, fts5):
+            built["posts_per_s"] = round(corpus.posts / built["seconds"])
+        builds_file.write_text(json.dumps([whoosh, fts5]))
 
     archive = Archive(Config(storage=StorageConfig(path=str(store_path))))
     idx = Index(index_path)
