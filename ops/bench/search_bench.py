@@ -221,8 +221,8 @@ def main() -> None:
             shutil.rmtree(work, ignore_errors=True)
     out = ROOT / "ops" / "bench" / "results"
     out.mkdir(parents=True, exist_ok=True)
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    path = out / f"search-{opts.size}-{stamp}.json"
+    results["measured_at"] = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    path = out / f"search-{opts.size}.json"
     path.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     print_table(results)
     print(f"\nwritten: {path.relative_to(ROOT)}")
