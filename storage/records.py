@@ -88,6 +88,8 @@ def new_record(**fields: Any) -> dict[str, Any]:
     for name in ("id", "kind", "source"):
         if not fields.get(name):
             raise ValueError(f"record needs {name}")
+    if fields["source"] not in SOURCES:
+        raise ValueError(f"unknown record source {fields['source']!r}")
     if fields["kind"] not in COLLECTION_OF_KIND:
         raise ValueError(f"unknown record kind {fields['kind']!r}")
     rec: dict[str, Any] = {}

@@ -132,14 +132,6 @@ class RunWriter:
         entry[0].write(dumps(record))
         entry[2][0] += 1
 
-    def count(self, collection: str) -> int:
-        entry = self._collections.get(collection)
-        return entry[2][0] if entry else 0
-
-    @property
-    def record_count(self) -> int:
-        return sum(n[0] for _, _, n in self._collections.values())
-
     def add_file(self, name: str, src: BinaryIO | str | os.PathLike[str]) -> None:
         """Keep a source file (an archive's .js, an API page, a media file) with the run."""
         rel = "files/" + name.lstrip("/")

@@ -44,9 +44,6 @@ class SourceFiles:
     def open(self, name: str) -> BinaryIO:
         raise NotImplementedError
 
-    def size(self, name: str) -> int:
-        raise NotImplementedError
-
     def exists(self, name: str) -> bool:
         raise NotImplementedError
 
@@ -79,9 +76,6 @@ class FolderFiles(SourceFiles):
 
     def open(self, name: str) -> BinaryIO:
         return open(self._path(name), "rb")  # noqa: SIM115 - caller closes
-
-    def size(self, name: str) -> int:
-        return self._path(name).stat().st_size
 
 
 class _BoundedReader:
@@ -161,9 +155,6 @@ class ZipFiles(SourceFiles):
         except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
             raise ArchiveFormatError(f"{self.label}: {name} is damaged ({exc})") from None
         return _BoundedReader(raw, name, self.label, info.file_size)  # type: ignore[return-value]
-
-    def size(self, name: str) -> int:
-        return self._infos[name].file_size
 
     def close(self) -> None:
         self._zip.close()
