@@ -40,6 +40,8 @@ class StorageConfig:
 @dataclass(frozen=True)
 class IndexConfig:
     path: str = "./archive-data/index"
+    # decoded postings a long-running process (the UI) keeps between searches, in MB
+    cache_mb: int = 256
 
 
 @dataclass(frozen=True)

@@ -81,7 +81,7 @@ class Backend:
         """The search index, opened on first use (SearchIndexError if it cannot be)."""
         with self._index_lock:
             if self._index is None:
-                self._index = Index(self.config.index.path)
+                self._index = Index(self.config.index.path, self.config.index.cache_mb)
             return self._index
 
 

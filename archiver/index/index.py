@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 from whoosh import index as windex
 from whoosh import query as wq
 from whoosh.filedb.filestore import FileStorage
@@ -29,6 +30,7 @@ from archiver.index.columns import Columns
 from archiver.index.docsets import matching_docs
 from archiver.index.errors import IndexBusy, IndexFormatError, SearchArgumentError, SearchIndexError
 from archiver.index.items import item_id_of
+from archiver.index.postings import DEFAULT_CACHE_MB, PostingCache, Postings
 from archiver.index.query import (
     ParsedQuery,
     QuerySyntaxError,
@@ -74,13 +76,15 @@ def _storage(path: Path) -> FileStorage:
 
 
 class Index:
-    """Open (or create) the index at `path`: config.index.path."""
+    """Open (or create) the index at `path`: config.index.path. `cache_mb` bounds the
+    decoded postings kept between searches (config.index.cache_mb)."""
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(self, path: str | os.PathLike[str], cache_mb: float = DEFAULT_CACHE_MB) -> None:
         self.path = Path(path)
         self._lock = threading.Lock()
         self._local = threading.local()
         self._columns = Columns()
+        self._postings = PostingCache(cache_mb)
         self._meta: tuple[tuple[int, int], IndexMeta] | None = None
         self._ix = self._open()
         self.last_update: UpdateReport | None = None
@@ -282,6 +286,7 @@ class Index:
         return run_search(
             searcher,
             self._columns,
+            self._postings,
             parsed,
             query,
             sort=sort,
@@ -310,8 +315,8 @@ class Index:
         with self._current().searcher() as searcher:
             created = self._columns.created(searcher)
             seen: set[str] = set()
-            docs = matching_docs(searcher, query, created)
-            for docnum in sorted(docs, key=created.__getitem__):
+            docs = matching_docs(searcher, query, created, Postings(searcher, self._postings)).ids
+            for docnum in docs[np.argsort(created[docs], kind="stable")].tolist():
                 item_id = item_id_of(searcher.stored_fields(docnum)[f.KEY])
                 if item_id not in seen:
                     seen.add(item_id)

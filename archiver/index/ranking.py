@@ -1,22 +1,22 @@
-"""Relevance order: BM25, Whoosh's formula and defaults, computed a posting block at a time.
+"""Relevance order: BM25, Whoosh's formula and defaults, computed over whole arrays.
 
 Whoosh's collector scores a match through half a dozen Python calls (~7 µs each match);
-here a term's block of ids and frequencies is scored in one tight loop against the field
-lengths read whole (Columns), for the documents the query matched (docsets).
+here each word's decoded postings (postings.py) are scored at once against the text
+lengths column, for the documents the query matched (docsets), and the best are picked
+with a partial sort.
 """
 
 from __future__ import annotations
 
-import heapq
 from collections.abc import Iterable
-from math import log
 
+import numpy as np
 from whoosh.searching import Searcher
 from whoosh.util.numeric import byte_to_length
 
 from archiver.index import schema as f
-from archiver.index.columns import Columns
-from archiver.index.docsets import Postings
+from archiver.index.docsets import Matches
+from archiver.index.postings import Postings
 
 K1 = 1.2
 B = 0.75
@@ -24,52 +24,55 @@ B = 0.75
 
 def by_relevance(
     searcher: Searcher,
-    columns: Columns,
+    lengths: np.ndarray,
+    created: np.ndarray,
     postings: Postings,
     words: Iterable[str],
-    docs: set[int],
+    matches: Matches,
     want: int,
 ) -> list[tuple[float, int]]:
-    """The `want` best of `docs` for the words, best first; ties and documents that matched
-    without a scored word (e.g. `word OR kind:dm`) follow in date order."""
+    """The `want` best matches for the words as (score, docnum), best first; equal scores
+    by docnum, highest first; matches without a scored word (e.g. `word OR kind:dm`) follow
+    in date order."""
     total = searcher.doc_count_all()
     average = searcher.avg_field_length(f.TEXT) or 1
-    lengths = {offset: columns.text_lengths(reader) for reader, offset in postings.leaves}
     # BM25's length normalisation for each of the 256 stored length bytes
-    norm = [K1 * ((1 - B) + B * byte_to_length(b) / average) for b in range(256)]
-    weights = {}
-    for word in words:
-        frequency = searcher.doc_frequency(f.TEXT, word)
-        if frequency:
-            weights[word] = (log(total / (frequency + 1)) + 1) * (K1 + 1)
-    scores: dict[int, float] = {}
-    if len(weights) == 1:  # one word (the usual query): score straight into the heap
-        [(word, weight)] = weights.items()
-        best = heapq.nlargest(
-            want,
-            (
-                (weight * tf / (tf + norm[lengths[offset][doc]]), doc + offset)
-                for offset, blocks in postings.blocks(f.TEXT, word)
-                for ids, freqs, _ in blocks
-                for doc, tf in zip(ids, freqs, strict=True)
-                if doc + offset in docs
-            ),
-        )
-        scores = {d: s for s, d in best}
+    norm = K1 * ((1 - B) + B * np.array([byte_to_length(b) for b in range(256)]) / average)
+    scores = np.zeros(total)
+    for word in set(words):
+        term = postings.term(f.TEXT, word)
+        if not len(term.ids):
+            continue
+        weight = (np.log(total / (searcher.doc_frequency(f.TEXT, word) + 1)) + 1) * (K1 + 1)
+        ids = term.ids[matches.mask[term.ids]]
+        tf = term.freqs[matches.mask[term.ids]].astype(np.float64)
+        scores[ids] += weight * tf / (tf + norm[lengths[ids]])
+    docs = matches.ids
+    doc_scores = scores[docs]
+    scored = doc_scores > 0
+    ranked = _best(doc_scores[scored], docs[scored], want)
+    if len(ranked) < want:
+        ranked += newest(created, docs[~scored], want - len(ranked))
+    return ranked
+
+
+def newest(created: np.ndarray, docs: np.ndarray, want: int) -> list[tuple[float, int]]:
+    """The `want` most recent of docs as (0.0, docnum), newest first."""
+    return [(0.0, d) for _, d in _best(created[docs], docs, want)]
+
+
+def _best(keys: np.ndarray, docs: np.ndarray, want: int) -> list[tuple[float, int]]:
+    """The `want` highest keys as (key, docnum), highest first, equal keys by docnum."""
+    if want <= 0 or not len(docs):
+        return []
+    if len(keys) > want:
+        # a partial sort finds the cut-off; keys equal to it are taken by docnum
+        cut = np.partition(keys, len(keys) - want)[len(keys) - want]
+        above = np.flatnonzero(keys > cut)
+        level = np.flatnonzero(keys == cut)
+        level = level[np.argsort(-docs[level], kind="stable")][: want - len(above)]
+        chosen = np.concatenate([above, level])
     else:
-        for word, weight in weights.items():
-            get = scores.get
-            for offset, blocks in postings.blocks(f.TEXT, word):
-                segment_lengths = lengths[offset]
-                for ids, freqs, _ in blocks:
-                    for doc, tf in zip(ids, freqs, strict=True):
-                        if doc + offset in docs:
-                            key = doc + offset
-                            length = segment_lengths[doc]
-                            scores[key] = get(key, 0.0) + weight * tf / (tf + norm[length])
-        best = heapq.nlargest(want, ((s, d) for d, s in scores.items()))
-    if len(best) < want:
-        created = columns.created(searcher)
-        rest = (d for d in docs if d not in scores)
-        best += [(0.0, d) for d in heapq.nlargest(want - len(best), rest, key=created.__getitem__)]
-    return best
+        chosen = np.arange(len(keys))
+    order = chosen[np.lexsort((-docs[chosen], -keys[chosen]))]
+    return list(zip(keys[order].tolist(), docs[order].tolist(), strict=True))

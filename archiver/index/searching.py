@@ -7,23 +7,24 @@ segment (`Columns`) instead of asking Whoosh document by document.
 
 from __future__ import annotations
 
-import heapq
 import html
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
+import numpy as np
 from whoosh import query as wq
 from whoosh.highlight import ContextFragmenter, Formatter, WholeFragmenter, get_text, highlight
 from whoosh.searching import Searcher
 
 from archiver.index import schema as f
-from archiver.index.columns import Columns, month_label
-from archiver.index.docsets import Postings, matching_docs
+from archiver.index.columns import ColumnArrays, Columns, month_label
+from archiver.index.docsets import Matches, matching_docs
 from archiver.index.items import IndexedItem
+from archiver.index.postings import PostingCache, Postings
 from archiver.index.query import ParsedQuery
-from archiver.index.ranking import by_relevance
+from archiver.index.ranking import by_relevance, newest
 from storage.records import KINDS
 
 SORTS = ("relevance", "date")
@@ -130,6 +131,7 @@ def make_hit(
 def run_search(
     searcher: Searcher,
     columns: Columns,
+    cache: PostingCache,
     parsed: ParsedQuery,
     query: wq.Query | None,
     *,
@@ -142,37 +144,37 @@ def run_search(
 ) -> SearchResult:
     if parsed.empty:
         return SearchResult(0, page, per_page, [], {}, parsed.notice)
-    created = columns.created(searcher)
-    postings = Postings(searcher)
-    docs = matching_docs(searcher, query, created, postings)
+    arrays = columns.arrays(searcher)
+    postings = Postings(searcher, cache)
+    matches = matching_docs(searcher, query, arrays.created, postings)
     want = page * per_page
-    if sort == "relevance" and parsed.scored and docs:
-        top = by_relevance(searcher, columns, postings, parsed.words, docs, want)
+    if sort == "relevance" and parsed.scored and matches:
+        top = by_relevance(
+            searcher, arrays.lengths, arrays.created, postings, parsed.words, matches, want
+        )
     else:
-        newest = heapq.nlargest(want, docs, key=created.__getitem__)
-        top = [(0.0, d) for d in newest]
+        top = newest(arrays.created, matches.ids, want)
     hits = [
         make_hit(searcher, d, score, parsed.words, highlight_hits)
         for score, d in top[want - per_page : want]
     ]
-    counts = facet_counts(searcher, columns, docs, account_names) if facets else {}
-    return SearchResult(len(docs), page, per_page, hits, counts, parsed.notice)
+    counts = facet_counts(columns, arrays, matches, account_names) if facets else {}
+    return SearchResult(len(matches), page, per_page, hits, counts, parsed.notice)
 
 
 def facet_counts(
-    searcher: Searcher, columns: Columns, docs: set[int], account_names: dict[str, str]
+    columns: Columns, arrays: ColumnArrays, matches: Matches, account_names: dict[str, str]
 ) -> dict[str, dict[str, int]]:
     """Counts by account, kind, year and month over every matching item."""
-    account_kind, months = columns.facets(searcher)
     account: Counter[str] = Counter()
     kind: Counter[str] = Counter()
-    for value, n in Counter(map(account_kind.__getitem__, docs)).items():
+    for value, n in _counts(arrays.account_kind, matches):
         account_id, kind_num = columns.account_kind(value)
         account[account_names.get(account_id, account_id)] += n
         kind[KINDS[kind_num - 1] if 0 < kind_num <= len(KINDS) else "unknown"] += n
     year: Counter[str] = Counter()
     month: dict[str, int] = {}
-    for month_num, n in Counter(map(months.__getitem__, docs)).items():
+    for month_num, n in _counts(arrays.month, matches):
         if month_num:
             label = month_label(month_num)
             month[label] = n
@@ -183,6 +185,13 @@ def facet_counts(
         "year": dict(sorted(year.items(), reverse=True)),
         "month": dict(sorted(month.items(), reverse=True)),
     }
+
+
+def _counts(column: np.ndarray, matches: Matches) -> list[tuple[int, int]]:
+    """(value, number of matches) for each value of the column among the matches."""
+    counts = np.bincount(column[matches.ids])
+    present = np.flatnonzero(counts)
+    return list(zip(present.tolist(), counts[present].tolist(), strict=True))
 
 
 def _by_count(counts: Counter[str]) -> dict[str, int]:

@@ -124,8 +124,8 @@ def _percentiles(samples: list[float]) -> tuple[float, float]:
     return ordered[len(ordered) // 2], ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
 
 
-def timed(calls: list[Callable[[], Any]], passes: int) -> dict[str, float]:
-    for call in calls:  # warm: files paged in, column arrays loaded
+def timed(calls: list[Callable[[], Any]], passes: int, warm: bool = True) -> dict[str, float]:
+    for call in calls if warm else ():  # warm: files paged in, columns and postings decoded
         call()
     p50s, p95s = [], []
     for _ in range(passes):
@@ -264,6 +264,7 @@ def run(size: int, work: Path, opts: argparse.Namespace) -> dict[str, Any]:
 
     archive = Archive(Config(storage=StorageConfig(path=str(store_path))))
     idx = Index(index_path)
+    uncached = Index(index_path, cache_mb=0)  # every query decodes its words' postings
     incremental, fts_incremental = [], []
     for i in range(3):
         write_new_posts(store, corpus, corpus.accounts[i], 1000, seed=opts.seed + 100 + i)
@@ -284,9 +285,11 @@ def run(size: int, work: Path, opts: argparse.Namespace) -> dict[str, Any]:
         bare = [
             lambda a=a: idx.search(**{**a, "highlight": False, "facets": False}) for a in instances
         ]
+        cold = [lambda a=a: uncached.search(**a) for a in instances]
         queries[name] = {
             "whoosh": timed(full, opts.passes),
             "whoosh (no highlights, no facets)": timed(bare, opts.passes),
+            "whoosh (no postings cache)": timed(cold, 1, warm=False),
             "fts5": timed([fts5_call(fts, a) for a in instances], opts.passes),
         }
         print(f"  {name}: {queries[name]['whoosh']}", file=sys.stderr)
@@ -306,6 +309,10 @@ def run(size: int, work: Path, opts: argparse.Namespace) -> dict[str, Any]:
             "fts5": round(statistics.median(fts_incremental), 3),
         },
         "queries": queries,
+        "query_process": {
+            "postings_cache_mb": round(idx._postings.bytes / 2**20, 1),
+            "rss_mb": round(psutil.Process().memory_info().rss / 2**20),
+        },
         "targets": TARGETS,
     }
 
@@ -329,15 +336,20 @@ def print_table(r: dict[str, Any]) -> None:
         )
     print(
         f"\n{'query p50 / p95 ms':<32} {'whoosh (UI call)':>18} {'whoosh bare':>14} "
-        f"{'fts5':>14} {'ratio p50':>9}"
+        f"{'no cache':>16} {'fts5':>14} {'ratio p50':>9}"
     )
     for name, q in r["queries"].items():
         w, bare, f = q["whoosh"], q["whoosh (no highlights, no facets)"], q["fts5"]
+        cold = q.get("whoosh (no postings cache)", {"p50_ms": "-", "p95_ms": "-"})
         ratio = w["p50_ms"] / f["p50_ms"] if f["p50_ms"] else float("inf")
         print(
             f"{name:<32} {w['p50_ms']:>8} / {w['p95_ms']:<7} {bare['p50_ms']:>6} / "
-            f"{bare['p95_ms']:<6} {f['p50_ms']:>6} / {f['p95_ms']:<6} {ratio:>8.1f}x"
+            f"{bare['p95_ms']:<6} {cold['p50_ms']:>7} / {cold['p95_ms']:<7} "
+            f"{f['p50_ms']:>6} / {f['p95_ms']:<6} {ratio:>8.1f}x"
         )
+    if "query_process" in r:
+        p = r["query_process"]
+        print(f"\nquery process: RSS {p['rss_mb']} MB, postings cache {p['postings_cache_mb']} MB")
 
 
 if __name__ == "__main__":

@@ -97,6 +97,7 @@ def test_words_are_stemmed_and_case_blind(archive, runs, index):
 def test_the_fast_path_matches_what_whoosh_itself_finds(sample_archive, index):
     """Doc sets are computed from posting blocks; Whoosh's matcher must agree."""
     from archiver.index.docsets import matching_docs, meta_docnum
+    from archiver.index.postings import PostingCache, Postings
     from archiver.index.query import parse_query
 
     vocabulary = sorted(set().union(*(item_words(item) for item in sample_archive)))
@@ -112,4 +113,5 @@ def test_the_fast_path_matches_what_whoosh_itself_finds(sample_archive, index):
         if query is None:
             continue
         expected = set(searcher.docs_for_query(query)) - {meta_docnum(searcher)}
-        assert matching_docs(searcher, query, created) == expected, q
+        postings = Postings(searcher, PostingCache())
+        assert matching_docs(searcher, query, created, postings).as_set() == expected, q

@@ -1,0 +1,153 @@
+"""Term postings decoded once into numpy arrays, kept per segment within a memory budget.
+
+Whoosh stores a term's postings as zlib-compressed pickled blocks of 128 and walks them
+several Python calls per posting. Matching, ranking and phrases here work on whole arrays
+instead: a term is decoded once per segment (segments are immutable; deletions are applied
+at query time) and kept in a least-recently-used cache bounded in bytes, so the words
+people search for over and over (the frequent ones, dearest to decode) stay decoded.
+Positions, needed by phrases only, are decoded on the first phrase that needs them.
+"""
+
+from __future__ import annotations
+
+import threading
+from array import array
+from collections import OrderedDict
+from itertools import accumulate, repeat
+from typing import Any, NamedTuple
+
+import numpy as np
+from whoosh.codec.whoosh3 import W3LeafMatcher
+from whoosh.reading import TermNotFound
+from whoosh.searching import Searcher
+
+from archiver.index.columns import segment_id
+
+DEFAULT_CACHE_MB = 256
+
+
+class Term(NamedTuple):
+    """One term's postings: in a segment (local docnums) or the whole index (global)."""
+
+    ids: np.ndarray  # int32 docnums, ascending; deleted documents included
+    freqs: np.ndarray  # float32 term frequency of each posting
+    counts: np.ndarray | None  # int32 positions per posting (None: not decoded)
+    positions: np.ndarray | None  # int32 positions, counts[i] of them for posting i
+
+    @property
+    def nbytes(self) -> int:
+        extra = 0 if self.positions is None else self.positions.nbytes + self.counts.nbytes
+        return self.ids.nbytes + self.freqs.nbytes + extra
+
+
+_NO_IDS = np.empty(0, np.int32)
+_NO_FREQS = np.empty(0, np.float32)
+EMPTY = Term(_NO_IDS, _NO_FREQS, _NO_IDS, _NO_IDS)
+
+
+def read_term(reader: Any, fieldname: str, text: str, positions: bool) -> Term:
+    """Decode every posting of a term in one segment."""
+    try:
+        matcher = reader.postings(fieldname, text)
+    except TermNotFound:
+        return EMPTY
+    matcher = getattr(matcher, "child", matcher)  # not the deletion filter: ids stay stable
+    ids, freqs, values = array("i"), array("f"), []
+    if isinstance(matcher, W3LeafMatcher):
+        # Whoosh's block tuples directly: ids are deltas from the block's start, weights are
+        # None (all 1), one float for all, or one per posting; values are position bytes
+        while matcher.is_active():
+            if matcher._data is None:
+                matcher._read_data()
+            deltas, weights, block_values = matcher._data
+            count = matcher._blocklength
+            ids.extend(accumulate(deltas))
+            if weights is None or isinstance(weights, float):
+                freqs.extend(repeat(1.0 if weights is None else weights, count))
+            else:
+                freqs.extend(weights)
+            if positions:
+                values.extend(block_values)
+            matcher._next_block()
+    else:  # another matcher (in-memory postings): posting by posting
+        while matcher.is_active():
+            ids.append(matcher.id())
+            freqs.append(matcher.weight())
+            if positions:
+                values.append(matcher.value())
+            matcher.next()
+    counts = poses = None
+    if positions:
+        decode = reader.schema[fieldname].format.decode_positions
+        counts, flat = array("i"), array("i")
+        for value in values:
+            decoded = decode(value)
+            counts.append(len(decoded))
+            flat.extend(decoded)
+        counts, poses = np.frombuffer(counts, np.int32), np.frombuffer(flat, np.int32)
+    return Term(np.frombuffer(ids, np.int32), np.frombuffer(freqs, np.float32), counts, poses)
+
+
+class PostingCache:
+    """Decoded terms by (segment, field, text), least recently used dropped past the
+    budget. Shared by the threads of one process (the UI's)."""
+
+    def __init__(self, max_mb: float = DEFAULT_CACHE_MB) -> None:
+        self.max_bytes = int(max_mb * 2**20)
+        self.bytes = 0
+        self._terms: OrderedDict[tuple[str, str, str], Term] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, reader: Any, fieldname: str, text: str, positions: bool = False) -> Term:
+        key = (segment_id(reader), fieldname, text)
+        with self._lock:
+            term = self._terms.get(key)
+            if term is not None and (term.positions is not None or not positions):
+                self._terms.move_to_end(key)
+                return term
+        term = read_term(reader, fieldname, text, positions)
+        with self._lock:
+            old = self._terms.pop(key, None)
+            self.bytes -= old.nbytes if old is not None else 0
+            if term.nbytes <= self.max_bytes:
+                self._terms[key] = term
+                self.bytes += term.nbytes
+                while self.bytes > self.max_bytes:
+                    _, dropped = self._terms.popitem(last=False)
+                    self.bytes -= dropped.nbytes
+        return term
+
+
+class Postings:
+    """One query's view of terms across the index's segments, by global docnum."""
+
+    def __init__(self, searcher: Searcher, cache: PostingCache) -> None:
+        self.leaves = list(searcher.reader().leaf_readers())
+        self.cache = cache
+        self._memo: dict[tuple[str, str, bool], Term] = {}
+
+    def term(self, fieldname: str, text: str, positions: bool = False) -> Term:
+        key = (fieldname, text, positions)
+        found = self._memo.get(key) or self._memo.get((fieldname, text, True))
+        if found is None:
+            parts = [
+                (offset, self.cache.get(reader, fieldname, text, positions))
+                for reader, offset in self.leaves
+            ]
+            parts = [(offset, t) for offset, t in parts if len(t.ids)]
+            found = _join(parts, positions)
+            self._memo[key] = found
+        return found
+
+
+def _join(parts: list[tuple[int, Term]], positions: bool) -> Term:
+    if not parts:
+        return EMPTY
+    if len(parts) == 1 and parts[0][0] == 0:
+        return parts[0][1]
+    return Term(
+        np.concatenate([t.ids + np.int32(offset) for offset, t in parts]),
+        np.concatenate([t.freqs for _, t in parts]),
+        np.concatenate([t.counts for _, t in parts]) if positions else None,
+        np.concatenate([t.positions for _, t in parts]) if positions else None,
+    )
