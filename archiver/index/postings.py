@@ -76,16 +76,39 @@ def read_term(reader: Any, fieldname: str, text: str, positions: bool) -> Term:
             if positions:
                 values.append(matcher.value())
             matcher.next()
-    counts = poses = None
-    if positions:
-        decode = reader.schema[fieldname].format.decode_positions
-        counts, flat = array("i"), array("i")
-        for value in values:
-            decoded = decode(value)
-            counts.append(len(decoded))
-            flat.extend(decoded)
-        counts, poses = np.frombuffer(counts, np.int32), np.frombuffer(flat, np.int32)
+    counts, poses = (
+        _decode_positions(reader.schema[fieldname].format, values) if positions else (None, None)
+    )
     return Term(np.frombuffer(ids, np.int32), np.frombuffer(freqs, np.float32), counts, poses)
+
+
+# Whoosh's Positions format: a 4-byte count, then pickle.dumps(list of deltas, protocol 2).
+# Most postings are one word once, early in the text: exactly these 13 bytes, X = position.
+_ONE_POSITION = b"\x00\x00\x00\x01\x80\x02]q\x00KXa."
+_FIXED = np.array([i for i in range(len(_ONE_POSITION)) if i != 10])
+
+
+def _decode_positions(fmt: Any, values: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
+    """(positions per posting, positions) of a term's encoded values. The one-position
+    postings are recognised by their exact bytes and read in bulk; the others are decoded
+    by the format, one by one."""
+    sizes = np.fromiter(map(len, values), np.int64, len(values))
+    blob = np.frombuffer(b"".join(values), np.uint8)
+    starts = np.cumsum(sizes) - sizes
+    one = sizes == len(_ONE_POSITION)
+    pattern = np.frombuffer(_ONE_POSITION, np.uint8)[_FIXED]
+    if one.any():
+        one[one] = (blob[starts[one, None] + _FIXED] == pattern).all(axis=1)
+    counts = np.ones(len(values), np.int32)
+    others = np.flatnonzero(~one).tolist()
+    decoded = [fmt.decode_positions(values[i]) for i in others]
+    counts[others] = [len(d) for d in decoded]
+    at = np.cumsum(counts) - counts
+    flat = np.empty(int(counts.sum()), np.int32)
+    flat[at[one]] = blob[starts[one] + 10]
+    for i, positions in zip(others, decoded, strict=True):
+        flat[at[i] : at[i] + len(positions)] = positions
+    return counts, flat
 
 
 class PostingCache:

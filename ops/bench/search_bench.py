@@ -345,7 +345,7 @@ def print_table(r: dict[str, Any]) -> None:
         print(
             f"{name:<32} {w['p50_ms']:>8} / {w['p95_ms']:<7} {bare['p50_ms']:>6} / "
             f"{bare['p95_ms']:<6} {cold['p50_ms']:>7} / {cold['p95_ms']:<7} "
-            f"{f['p50_ms']:>6} / {f['p95_ms']:<6} {ratio:>8.1f}x"
+            f"{f['p50_ms']:>6} / {f['p95_ms']:<6} {ratio:>8.2f}x"
         )
     if "query_process" in r:
         p = r["query_process"]

@@ -7,7 +7,7 @@ import random
 
 from archiver.index import Index
 from archiver.index.docsets import matching_docs, meta_docnum
-from archiver.index.postings import PostingCache, Postings
+from archiver.index.postings import PostingCache, Postings, read_term
 from archiver.index.query import parse_query
 from archiver.index.schema import TEXT
 
@@ -84,3 +84,20 @@ def test_the_cache_keeps_to_its_budget_and_drops_the_least_recently_used(archive
     cache.get(reader, TEXT, "road")
     assert cache.get(reader, TEXT, "road", positions=True).positions is not None
     assert cache.get(reader, TEXT, "no-such-word").ids.size == 0
+
+
+def test_positions_read_in_bulk_equal_whoosh_decoding_them_one_by_one(archive, runs, index):
+    long_text = " ".join(WORDS[i % 7] for i in range(400))  # positions past 255, repeats
+    runs.commit([post(1, long_text), post(2, "appeal"), post(3, "road road closed road")])
+    index.update(archive)
+    reader = next(r for r, _ in index._searcher().reader().leaf_readers())
+    fmt = reader.schema[TEXT].format
+    for word in {t.decode() for t in reader.lexicon(TEXT)}:
+        term = read_term(reader, TEXT, word, positions=True)
+        matcher = reader.postings(TEXT, word)
+        expected = []
+        while matcher.is_active():
+            expected.append(fmt.decode_positions(matcher.value()))
+            matcher.next()
+        assert term.counts.tolist() == [len(p) for p in expected], word
+        assert term.positions.tolist() == [p for ps in expected for p in ps], word
