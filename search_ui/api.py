@@ -17,21 +17,6 @@ from storage.errors import StorageError
 
 bp = Blueprint("api", __name__)
 
-# the /api/search result fields of DESIGN.md, plus deleted_at
-RESULT_FIELDS = (
-    "id",
-    "account",
-    "kind",
-    "author",
-    "created_at",
-    "text",
-    "highlights",
-    "edited",
-    "deleted",
-    "deleted_at",
-)
-
-
 def _error(message: str, status: int) -> Any:
     return jsonify(error=message), status
 
@@ -49,14 +34,10 @@ def search() -> Any:
     backend().audit.record(
         g.user.name, "search", total=result.total, via="api", **req.audit_detail()
     )
-    return jsonify(
-        total=result.total,
-        page=result.page,
-        per_page=result.per_page,
-        results=[{name: getattr(hit, name) for name in RESULT_FIELDS} for hit in result.hits],
-        facets=result.facets,
-        notice=result.notice,
-    )
+    shape = result.to_dict()  # the /api/search shape of DESIGN.md, plus deleted_at
+    for hit in shape["results"]:
+        del hit["score"]  # an engine detail, not part of the API
+    return jsonify(shape)
 
 
 @bp.route("/api/items/<item_id>")

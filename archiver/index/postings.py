@@ -132,7 +132,8 @@ class PostingCache:
         with self._lock:
             old = self._terms.pop(key, None)
             self.bytes -= old.nbytes if old is not None else 0
-            if term.nbytes <= self.max_bytes:
+            # a word no segment holds is not kept: misses would grow the cache unaccounted
+            if 0 < term.nbytes <= self.max_bytes:
                 self._terms[key] = term
                 self.bytes += term.nbytes
                 while self.bytes > self.max_bytes:

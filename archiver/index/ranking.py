@@ -20,6 +20,7 @@ from archiver.index.postings import Postings
 
 K1 = 1.2
 B = 0.75
+_LENGTH_OF_BYTE = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
 
 
 def by_relevance(
@@ -37,15 +38,16 @@ def by_relevance(
     total = searcher.doc_count_all()
     average = searcher.avg_field_length(f.TEXT) or 1
     # BM25's length normalisation for each of the 256 stored length bytes
-    norm = K1 * ((1 - B) + B * np.array([byte_to_length(b) for b in range(256)]) / average)
+    norm = K1 * ((1 - B) + B * _LENGTH_OF_BYTE / average)
     scores = np.zeros(total)
     for word in set(words):
         term = postings.term(f.TEXT, word)
         if not len(term.ids):
             continue
         weight = (np.log(total / (searcher.doc_frequency(f.TEXT, word) + 1)) + 1) * (K1 + 1)
-        ids = term.ids[matches.mask[term.ids]]
-        tf = term.freqs[matches.mask[term.ids]].astype(np.float64)
+        matched = matches.mask[term.ids]
+        ids = term.ids[matched]
+        tf = term.freqs[matched].astype(np.float64)
         scores[ids] += weight * tf / (tf + norm[lengths[ids]])
     docs = matches.ids
     doc_scores = scores[docs]
