@@ -98,6 +98,14 @@ class UiConfig:
     max_failed_logins: int = 5  # failed passwords before a name is locked out for a while
     lockout_minutes: int = 15
     exports_path: str | None = None  # where UI exports are written (default: beside users)
+    # serving (search_ui/serving.py): waitress threads; requests doing work at once; how
+    # long a request waits for a turn before a 503; connections; idle seconds before a drop
+    threads: int = 32
+    workers: int = 4
+    queue_timeout: float = 10.0
+    connection_limit: int = 100
+    channel_timeout: int = 60
+    item_cache_items: int = 1000  # item pages kept in memory (the least recently viewed go)
 
 
 @dataclass(frozen=True)

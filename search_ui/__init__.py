@@ -25,6 +25,8 @@ from archiver.errors import ConfigError
 from search_ui.backend import EXTENSION, Backend, LoginThrottle
 from search_ui.catalogue import Catalogue
 from search_ui.markup import highlight_markup
+from search_ui.serving import WorkGate, create_server
+from search_ui.serving import check as check_serving
 from search_ui.users import UserFile, users_path
 from storage.errors import StorageError
 
@@ -83,11 +85,19 @@ def create_app(
         archive=archive,
         users=UserFile(app.config["USERS_PATH"]),
         audit=AuditLog(archive.store),
-        catalogue=Catalogue(archive, recheck_seconds=app.config["CATALOGUE_RECHECK_SECONDS"]),
+        catalogue=Catalogue(
+            archive,
+            recheck_seconds=app.config["CATALOGUE_RECHECK_SECONDS"],
+            max_items=config.ui.item_cache_items,
+        ),
         throttle=LoginThrottle(config.ui.max_failed_logins, config.ui.lockout_minutes * 60.0),
     )
     CSRFProtect(app)
     _register(app)
+    check_serving(config.ui)
+    app.wsgi_app = WorkGate(  # type: ignore[method-assign]
+        app.wsgi_app, config.ui.workers, config.ui.queue_timeout
+    )
     return app
 
 
@@ -144,9 +154,8 @@ def serve(app: Flask, host: str = "127.0.0.1", port: int = 8000) -> None:
 
 
 def make_server(app: Flask, host: str = "127.0.0.1", port: int = 8000) -> Any:
-    """A waitress server for the app, bound but not yet serving (`.run()`, `.close()`)."""
-    import waitress
-
+    """A waitress server for the app, bound but not yet serving (`.run()`, `.close()`),
+    with the pool and limits of `[ui]` (search_ui/serving.py)."""
     from archiver.index import SearchIndexError
 
     be: Backend = app.extensions[EXTENSION]
@@ -156,6 +165,6 @@ def make_server(app: Flask, host: str = "127.0.0.1", port: int = 8000) -> Any:
             log.info("index caught up with %d runs", runs)
     except SearchIndexError as exc:
         log.warning("search index not updated: %s", exc)
-    server = waitress.create_server(app, host=host, port=port, threads=8, ident="social-archive")
+    server = create_server(app, be.config.ui, host, port)
     log.info("serving on http://%s:%s/", host, server.effective_port)
     return server

@@ -1,23 +1,34 @@
 """Items as storage holds them, for the item pages: versions, deletion, capture history.
 
-Storage is the source of truth, so an item page reads the account's current view
-(storage.view.merge_runs), not the index. Views are cached per account and dropped when
-the account's list of committed runs changes; the run list is looked at again at most
-every `recheck_seconds`, so a page view does not list the store each time. At most
-`max_accounts` views are kept (the least recently viewed is dropped), which bounds memory.
+Storage is the source of truth, so an item page shows the records its runs hold, not the
+index's projection of them. The index only says where to look: which accounts hold the
+id and which runs captured the item (`Index.items`); those runs are then read for that
+item's lines only (storage.view.merge_item), plus every run the index does not hold yet.
+So an item page never loads an account's history, and memory stays flat whatever the
+archive's size. Found items are kept in a small LRU (`max_items`, config
+ui.item_cache_items), dropped when the list of committed runs changes; the list is looked
+at again at most every `recheck_seconds`, by one thread while the others use the last one.
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from archiver.archive import AccountRef, Archive
-from storage.runs import Manifest
-from storage.view import Item, merge_runs
+from archiver.index.schema import INDEXED_COLLECTIONS
+from storage.records import item_key
+from storage.runs import Manifest, find_records
+from storage.view import EVENTS, Item, merge_item
+
+if TYPE_CHECKING:
+    from archiver.index import Index
+    from archiver.index.items import IndexedItem
 
 # when an id names items in several collections (a post the account also liked), the
 # account's own posts come first
@@ -39,19 +50,11 @@ class AccountSummary:
     last_good_run: Manifest | None  # committed without gaps or errors
 
 
-@dataclass
-class _AccountView:
-    run_ids: tuple[str, ...]
-    items: dict[tuple[str, str], Item]
-    by_id: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
-
-
 def is_good(manifest: Manifest) -> bool:
     return not manifest.gaps and not manifest.errors
 
 
-def _collection_rank(key: tuple[str, str]) -> int:
-    coll = key[0]
+def _collection_rank(coll: str) -> int:
     return _COLLECTION_ORDER.index(coll) if coll in _COLLECTION_ORDER else len(_COLLECTION_ORDER)
 
 
@@ -61,28 +64,48 @@ class Catalogue:
         archive: Archive,
         *,
         recheck_seconds: float = 5.0,
-        max_accounts: int = 8,
+        max_items: int = 1000,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.archive = archive
         self.recheck_seconds = recheck_seconds
+        self.max_items = max_items
         self._clock = clock
-        self._lock = threading.Lock()
-        self._runs: dict[str, list[Manifest]] = {}
+        self._lock = threading.Lock()  # guards the fields below (held only to swap them)
+        self._listing = threading.Lock()  # one thread lists the store at a time
+        self._runs: dict[str, list[Manifest]] | None = None
+        self._run_refs: frozenset[tuple[str, str]] = frozenset()
+        self._generation = 0  # moves on when the committed runs change
         self._checked_at: float | None = None
-        self._views: OrderedDict[str, _AccountView] = OrderedDict()
-        self.max_accounts = max_accounts
+        self._found: OrderedDict[str, tuple[int, list[FoundItem]]] = OrderedDict()
+
+    def _fresh(self) -> bool:
+        checked = self._checked_at
+        return checked is not None and self._clock() - checked < self.recheck_seconds
 
     def runs_by_account(self) -> dict[str, list[Manifest]]:
-        """Committed runs of every account, oldest first (re-listed when stale)."""
-        with self._lock:
-            now = self._clock()
-            if self._checked_at is None or now - self._checked_at >= self.recheck_seconds:
-                runs: dict[str, list[Manifest]] = {}
-                for manifest in self.archive.runs():
-                    runs.setdefault(manifest.account_id, []).append(manifest)
-                self._runs, self._checked_at = runs, now
-            return self._runs
+        """Committed runs of every account, oldest first (re-listed when stale: by one
+        thread, while the others go on with the last listing instead of queueing)."""
+        runs = self._runs
+        if runs is not None and (self._fresh() or not self._listing.acquire(blocking=False)):
+            return runs
+        if runs is None:
+            self._listing.acquire()
+        try:
+            if self._runs is not None and self._fresh():
+                return self._runs
+            listed: dict[str, list[Manifest]] = {}
+            for manifest in self.archive.runs():
+                listed.setdefault(manifest.account_id, []).append(manifest)
+            refs = frozenset((m.account_id, m.run_id) for ms in listed.values() for m in ms)
+            with self._lock:
+                if refs != self._run_refs:
+                    self._run_refs, self._generation = refs, self._generation + 1
+                    self._found.clear()
+                self._runs, self._checked_at = listed, self._clock()
+            return listed
+        finally:
+            self._listing.release()
 
     def accounts(self) -> list[AccountSummary]:
         out = []
@@ -99,49 +122,77 @@ class Catalogue:
             )
         return sorted(out, key=lambda s: s.account.username.lower())
 
-    def _view(self, account_id: str, manifests: list[Manifest]) -> _AccountView:
-        run_ids = tuple(m.run_id for m in manifests)
-        with self._lock:
-            view = self._views.get(account_id)
-            if view is not None and view.run_ids == run_ids:
-                self._views.move_to_end(account_id)
-                return view
-        items = merge_runs(self.archive.store, manifests)
-        view = _AccountView(run_ids, items)
-        for key, item in items.items():
-            ids = {item.key} | {str(v["id"]) for v in item.versions}
-            for rid in ids:
-                view.by_id.setdefault(rid, []).append(key)
-        with self._lock:
-            self._views[account_id] = view
-            while len(self._views) > self.max_accounts:
-                self._views.popitem(last=False)  # the account viewed longest ago
-        return view
+    def find(self, item_id: str, index: Index | None = None) -> list[FoundItem]:
+        """Every item an id names (its own id or any version's), the account's own posts
+        first. `index` (when usable) says where to look; without it every run is read."""
+        from archiver.index import SearchIndexError
 
-    def find(self, item_id: str, *, likely: Sequence[str] = ()) -> list[FoundItem]:
-        """Every item an id names (its own id or any version's). Accounts named in `likely`
-        (handles or ids, e.g. from the index) are read first; the others only if the id
-        is not there, so a page view does not merge every account."""
         runs = self.runs_by_account()
-        wanted = {a.lower() for a in likely}
-        first = [
-            aid for aid, ms in runs.items() if aid in wanted or ms[-1].account.lower() in wanted
-        ]
-        found = self._find_in(item_id, first)
-        if not found:
-            found = self._find_in(item_id, [aid for aid in runs if aid not in first])
+        generation = self._generation
+        with self._lock:
+            cached = self._found.get(item_id)
+            if cached is not None and cached[0] == generation:
+                self._found.move_to_end(item_id)
+                return cached[1]
+        indexed: list[IndexedItem] = []
+        held: set[str] = set()
+        if index is not None:
+            # when the index cannot be used, storage alone still answers, reading every run
+            with contextlib.suppress(SearchIndexError):
+                indexed, held = index.items(item_id)
+        found = self._lookup(item_id, runs, indexed, held)
+        with self._lock:
+            if generation == self._generation:
+                self._found[item_id] = (generation, found)
+                while len(self._found) > self.max_items:
+                    self._found.popitem(last=False)  # the item viewed longest ago
         return found
 
-    def _find_in(self, item_id: str, account_ids: Iterable[str]) -> list[FoundItem]:
+    def _lookup(
+        self,
+        item_id: str,
+        runs: dict[str, list[Manifest]],
+        indexed: list[IndexedItem],
+        held: set[str],
+    ) -> list[FoundItem]:
+        store = self.archive.store
+        # (account id, collection, item key) -> (runs that captured it, version ids known)
+        wanted: dict[tuple[str, str, str], tuple[set[str], set[str]]] = {}
+        for it in indexed:
+            wanted[(it.account_id, it.collection, it.id)] = (set(it.runs), it.version_ids())
+        deletions = {(it.account_id, it.collection, it.id): it.deleted_at for it in indexed}
+        pending = {
+            aid: [m for m in ms if f"{aid}/{m.run_id}" not in held] for aid, ms in runs.items()
+        }
+        pending_ids = {aid: {m.run_id for m in ms} for aid, ms in pending.items()}
+        # runs the index does not hold yet may hold the id, as a new item or a new version;
+        # collections it never holds (the profile: one small record a run) are read always
+        for aid, manifests in runs.items():
+            for manifest in manifests:
+                new = manifest.run_id in pending_ids[aid]
+                for entry in manifest.objects:
+                    coll = entry.collection
+                    if not coll or coll == EVENTS or not (new or coll not in INDEXED_COLLECTIONS):
+                        continue
+                    for rec in find_records(store, manifest, coll, {item_id}):
+                        chain = [str(i) for i in rec.get("edit_history_ids") or ()]
+                        if str(rec.get("id")) == item_id or item_id in chain:
+                            wanted.setdefault((aid, coll, item_key(rec)), (set(), set()))
         found = []
-        runs = self.runs_by_account()
-        for account_id in account_ids:
-            manifests = runs[account_id]
-            view = self._view(account_id, manifests)
+        for (aid, coll, key), (item_runs, ids) in wanted.items():
+            read = item_runs | pending_ids.get(aid, set())
+            if coll not in INDEXED_COLLECTIONS:
+                read = {m.run_id for m in runs.get(aid, ())}
+            manifests = [m for m in runs.get(aid, ()) if m.run_id in read]
+            item = merge_item(store, manifests, coll, key, ids) if manifests else None
+            if item is None:
+                continue
+            if not item.deleted_at and deletions.get((aid, coll, key)):
+                # a deletion event in a run that holds none of the item's records
+                item.deleted_at = deletions[(aid, coll, key)]
             by_run = {m.run_id: m for m in manifests}
-            account = AccountRef(account_id, manifests[-1].account)
-            for key in sorted(view.by_id.get(item_id, ()), key=_collection_rank):
-                item = view.items[key]
-                item_runs = tuple(by_run[r] for r in item.runs if r in by_run)
-                found.append(FoundItem(account, item, item_runs))
+            account = AccountRef(aid, runs[aid][-1].account)
+            item_runs_found = tuple(by_run[r] for r in item.runs if r in by_run)
+            found.append(FoundItem(account, item, item_runs_found))
+        found.sort(key=lambda f: (_collection_rank(f.item.collection), f.account.username))
         return found

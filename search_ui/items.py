@@ -52,13 +52,13 @@ def item_document(found: FoundItem) -> dict[str, Any]:
 
 
 def find_item(item_id: str) -> list[FoundItem]:
-    """The item from storage, reading first the account the index says holds it."""
+    """The item from storage, read from the runs the index says captured it."""
     be = backend()
     try:
-        hits = be.index.search(f"id:{item_id}", per_page=10, highlight=False, facets=False).hits
+        index = be.index
     except SearchIndexError:
-        hits = []  # storage alone still answers, more slowly
-    return be.catalogue.find(item_id, likely=[hit.account for hit in hits])
+        index = None  # storage alone still answers, more slowly
+    return be.catalogue.find(item_id, index)
 
 
 def link_or_none(url: str | None) -> str | None:

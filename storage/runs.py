@@ -15,10 +15,11 @@ import gzip
 import hashlib
 import logging
 import os
+import re
 import secrets
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -283,6 +284,36 @@ def iter_records(
         for line in gz:
             if line.strip():
                 yield orjson.loads(line)
+
+
+def find_records(
+    store: ObjectStore, manifest: Manifest, collection: str, ids: Collection[str]
+) -> Iterator[dict[str, Any]]:
+    """The records of one collection of a run whose line holds one of `ids` as a JSON string
+    (as its id, in its edit chain or anywhere else: the caller checks). Only those lines are
+    decoded, and memory holds one chunk of the run: reading one item from a run of a
+    million records costs a decompression, not a million records in memory."""
+    entry = manifest.collection(collection)
+    if entry is None or not ids:
+        return
+    wanted = re.compile(b'"(?:' + b"|".join(re.escape(i.encode()) for i in sorted(ids)) + b')"')
+    with store.open(manifest.prefix + entry.key) as raw, gzip.GzipFile(fileobj=raw) as gz:
+        rest = b""
+        while True:
+            chunk = gz.read(_CHUNK)
+            data = rest + chunk
+            end = len(data) if not chunk else data.rfind(b"\n") + 1
+            after = 0  # lines already decoded: a line naming two ids is read once
+            for match in wanted.finditer(data, 0, end):
+                if match.start() < after:
+                    continue
+                start = data.rfind(b"\n", 0, match.start()) + 1
+                stop = data.find(b"\n", match.end(), end)
+                after = end if stop < 0 else stop
+                yield orjson.loads(data[start:after])
+            if not chunk:
+                return
+            rest = data[end:]
 
 
 def iter_run(store: ObjectStore, manifest: Manifest) -> Iterator[tuple[str, dict[str, Any]]]:

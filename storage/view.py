@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from storage.records import content_hash, item_key
-from storage.runs import Manifest, iter_run, list_runs
+from storage.runs import Manifest, find_records, iter_run, list_runs
 from storage.store import ObjectStore
 
 EVENTS = "events"  # collection of inferred facts: deletions confirmed, follower changes
@@ -47,15 +47,18 @@ def merge_runs(
     store: ObjectStore,
     manifests: Iterable[Manifest],
     keep: Callable[[str, dict[str, Any]], bool] | None = None,
+    read: Callable[[ObjectStore, Manifest], Iterable[tuple[str, dict[str, Any]]]] = iter_run,
 ) -> dict[tuple[str, str], Item]:
     """Items keyed by (collection, item_key). `keep(collection, record)`, if given, chooses the
-    records to merge (say, the items of one month), so memory holds only those."""
+    records to merge (say, the items of one month), so memory holds only those. `read`
+    yields a run's (collection, record) pairs: every record by default, or only the lines
+    that can matter (see `merge_item`)."""
     items: dict[tuple[str, str], Item] = {}
     seen: dict[tuple[str, str], set[str]] = {}
     deletions: dict[tuple[str, str], str] = {}
     by_id: dict[tuple[str, str], tuple[str, str]] = {}  # any version's id -> item key
     for manifest in manifests:
-        for collection, rec in iter_run(store, manifest):
+        for collection, rec in read(store, manifest):
             if collection == EVENTS:
                 if rec.get("type") == "deleted":
                     deletions.setdefault((rec["collection"], str(rec["id"])), rec["at"])
@@ -89,6 +92,30 @@ def merge_runs(
         if item and not item.deleted_at:
             item.deleted_at = at
     return items
+
+
+def merge_item(
+    store: ObjectStore,
+    manifests: Iterable[Manifest],
+    collection: str,
+    key: str,
+    ids: Iterable[str] = (),
+) -> Item | None:
+    """The item `key` of `collection` merged from `manifests` exactly as merge_runs merges
+    it, reading only the lines of those runs that name it (storage.runs.find_records).
+    `ids`: other ids of its versions known beforehand, for deletion events naming them."""
+    names = {key, *ids}
+
+    def read(store: ObjectStore, manifest: Manifest) -> Iterator[tuple[str, dict[str, Any]]]:
+        for rec in find_records(store, manifest, collection, {key}):
+            if item_key(rec) == key:
+                names.add(str(rec["id"]))
+                yield collection, rec
+        for rec in find_records(store, manifest, EVENTS, names):
+            if rec.get("collection") == collection and str(rec.get("id")) in names:
+                yield EVENTS, rec
+
+    return merge_runs(store, manifests, read=read).get((collection, key))
 
 
 def _keep_deletion(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:

@@ -29,7 +29,7 @@ from archiver.index import schema as f
 from archiver.index.columns import Columns
 from archiver.index.docsets import matching_docs
 from archiver.index.errors import IndexBusy, IndexFormatError, SearchArgumentError, SearchIndexError
-from archiver.index.items import item_id_of
+from archiver.index.items import IndexedItem, item_id_of
 from archiver.index.postings import DEFAULT_CACHE_MB, PostingCache, Postings
 from archiver.index.query import (
     ParsedQuery,
@@ -159,6 +159,20 @@ class Index:
         searcher = self._searcher()
         meta = searcher.document_number(**{f.KEY: f.META_KEY})
         return searcher.doc_count() - (meta is not None)
+
+    def items(self, item_id: str) -> tuple[list[IndexedItem], set[str]]:
+        """Every item an id names (its own id or another version's), as the index stored
+        it (versions projected, run ids, deletion), and the runs the index holds
+        ("<account id>/<run id>"), read from one commit: runs outside that set may hold
+        more of the item."""
+        searcher = self._searcher()
+        runs = set(self.meta(searcher).runs)
+        query = wq.Or([wq.Prefix(f.KEY, f"{item_id}/"), wq.Term(f.IDS, item_id)])
+        found = []
+        for docnum in searcher.docs_for_query(query):
+            stored = searcher.stored_fields(docnum)
+            found.append(IndexedItem.from_stored(stored[f.KEY], stored[f.STATE], docnum))
+        return found, runs
 
     def indexed_runs(self) -> set[str]:
         """ "<account id>/<run id>" of every run the index holds."""

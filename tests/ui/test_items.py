@@ -101,18 +101,9 @@ def test_the_accounts_page_shows_runs_and_counts(client, auth):
 
 
 def test_an_item_not_yet_in_the_index_opens_from_storage(client, auth, ui_archive):
-    from ui_story import POLICE, POLICE_ID, police_post
+    from ui_story import police_post, police_run
 
-    from storage.runs import RunWriter
-
-    with RunWriter(
-        ui_archive.store,
-        account_id=POLICE_ID,
-        account=POLICE,
-        kind="incremental",
-        source="x-api-v2",
-        tool_version="test",
-    ) as run:
+    with police_run(ui_archive.store) as run:
         run.write(police_post("1020", "Missing cat seen in Millbrook", "2024-07-02T10:00:00Z"))
         run.commit()
     auth.login()

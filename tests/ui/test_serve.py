@@ -5,11 +5,10 @@ from __future__ import annotations
 import threading
 
 import requests
-from ui_story import POLICE, POLICE_ID, police_post
+from ui_story import police_post, police_run
 
 from archiver.index import Index
 from search_ui import make_server
-from storage.runs import RunWriter
 
 
 def stop(server, thread: threading.Thread) -> None:
@@ -35,14 +34,7 @@ def test_serve_without_a_secret_key_says_which_variable(runner, monkeypatch):
 
 
 def test_the_server_answers_over_http_and_catches_the_index_up(app, ui_archive, ui_root):
-    with RunWriter(
-        ui_archive.store,
-        account_id=POLICE_ID,
-        account=POLICE,
-        kind="incremental",
-        source="x-api-v2",
-        tool_version="test",
-    ) as run:
+    with police_run(ui_archive.store) as run:
         run.write(
             police_post("1010", "Lost dog found near Millbrook library", "2024-07-01T10:00:00.000Z")
         )

@@ -55,6 +55,18 @@ def police_post(rid: str, text: str, created: str, *, kind: str = "post", **extr
     )
 
 
+def police_run(store, kind: str = "incremental") -> RunWriter:
+    """A new run of the police account, as an API backup writes it."""
+    return RunWriter(
+        store,
+        account_id=POLICE_ID,
+        account=POLICE,
+        kind=kind,
+        source="x-api-v2",
+        tool_version="test",
+    )
+
+
 def write_police_runs(store: LocalStore) -> None:
     """Two runs: the first captures six items, the second an edit and a confirmed deletion."""
     with RunWriter(
