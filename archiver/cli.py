@@ -16,6 +16,7 @@ import orjson
 
 from archiver import __version__
 from archiver.archive import Archive
+from archiver.capture.commands import wait_option
 from archiver.config import Config, load_config
 from archiver.errors import USER_ERRORS
 
@@ -146,9 +147,10 @@ def demo(obj: Context, posts: int, seed: int, serve: bool, host: str, port: int)
     help="Import what is there when files listed in the archive's manifest are missing.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@wait_option
 @pass_ctx
 def import_cmd(
-    obj: Context, path: str, account: str | None, allow_partial: bool, as_json: bool
+    obj: Context, path: str, account: str | None, allow_partial: bool, as_json: bool, wait: float
 ) -> None:
     """Import an X archive ZIP (any era, or its unpacked folder) or twarc2 JSONL."""
     from archiver.imports import import_path
@@ -158,6 +160,7 @@ def import_cmd(
         path,
         account=account,
         allow_partial=allow_partial,
+        wait=wait,
         progress=show_count("records read") if sys.stderr.isatty() else None,
     )
     if sys.stderr.isatty() and result.read.total() >= 10_000:

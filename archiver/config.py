@@ -52,6 +52,19 @@ class XApiConfig:
     max_rate_wait: float = 900.0  # the longest single wait for a rate-limit window
 
 
+# X's media hosts: photos and video previews, video files, DM media (user context)
+DEFAULT_MEDIA_HOSTS = ("pbs.twimg.com", "video.twimg.com", "ton.twitter.com")
+
+
+@dataclass(frozen=True)
+class CaptureConfig:
+    # the account lock's lease (backups and imports): a killed job blocks no longer than this
+    lease_seconds: float = 300.0
+    media: bool = True  # download the bytes of photos, GIFs and videos during backups
+    media_max_mb: float = 512.0  # a larger file is a recorded gap, not downloaded
+    media_hosts: tuple[str, ...] = DEFAULT_MEDIA_HOSTS  # only these hosts are fetched
+
+
 @dataclass(frozen=True)
 class AccountConfig:
     username: str
@@ -113,6 +126,7 @@ class Config:
     storage: StorageConfig = field(default_factory=StorageConfig)
     index: IndexConfig = field(default_factory=IndexConfig)
     x_api: XApiConfig = field(default_factory=XApiConfig)
+    capture: CaptureConfig = field(default_factory=CaptureConfig)
     accounts: tuple[AccountConfig, ...] = ()
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
     export: ExportConfig = field(default_factory=ExportConfig)
@@ -130,6 +144,7 @@ _SECTIONS = {
     "storage": StorageConfig,
     "index": IndexConfig,
     "x_api": XApiConfig,
+    "capture": CaptureConfig,
     "schedule": ScheduleConfig,
     "export": ExportConfig,
     "ui": UiConfig,
@@ -144,6 +159,12 @@ def _coerce(setting: str, value: Any, annotation: str) -> Any:
     if value is None and optional:
         return None
     want = kinds.get(base)
+    if base == "tuple[str, ...]":
+        if isinstance(value, str):  # from the environment: comma-separated
+            value = [v.strip() for v in value.split(",") if v.strip()]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"{setting}: expected a list of strings, got {value!r}")
+        return tuple(value)
     if want is None:
         return value
     if isinstance(value, str) and want is not str:
@@ -227,6 +248,13 @@ def _validate(cfg: Config) -> None:
         raise ConfigError("storage.bucket: required when storage.backend is 's3'")
     if not cfg.x_api.base_url.startswith(("http://", "https://")):
         raise ConfigError(f"x_api.base_url: must be an http(s) URL, got {cfg.x_api.base_url!r}")
+    if cfg.capture.lease_seconds <= 0:
+        raise ConfigError("capture.lease_seconds: must be positive")
+    if cfg.capture.media_max_mb <= 0:
+        raise ConfigError("capture.media_max_mb: must be positive")
+    for host in cfg.capture.media_hosts:
+        if not host or "/" in host or host != host.strip().lower():
+            raise ConfigError(f"capture.media_hosts: {host!r} is not a lower-case host name")
     for i, acc in enumerate(cfg.accounts):
         for name in _CREDENTIAL_ENVS:
             value = getattr(acc, name)

@@ -42,6 +42,10 @@ def _backup(archive: Archive, outcome: JobOutcome, *, full: bool) -> None:
     from archiver.capture.backup import backup_configured
 
     for result in backup_configured(archive.config, archive.store, full=full):
+        if result.locked:  # another host's job has the account: it is tried at the next slot
+            log.warning("skipping: %s; trying again at the next slot", result.error)
+            outcome.lines.append(f"skipped: {result.error}")
+            continue
         outcome.ok &= result.ok
         outcome.lines.append(result.describe() if result.ok else f"error: {result.error}")
         outcome.lines += [f"warning: {w}" for w in result.warnings]

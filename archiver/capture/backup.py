@@ -27,6 +27,7 @@ from archiver.capture.history import CHECKED_COLLECTIONS, SOURCE, History
 from archiver.capture.runlog import RunLog
 from archiver.config import Config
 from archiver.errors import ArchiverError, ConfigError
+from storage.lock import DEFAULT_LEASE, AccountLock, LockError, LockHeld
 from storage.runs import Manifest, RunWriter, isoformat, new_run_id, run_prefix, utcnow
 from storage.store import ObjectStore
 
@@ -53,6 +54,7 @@ class BackupResult:
     kind: str | None = None
     manifest: Manifest | None = None
     error: str | None = None
+    locked: bool = False  # skipped: another job held the account's lock
     resumed: bool = False
     warnings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # what the account's tokens cannot do
@@ -88,6 +90,7 @@ class BackupResult:
             "kind": self.kind,
             "run_id": self.manifest.run_id if self.manifest else None,
             "error": self.error,
+            "locked": self.locked,
             "resumed": self.resumed,
             "warnings": self.warnings,
             "notes": self.notes,
@@ -111,19 +114,27 @@ class Backup:
         username: str,
         full: bool = False,
         progress: Callable[[str], None] | None = None,
+        lease: float = DEFAULT_LEASE,
+        wait: float = 0.0,
     ) -> None:
         self.store = store
         self.client = client
         self.username = username.lstrip("@")
         self.full = full
         self.progress = progress or (lambda _msg: None)
+        self.lease = lease
+        self.wait = wait
 
     def run(self) -> BackupResult:
         started = time.monotonic()
         result = BackupResult(self.username)
         try:
             self._run(result)
-        except ArchiverError as exc:
+        except LockHeld as exc:  # another job has the account: nothing was written
+            log.warning("%s", exc)
+            result.error = str(exc)
+            result.locked = True
+        except (ArchiverError, LockError) as exc:
             # nothing of this run is committed; its checkpoint stays for the next run to resume
             log.error("account %s: backup failed: %s", self.username, exc)
             result.error = str(exc)
@@ -139,6 +150,19 @@ class Backup:
             raise EndpointNotAllowed(f"account @{self.username}: the API returned no profile")
         account_id = str(profile.items[0]["id"])
         result.account_id = account_id
+        with AccountLock(
+            self.store,
+            account_id,
+            account=self.username,
+            job="backup",
+            lease=self.lease,
+            wait=self.wait,
+        ) as lock:
+            self._locked_run(result, profile, account_id, lock)
+
+    def _locked_run(
+        self, result: BackupResult, profile: Page, account_id: str, lock: AccountLock
+    ) -> None:
         history = History.load(self.store, account_id)
         cp, resumed = self._checkpoint(account_id, history)
         result.kind, result.resumed = cp.kind, resumed
@@ -171,6 +195,7 @@ class Backup:
             if cp.kind == "full":
                 self._confirm_deletions(run, history)
             run.membership_events()
+            lock.check()  # never commit after another job took the account over
             limiter = self.client.limiter
             result.manifest = run.commit(
                 profile,
@@ -325,6 +350,8 @@ def backup_accounts(
     *,
     full: bool = False,
     progress: Callable[[str], None] | None = None,
+    lease: float = DEFAULT_LEASE,
+    wait: float = 0.0,
 ) -> list[BackupResult]:
     """Back up each account in turn; one account's failure does not stop the others."""
     results = []
@@ -335,7 +362,10 @@ def backup_accounts(
             log.error("account %s: backup failed: %s", username, exc)
             results.append(BackupResult(username.lstrip("@"), error=str(exc)))
             continue
-        results.append(Backup(store, client, username=username, full=full, progress=progress).run())
+        backup = Backup(
+            store, client, username=username, full=full, progress=progress, lease=lease, wait=wait
+        )
+        results.append(backup.run())
     return results
 
 
@@ -346,8 +376,10 @@ def backup_configured(
     *,
     full: bool = False,
     progress: Callable[[str], None] | None = None,
+    wait: float = 0.0,
 ) -> list[BackupResult]:
-    """Back up the configured accounts (or the named ones): what the CLI and scheduler run."""
+    """Back up the configured accounts (or the named ones): what the CLI and scheduler run.
+    Each account's lock is waited for up to `wait` seconds."""
     if accounts:
         chosen = [config.account(handle) for handle in accounts]
     elif config.accounts:
@@ -358,4 +390,11 @@ def backup_configured(
             "username and the environment variables that hold its tokens"
         )
     clients = {acc.username: partial(XClient.for_account, acc, config.x_api) for acc in chosen}
-    return backup_accounts(store, clients, full=full, progress=progress)
+    return backup_accounts(
+        store,
+        clients,
+        full=full,
+        progress=progress,
+        lease=config.capture.lease_seconds,
+        wait=wait,
+    )

@@ -19,6 +19,14 @@ from archiver.capture.reconcile import reconcile
 from archiver.config import AccountConfig, Config
 from archiver.errors import ArchiverError, ConfigError
 
+wait_option = click.option(
+    "--wait",
+    default=0.0,
+    metavar="SECONDS",
+    type=click.FloatRange(min=0),
+    help="If another job holds the account's lock, wait this long for it (default: do not wait).",
+)
+
 
 def _accounts(config: Config, wanted: tuple[str, ...]) -> list[AccountConfig]:
     if wanted:
@@ -55,12 +63,13 @@ def _terminal_progress() -> Callable[[str], None] | None:
     "what is new since the last run).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
+@wait_option
 @click.pass_obj
-def backup_cmd(obj: Any, accounts: tuple[str, ...], full: bool, as_json: bool) -> None:
+def backup_cmd(obj: Any, accounts: tuple[str, ...], full: bool, as_json: bool, wait: float) -> None:
     """Capture the configured accounts through the X API (resumes an interrupted run)."""
     progress = None if as_json else _terminal_progress()
     results = backup_configured(
-        obj.config, obj.archive.store, accounts, full=full, progress=progress
+        obj.config, obj.archive.store, accounts, full=full, progress=progress, wait=wait
     )
     if progress:
         click.echo("\r\033[K", err=True, nl=False)

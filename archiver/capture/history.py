@@ -37,7 +37,7 @@ class History:
     members: dict[str, set[str]] = field(default_factory=dict)
     captured: set[str] = field(default_factory=set)  # walks a capture run has completed
     names: dict[str, str] = field(default_factory=dict)  # follower/following id -> username
-    _ids: dict[str, set[str]] = field(default_factory=dict, repr=False)
+    _ids: dict[str, set[str]] = field(default_factory=dict, repr=False)  # from API runs
 
     @classmethod
     def load(cls, store: ObjectStore, account_id: str) -> History:
@@ -49,7 +49,14 @@ class History:
     def _add_run(self, manifest: Manifest, records: Iterable[tuple[str, dict[str, Any]]]) -> None:
         from_api = manifest.source == SOURCE
         if from_api:
-            self.captured.update(manifest.details.get("complete") or ())
+            complete = set(manifest.details.get("complete") or ())
+            self.captured.update(complete)
+            # cursors come only from API walks that reached their end: an import (or a walk
+            # the API cut short) never moves where the next incremental starts
+            for collection in SINCE_COLLECTIONS:
+                newest = (manifest.window.get(collection) or {}).get("newest_id")
+                if collection in complete and newest:
+                    self.newest[collection] = max(self.newest.get(collection, 0), _as_int(newest))
         for collection, rec in records:
             if collection == EVENTS:
                 self._add_event(rec, from_api)
@@ -58,8 +65,8 @@ class History:
             rid = str(rec["id"])
             if rec.get("deleted_at"):
                 self.deleted.add((collection, rid))
-            if collection in SINCE_COLLECTIONS:
-                self.newest[collection] = max(self.newest.get(collection, 0), _as_int(rid))
+            if from_api:
+                self._ids.setdefault(collection, set()).add(rid)
             if collection in CHECKED_COLLECTIONS:
                 versions = self.latest.setdefault(collection, {})
                 key = item_key(rec)
@@ -98,9 +105,9 @@ class History:
         return str(newest) if newest else None
 
     def holds(self, collection: str, rid: str) -> bool:
-        if collection not in self._ids:
-            self._ids[collection] = self.state.ids(collection)
-        return rid in self._ids[collection]
+        """Whether an earlier API run of this collection captured the item (where an
+        incremental newest-first walk may stop; imported items never stop it)."""
+        return rid in self._ids.get(collection, ())
 
     def is_new(self, collection: str, rec: dict[str, Any]) -> bool:
         return self.state.is_new(collection, rec)

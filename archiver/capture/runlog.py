@@ -188,9 +188,8 @@ class RunLog:
         }
         cursors = {}
         for collection in SINCE_COLLECTIONS:
-            newest = max(
-                self.history.newest.get(collection, 0), self.id_span.get(collection, (0, 0))[1]
-            )
+            seen = self.id_span.get(collection, (0, 0)) if collection in self.complete else (0, 0)
+            newest = max(self.history.newest.get(collection, 0), seen[1])
             if newest:
                 cursors[collection] = {"newest_id": str(newest)}
         metrics = (profile.items[0].get("public_metrics") if profile.items else None) or {}

@@ -20,6 +20,7 @@ from archiver.archive import Archive
 from archiver.errors import ArchiveFormatError, ArchiverError
 from archiver.imports.files import SourceFiles, open_source, strip_root
 from archiver.imports.xarchive import OfficialArchive, Parsed, parse_classic
+from storage.lock import AccountLock
 from storage.records import COLLECTION_OF_KIND
 from storage.runs import Manifest, RunWriter, list_runs
 from storage.view import AccountState
@@ -123,12 +124,14 @@ def import_path(
     account: str | None = None,
     allow_partial: bool = False,
     progress: Callable[[int], None] | None = None,
+    wait: float = 0.0,
 ) -> ImportResult:
-    """Import one source into the archive as one run (or none, when nothing is new)."""
+    """Import one source into the archive as one run (or none, when nothing is new).
+    The account's lock is held while writing (waiting up to `wait` seconds for it)."""
     owner = _owner_override(archive, account)
     parsed, source, files = parse_source(path, owner=owner, allow_partial=allow_partial)
     try:
-        return _write_import(archive, path, parsed, source, files, progress)
+        return _write_import(archive, path, parsed, source, files, progress, wait)
     finally:
         if files is not None:
             files.close()
@@ -141,6 +144,7 @@ def _write_import(
     source: str,
     files: SourceFiles | None,
     progress: Callable[[int], None] | None,
+    wait: float,
 ) -> ImportResult:
     owner = parsed.owner
     if not owner.get("id", "").isdigit():
@@ -156,6 +160,37 @@ def _write_import(
         warnings=parsed.warnings,  # the same lists: streaming the records may add to them
         gaps=parsed.gaps,
     )
+    lock = AccountLock(
+        archive.store,
+        owner["id"],
+        account=owner["username"],
+        job="import",
+        lease=archive.config.capture.lease_seconds,
+        wait=wait,
+    )
+    with lock:
+        _write_locked(archive, path, parsed, files, progress, result, lock)
+    if result.manifest is not None:
+        log.info(
+            "account %s: import of %s committed as run %s",
+            owner["username"],
+            path,
+            result.manifest.run_id,
+        )
+    return result
+
+
+def _write_locked(
+    archive: Archive,
+    path: str,
+    parsed: Parsed,
+    files: SourceFiles | None,
+    progress: Callable[[int], None] | None,
+    result: ImportResult,
+    lock: AccountLock,
+) -> None:
+    owner = parsed.owner
+    source = result.source
     state = AccountState.load(archive.store, owner["id"])
     parents = list_runs(archive.store, owner["id"])
     stored_files = {e.key for m in parents for e in m.objects if e.key.startswith("files/")}
@@ -178,7 +213,7 @@ def _write_import(
                 run.write(rec, coll)
                 result.written[coll] += 1
         if not result.written:
-            return result
+            return
         for name, src in parsed.files:
             if "_media/" in name and f"files/{name}" in stored_files:
                 continue  # the same media file is already kept by an earlier run
@@ -187,6 +222,7 @@ def _write_import(
             else:
                 with files.open(src) as fh:
                     run.add_file(name, fh)
+        lock.check()  # never commit after another job took the account over
         result.manifest = run.commit(
             details={
                 **parsed.details,
@@ -198,10 +234,3 @@ def _write_import(
             gaps=parsed.gaps,
             warnings=parsed.warnings,
         )
-    log.info(
-        "account %s: import of %s committed as run %s",
-        owner["username"],
-        path,
-        result.manifest.run_id,
-    )
-    return result

@@ -284,3 +284,51 @@ def test_a_10000_post_account_full_then_incremental(xapi, configure, backup, loc
     assert quiet.requests == 10 and not quiet.written
     held = Counter(i.collection for i in current_view(local_store, acc.id))
     assert held == full.seen  # every item exactly once
+
+
+def test_an_import_ahead_of_the_api_cursor_does_not_stop_daily_capture(
+    xapi, configure, backup, local_store
+):
+    """since_id comes only from committed API runs: an archive ZIP (or a twarc file) with
+    newer or bogus ids must not make the next incremental skip what is new."""
+    acc = xapi.account(POLICE, posts=120, mentions=20, likes=30)
+    cfg = configure(acc)
+    backup(cfg)
+    cursor = acc.timeline[0]
+    newer = str(int(cursor) + 10**15)  # far ahead of anything the API has served
+    with RunWriter(
+        local_store,
+        account_id=acc.id,
+        account=POLICE,
+        kind="import",
+        source="x-archive",
+        tool_version="test",
+    ) as run:
+        for collection, kind in (("tweets", "post"), ("mentions", "mention"), ("likes", "like")):
+            run.write(
+                new_record(
+                    id=newer,
+                    kind=kind,
+                    account=POLICE,
+                    account_id=acc.id,
+                    created_at="2099-01-01T00:00:00.000Z",
+                    text="from a hand-edited archive",
+                    source="x-archive",
+                    raw={"id_str": newer},
+                ),
+                collection,
+            )
+        run.commit()
+    new_post = xapi.world.post(acc, "Road closed on the A34")
+    new_mention = xapi.world.mention(acc, "is the A34 open yet?")
+    xapi.requests.clear()
+
+    result = backup(cfg)
+
+    assert result.kind == "incremental"
+    since = next(r for r in xapi.requests if r.route == "/2/users/:id/tweets")
+    assert since.params["since_id"] == cursor
+    incremental = list_runs(local_store, acc.id)[-1]
+    assert _ids(local_store, incremental, "tweets") == [new_post]
+    assert _ids(local_store, incremental, "mentions") == [new_mention]
+    assert incremental.cursors["tweets"]["newest_id"] == new_post  # never the import's id

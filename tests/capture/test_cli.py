@@ -44,6 +44,7 @@ def operator(real_xapi, config_file, monkeypatch, tmp_path):
 
     def setup(*accounts: tuple, env: dict[str, str] | None = None):
         toml = f'[x_api]\nbase_url = "{real_xapi.url}"\nmax_retries = 2\n'
+        toml += "[capture]\nlease_seconds = 1.5\n"  # a killed backup's lock expires soon
         for acc, tag, *kinds in accounts:
             toml += _account_toml(acc.user["username"], tag, *kinds)
             for name, value in _env(acc, tag).items():
@@ -190,7 +191,7 @@ def test_a_killed_backup_commits_nothing_and_the_next_run_resumes(real_xapi, ope
     assert len(cp.pages()["tweets"]) == 5
     real_xapi.requests.clear()
 
-    result = run("backup")
+    result = run("backup", "--wait", "30")  # the killed holder's lease expires meanwhile
 
     assert result.exit_code == 0, result.output
     assert "(resumed)" in result.stdout

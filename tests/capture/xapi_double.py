@@ -104,6 +104,7 @@ class XApiDouble:
         self._buckets: dict[tuple[str, str], _Bucket] = {}
         self._lock = threading.Lock()
         self._stall_after: int | None = None
+        self._stall_route: str | None = None
         self._resume = threading.Event()
         self._server: Any = None
         self.url = ""
@@ -115,9 +116,11 @@ class XApiDouble:
     def fail(self, route: str | None, status: int, times: int = 1, **kw: Any) -> None:
         self.faults.append(Fault(route, status, times, **kw))
 
-    def stall_after(self, n: int) -> None:
-        """Hold every request after the n-th until `release()` (a run to kill mid-way)."""
+    def stall_after(self, n: int, route: str | None = None) -> None:
+        """Hold every request after the n-th (of `route`, or of any) until `release()`
+        (a run to kill mid-way)."""
         self._stall_after = n
+        self._stall_route = route
         self._resume.clear()
 
     def release(self) -> None:
@@ -155,8 +158,9 @@ class XApiDouble:
         entry = Logged(request.method, path, route, params, _auth_kind(request))
         with self._lock:
             self.requests.append(entry)
-            n = len(self.requests)
-        if self._stall_after is not None and n > self._stall_after:
+            stalled = self._stall_route
+            n = len(self.requests) if stalled is None else self.count(stalled)
+        if self._stall_after is not None and n > self._stall_after and stalled in (None, route):
             self._resume.wait(timeout=60)
         try:
             response = self._serve(request, environ, route, ids, params)
