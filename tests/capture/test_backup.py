@@ -227,30 +227,16 @@ def test_api_capture_and_an_archive_import_merge_without_duplicates(
     acc = xapi.account(POLICE, posts=200)
     xapi.windows["/2/users/:id/tweets"] = 120
     # the archive ZIP holds the 150 oldest posts; the API window overlaps it by 70
-    with RunWriter(
+    _import(
         local_store,
-        account_id=acc.id,
-        account=POLICE,
-        kind="import",
-        source="x-archive",
-        tool_version="test",
-    ) as run:
-        for tid in acc.timeline[50:]:
-            tweet = xapi.world.tweets[tid]
-            run.write(
-                new_record(
-                    id=tid,
-                    kind="post",
-                    account=POLICE,
-                    account_id=acc.id,
-                    created_at=tweet["created_at"],
-                    # the importer joins a long post's full text from note-tweet.js
-                    text=tweet.get("note_tweet", tweet)["text"],
-                    source="x-archive",
-                    raw={"id_str": tid},
-                )
-            )
-        run.commit()
+        acc,
+        [
+            # the importer joins a long post's full text from note-tweet.js
+            ("tweets", "post", tid, tweet["created_at"], tweet.get("note_tweet", tweet)["text"])
+            for tid in acc.timeline[50:]
+            if (tweet := xapi.world.tweets[tid])
+        ],
+    )
 
     result = backup(configure(acc))
 
@@ -286,6 +272,31 @@ def test_a_10000_post_account_full_then_incremental(xapi, configure, backup, loc
     assert held == full.seen  # every item exactly once
 
 
+def _import(store, acc, rows: list[tuple[str, str, str, str, str]]) -> None:
+    """An archive-ZIP import run of (collection, kind, id, created_at, text) records."""
+    with RunWriter(
+        store,
+        account_id=acc.id,
+        account=POLICE,
+        kind="import",
+        source="x-archive",
+        tool_version="test",
+    ) as run:
+        for collection, kind, rid, created_at, text in rows:
+            rec = new_record(
+                id=rid,
+                kind=kind,
+                account=POLICE,
+                account_id=acc.id,
+                created_at=created_at,
+                text=text,
+                source="x-archive",
+                raw={"id_str": rid},
+            )
+            run.write(rec, collection)
+        run.commit()
+
+
 def test_an_import_ahead_of_the_api_cursor_does_not_stop_daily_capture(
     xapi, configure, backup, local_store
 ):
@@ -296,29 +307,12 @@ def test_an_import_ahead_of_the_api_cursor_does_not_stop_daily_capture(
     backup(cfg)
     cursor = acc.timeline[0]
     newer = str(int(cursor) + 10**15)  # far ahead of anything the API has served
-    with RunWriter(
+    at, text = "2099-01-01T00:00:00.000Z", "from a hand-edited archive"
+    _import(
         local_store,
-        account_id=acc.id,
-        account=POLICE,
-        kind="import",
-        source="x-archive",
-        tool_version="test",
-    ) as run:
-        for collection, kind in (("tweets", "post"), ("mentions", "mention"), ("likes", "like")):
-            run.write(
-                new_record(
-                    id=newer,
-                    kind=kind,
-                    account=POLICE,
-                    account_id=acc.id,
-                    created_at="2099-01-01T00:00:00.000Z",
-                    text="from a hand-edited archive",
-                    source="x-archive",
-                    raw={"id_str": newer},
-                ),
-                collection,
-            )
-        run.commit()
+        acc,
+        [(c, kind, newer, at, text) for c, kind in (("tweets", "post"), ("mentions", "mention"))],
+    )
     new_post = xapi.world.post(acc, "Road closed on the A34")
     new_mention = xapi.world.mention(acc, "is the A34 open yet?")
     xapi.requests.clear()
