@@ -8,39 +8,20 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Callable
 from typing import Any
 
 import click
-import orjson
 
 from archiver import __version__
-from archiver.archive import Archive
-from archiver.capture.commands import wait_option
-from archiver.config import Config, load_config
+from archiver.capture.commands import accounts_group, backup_cmd, reconcile_cmd, wait_option
+from archiver.clikit import Context, echo_json, pass_ctx, show_count, update_index
+from archiver.demo.command import demo_data_cmd
 from archiver.errors import USER_ERRORS
+from archiver.exports.commands import export, verify_bundle_cmd
+from archiver.index.commands import index_cmd, search_cmd
+from search_ui.cli import audit_group, serve_cmd, users_group
 
 log = logging.getLogger("archiver")
-
-
-class Context:
-    def __init__(self, config_path: str | None, debug: bool) -> None:
-        self.config_path = config_path
-        self.debug = debug
-        self._config: Config | None = None
-        self._archive: Archive | None = None
-
-    @property
-    def config(self) -> Config:
-        if self._config is None:
-            self._config = load_config(self.config_path)
-        return self._config
-
-    @property
-    def archive(self) -> Archive:
-        if self._archive is None:
-            self._archive = Archive(self.config)
-        return self._archive
 
 
 class ArchiverGroup(click.Group):
@@ -81,29 +62,6 @@ def cli(ctx: click.Context, config_path: str | None, debug: bool, verbose: bool)
     """social-archive: back up, search and export a public body's X accounts."""
     _setup_logging(debug, verbose)
     ctx.obj = Context(config_path, debug)
-
-
-pass_ctx = click.make_pass_decorator(Context)
-
-
-def update_index(obj: Context) -> None:
-    """Bring the search index up to date after a committed run; the run itself stands even
-    if the index cannot be updated now (`archiver index` catches up later)."""
-    from archiver.index import Index, SearchIndexError
-
-    try:
-        Index(obj.config.index.path).update(obj.archive)
-    except SearchIndexError as exc:
-        click.echo(f"warning: search index not updated ({exc}); run `archiver index`", err=True)
-
-
-def show_count(what: str) -> Callable[[int], None]:
-    """A progress callback for long work on a terminal (cron output stays quiet)."""
-    return lambda n: click.echo(f"\r{n:,} {what}", nl=False, err=True)
-
-
-def echo_json(value: Any) -> None:
-    click.echo(orjson.dumps(value, option=orjson.OPT_INDENT_2).decode())
 
 
 @cli.command()
@@ -275,34 +233,24 @@ def gc(obj: Context, older_than: float) -> None:
     click.echo(f"removed {len(removed)} objects of uncommitted runs")
 
 
-from archiver.index.commands import index_cmd, search_cmd  # noqa: E402
-
-cli.add_command(index_cmd)
-cli.add_command(search_cmd)
-
-from archiver.exports.commands import export, verify_bundle_cmd  # noqa: E402
-
-cli.add_command(export)
-cli.add_command(verify_bundle_cmd)
-
-
-from archiver.capture.commands import accounts_group, backup_cmd, reconcile_cmd  # noqa: E402
-
-cli.add_command(backup_cmd)
-cli.add_command(accounts_group)
-cli.add_command(reconcile_cmd)
-
-
-from archiver.demo.command import demo_data_cmd  # noqa: E402
-
-cli.add_command(demo_data_cmd)
-
-
-from search_ui.cli import audit_group, serve_cmd, users_group  # noqa: E402
-
-cli.add_command(serve_cmd)
-cli.add_command(users_group)
-cli.add_command(audit_group)
+# Command registration: the one place commands join `archiver`. The ones above are defined
+# on `cli` directly; a command that lives beside its engine (a `commands.py` importing its
+# helpers from archiver.clikit, never from here) is imported at the top and listed here.
+MODULE_COMMANDS: tuple[click.Command, ...] = (
+    index_cmd,
+    search_cmd,
+    export,
+    verify_bundle_cmd,
+    backup_cmd,
+    accounts_group,
+    reconcile_cmd,
+    demo_data_cmd,
+    serve_cmd,
+    users_group,
+    audit_group,
+)
+for _command in MODULE_COMMANDS:
+    cli.add_command(_command)
 
 
 def main() -> None:

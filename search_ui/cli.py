@@ -1,5 +1,5 @@
 """`archiver serve`, `archiver users ...` and `archiver audit ...`: thin click commands over
-search_ui and archiver.audit. Registered in archiver/cli.py; `obj` is cli.Context.
+search_ui and archiver.audit. Registered in archiver/cli.py; `obj` is archiver.clikit.Context.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import click
 import orjson
 
 from archiver.audit import ACTIONS, AuditLog
+from archiver.clikit import echo_json
 from search_ui.users import MIN_PASSWORD, ROLE_HELP, ROLES, UserFile, users_path
 
 
@@ -103,7 +104,7 @@ def users_list(obj: Any, as_json: bool) -> None:
     users = _users(obj).list()
     if as_json:
         rows = [{"name": u.name, "role": u.role, "created_at": u.created_at} for u in users]
-        click.echo(orjson.dumps(rows, option=orjson.OPT_INDENT_2).decode())
+        echo_json(rows)
         return
     if not users:
         click.echo(f"no users in {_users(obj).path}")

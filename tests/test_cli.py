@@ -55,3 +55,21 @@ def _objects(tmp_path) -> int:
 
     [manifest] = (tmp_path / "store").rglob("manifest.json")
     return len(json.loads(manifest.read_text())["objects"])
+
+
+def test_command_modules_do_not_import_the_cli():
+    """archiver.cli registers the command modules; they must not need it (no import cycle)."""
+    import subprocess
+    import sys
+
+    from archiver.cli import MODULE_COMMANDS
+
+    modules = sorted({command.callback.__module__ for command in MODULE_COMMANDS})
+    code = (
+        "import importlib, sys\n"
+        f"for name in {modules!r}:\n"
+        "    importlib.import_module(name)\n"
+        "assert 'archiver.cli' not in sys.modules, 'a command module imported archiver.cli'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+    assert "archiver.capture.commands" in modules

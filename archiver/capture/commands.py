@@ -1,13 +1,12 @@
 """`archiver backup`, `archiver accounts check` and `archiver reconcile`: a thin click layer
-over capture, registered in archiver/cli.py (the click object is its Context). Each account
-gets one line; a failing account does not stop the others, and the command exits 1 when any
-failed."""
+over capture, registered in archiver/cli.py (the click object is archiver.clikit.Context).
+Each account gets one line; a failing account does not stop the others, and the command exits
+1 when any failed."""
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from typing import Any
 
 import click
 
@@ -16,6 +15,7 @@ from archiver.capture.client import XClient
 from archiver.capture.credentials import Credentials
 from archiver.capture.errors import EndpointNotAllowed
 from archiver.capture.reconcile import reconcile
+from archiver.clikit import Context, echo_json, update_index
 from archiver.config import AccountConfig, Config
 from archiver.errors import ArchiverError, ConfigError
 
@@ -65,7 +65,9 @@ def _terminal_progress() -> Callable[[str], None] | None:
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
 @wait_option
 @click.pass_obj
-def backup_cmd(obj: Any, accounts: tuple[str, ...], full: bool, as_json: bool, wait: float) -> None:
+def backup_cmd(
+    obj: Context, accounts: tuple[str, ...], full: bool, as_json: bool, wait: float
+) -> None:
     """Capture the configured accounts through the X API (resumes an interrupted run)."""
     progress = None if as_json else _terminal_progress()
     results = backup_configured(
@@ -74,11 +76,9 @@ def backup_cmd(obj: Any, accounts: tuple[str, ...], full: bool, as_json: bool, w
     if progress:
         click.echo("\r\033[K", err=True, nl=False)
     if any(r.ok for r in results):
-        from archiver.cli import update_index  # cli imports this module: import at call time
-
         update_index(obj)
     if as_json:
-        _echo_json([r.summary() for r in results])
+        echo_json([r.summary() for r in results])
     for result in results:
         for warning in result.warnings:
             click.echo(f"warning: {warning}", err=True)
@@ -98,7 +98,7 @@ def accounts_group() -> None:
 @accounts_group.command("check")
 @click.option("--account", "accounts", multiple=True, help="Only this account (@handle).")
 @click.pass_obj
-def accounts_check(obj: Any, accounts: tuple[str, ...]) -> None:
+def accounts_check(obj: Context, accounts: tuple[str, ...]) -> None:
     """Verify each account's credentials against the X API (/2/users/me)."""
     failed = 0
     for acc in _accounts(obj.config, accounts):
@@ -143,7 +143,7 @@ def check_account(acc: AccountConfig, config: Config) -> str:
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.pass_obj
-def reconcile_cmd(obj: Any, accounts: tuple[str, ...], as_json: bool) -> None:
+def reconcile_cmd(obj: Context, accounts: tuple[str, ...], as_json: bool) -> None:
     """Compare what the archive holds with what the sources say exists; name the gaps."""
     archive = obj.archive
     refs = [archive.resolve_account(a) for a in accounts] if accounts else archive.accounts()
@@ -154,14 +154,8 @@ def reconcile_cmd(obj: Any, accounts: tuple[str, ...], as_json: bool) -> None:
         )
     reports = [reconcile(archive.store, ref.account_id) for ref in refs]
     if as_json:
-        _echo_json([r.summary() for r in reports])
+        echo_json([r.summary() for r in reports])
         return
     for report in reports:
         for line in report.lines():
             click.echo(line)
-
-
-def _echo_json(value: Any) -> None:
-    from archiver.cli import echo_json  # cli imports this module: import at call time
-
-    echo_json(value)

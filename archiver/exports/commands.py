@@ -11,9 +11,9 @@ import sys
 from typing import Any
 
 import click
-import orjson
 
 from archiver.audit import AuditLog
+from archiver.clikit import echo_json
 from archiver.errors import ConfigError
 from archiver.exports.disclosure import Disclosure
 from archiver.exports.errors import ExportError
@@ -271,7 +271,7 @@ def list_cmd(obj: Any, kind: str | None, as_json: bool) -> None:
     """List the export records kept in the archive."""
     records = list_exports(obj.archive.store, kind)
     if as_json:
-        click.echo(orjson.dumps(records, option=orjson.OPT_INDENT_2).decode())
+        echo_json(records)
         return
     for r in records:
         what = r.get("month") or r.get("request_reference") or r.get("exhibit") or ""
@@ -307,9 +307,7 @@ def verify_bundle_cmd(
     store = None if no_storage else obj.archive.store
     report = verify_bundle(path, store=store, trusted=trusted)
     if as_json:
-        click.echo(
-            orjson.dumps({**report.__dict__, "ok": report.ok}, option=orjson.OPT_INDENT_2).decode()
-        )
+        echo_json({**report.__dict__, "ok": report.ok})
     else:
         click.echo(f"{report.name}: {report.kind or 'bundle'}")
         for line in report.checks:

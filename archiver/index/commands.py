@@ -1,6 +1,7 @@
 """`archiver index` and `archiver search`: a thin click layer over Index.
 
-Registered in archiver/cli.py; the click context object is cli.Context (config, archive).
+Registered in archiver/cli.py; the click context object is archiver.clikit.Context (config,
+archive).
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ import sys
 from typing import Any
 
 import click
-import orjson
 
+from archiver.clikit import echo_json
 from archiver.index.index import Index
 from archiver.index.searching import SORTS, SearchResult
 from storage.records import KINDS
@@ -138,7 +139,7 @@ def search_cmd(
         facets=True,
     )
     if as_json:
-        click.echo(orjson.dumps(result.to_dict(), option=orjson.OPT_INDENT_2).decode())
+        echo_json(result.to_dict())
         return
     if result.notice:
         click.echo(f"note: {result.notice}", err=True)
