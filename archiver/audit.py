@@ -22,8 +22,8 @@ from typing import Any
 import orjson
 
 from archiver.errors import ArchiverError
+from archiver.timestamps import isoformat, utcnow
 from storage.errors import NotFound, ObjectExists
-from storage.runs import isoformat, utcnow
 from storage.store import ObjectStore, read_bytes
 
 log = logging.getLogger(__name__)

@@ -16,9 +16,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from archiver.errors import ArchiveFormatError
-from archiver.timestamps import iso
+from archiver.timestamps import iso, isoformat, utcnow
 from storage.records import new_record
-from storage.runs import isoformat, utcnow
 
 # route templates (the ids replaced by ":id") -> the record kind their `data` items become;
 # None means "the account's own posts": post / reply / repost / quote from referenced_tweets

@@ -27,7 +27,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from archiver.config import Config
 from archiver.errors import ArchiverError
-from storage.runs import isoformat, utcnow
+from archiver.timestamps import isoformat, utcnow
 
 FORMAT = "social-archive/users/1"
 # each role can do what the roles before it can

@@ -26,6 +26,7 @@ from typing import Any, BinaryIO
 
 import orjson
 
+from archiver.timestamps import isoformat, utcnow
 from storage.errors import NotFound, StorageError
 from storage.manifest import MANIFEST, Manifest, ObjectEntry, run_prefix
 from storage.records import COLLECTION_OF_KIND, dumps
@@ -35,14 +36,6 @@ log = logging.getLogger(__name__)
 
 RUN_KINDS = ("full", "incremental", "import")
 _CHUNK = 1 << 20
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-def isoformat(ts: dt.datetime) -> str:
-    return ts.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def new_run_id(now: dt.datetime | None = None) -> str:

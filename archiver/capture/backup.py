@@ -27,8 +27,9 @@ from archiver.capture.history import CHECKED_COLLECTIONS, SOURCE, History
 from archiver.capture.runlog import RunLog
 from archiver.config import Config
 from archiver.errors import ArchiverError, ConfigError
+from archiver.timestamps import isoformat, utcnow
 from storage.lock import DEFAULT_LEASE, AccountLock, LockError, LockHeld
-from storage.runs import Manifest, RunWriter, isoformat, new_run_id, run_prefix, utcnow
+from storage.runs import Manifest, RunWriter, new_run_id, run_prefix
 from storage.store import ObjectStore
 
 log = logging.getLogger(__name__)

@@ -27,7 +27,7 @@ from archiver.capture.fields import DM_PARAMS, LIST_PARAMS, TWEET_PARAMS, USER_F
 from archiver.capture.ratelimit import RateLimiter, RetryPolicy
 from archiver.config import AccountConfig, XApiConfig
 from archiver.errors import CredentialsError
-from storage.runs import isoformat, utcnow
+from archiver.timestamps import isoformat, utcnow
 
 log = logging.getLogger(__name__)
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from archiver.errors import ArchiverError
+from archiver.timestamps import parse_iso
 from storage.runs import Manifest, list_runs
 from storage.store import ObjectStore
 from storage.view import Item, merge_runs
@@ -56,10 +57,6 @@ class Reconciliation:
 
 def _day(iso: str | None) -> str:
     return (iso or "")[:10] or "an unknown date"
-
-
-def _parse(iso: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(iso.replace("Z", "+00:00"))
 
 
 def reconcile(
@@ -210,7 +207,7 @@ def _dms(
         )
     )
     limit = dt.timedelta(days=DM_DAYS)
-    moments = [_parse(m.started_at) for m in captures] + [now]
+    moments = [parse_iso(m.started_at) for m in captures] + [now]
     for before, after in zip(moments, moments[1:], strict=False):
         if after - before > limit:
             lost_to = (after - limit).date().isoformat()

@@ -22,9 +22,10 @@ import orjson
 from archiver.capture.checkpoint import Checkpoint
 from archiver.capture.client import Page
 from archiver.capture.history import CHECKED_COLLECTIONS, MEMBERSHIPS, SINCE_COLLECTIONS, History
+from archiver.timestamps import isoformat, utcnow
 from archiver.xapi_records import records_from_page
 from storage.records import content_hash, item_key
-from storage.runs import Manifest, RunWriter, isoformat, utcnow
+from storage.runs import Manifest, RunWriter
 from storage.view import EVENTS
 
 if TYPE_CHECKING:

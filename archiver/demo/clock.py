@@ -11,6 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import random
 
+from archiver.timestamps import isoformat
+
 TWITTER_EPOCH_MS = 1288834974657
 _DAY_START = 7 * 3600
 _AWAKE = 16 * 3600  # seconds of each day in which things happen
@@ -66,9 +68,9 @@ def x_time(when: dt.datetime) -> str:
 
 def iso_ms(when: dt.datetime) -> str:
     """ISO 8601 with milliseconds, as the archive's createdAt fields and DMs write it."""
-    return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
+    return isoformat(when, "milliseconds")
 
 
 def iso_s(when: dt.datetime) -> str:
     """ISO 8601 to the second with ".000Z", as API v2 and editableUntil write it."""
-    return when.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    return isoformat(when.replace(microsecond=0), "milliseconds")

@@ -18,8 +18,9 @@ from archiver.exports.destination import Delivery, out_destination
 from archiver.exports.errors import ExportError
 from archiver.exports.items import ExportItem, Scope
 from archiver.exports.redaction import Redactor
-from archiver.exports.register import now_utc, record_export
+from archiver.exports.register import record_export
 from archiver.exports.signing import load_signing_key
+from archiver.timestamps import isoformat, utcnow
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,7 @@ def disclose(
     """Build the bag (redacted when a redactor is given), add the redaction log and the
     disclosure record, deliver it to `out` and record the export."""
     cfg = archive.config.export
-    at = now_utc()
+    at = utcnow()
     withheld = 0
     if dm_filter is not None:
         kept = [i for i in items if dm_filter(i)]
@@ -106,7 +107,7 @@ def disclose(
             record["redaction"] = {"profile": None, "dms_withheld": withheld}
         record.update(
             {
-                "exported_at": at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "exported_at": isoformat(at, "seconds"),
                 "tool": TOOL,
                 "organisation": cfg.organisation,
                 "items": b.items,

@@ -28,8 +28,9 @@ from archiver.exports.errors import ExportError
 from archiver.exports.items import ExportItem, collector_paused_during, load_scope, sort_items
 from archiver.exports.media import is_media_key
 from archiver.exports.provenance import run_summary
-from archiver.exports.register import default_operator, now_utc, record_export
+from archiver.exports.register import default_operator, record_export
 from archiver.exports.signing import SigningKey, load_signing_key
+from archiver.timestamps import isoformat, utcnow
 from storage.runs import MANIFEST, Manifest
 from storage.store import ObjectStore, read_bytes
 
@@ -259,7 +260,7 @@ def export_evidence(
     scope = load_scope(archive)
     items = _find(scope.items, [str(i) for i in ids])
     cfg = archive.config.export
-    at = now_utc()
+    at = utcnow()
     operator = operator or default_operator()
     exhibit = exhibit or f"{case}-{at:%Y%m%dT%H%M%SZ}"
     manifests = {m.run_id: m for m in scope.manifests}
@@ -290,7 +291,7 @@ def export_evidence(
                 "case": case,
                 "reason": reason,
                 "exported_by": operator,
-                "exported_at": at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "exported_at": isoformat(at, "seconds"),
                 "organisation": cfg.organisation,
                 "archive": archive.store.description,
                 "tool": TOOL,

@@ -21,9 +21,9 @@ from archiver.exports.bundle import BundleBuilder, ExportBundle
 from archiver.exports.destination import Delivery, Destination, open_destination
 from archiver.exports.errors import ExportError
 from archiver.exports.items import ExportItem, collector_paused_during, sort_items
-from archiver.exports.register import default_operator, now_utc, record_export
+from archiver.exports.register import default_operator, record_export
 from archiver.exports.signing import SigningKey, load_signing_key
-from archiver.timestamps import parse_time
+from archiver.timestamps import isoformat, parse_time, utcnow
 from storage.records import item_key
 from storage.runs import Manifest, iter_run, list_runs
 from storage.store import ObjectStore
@@ -50,7 +50,7 @@ class Month:
         if not m or not 1 <= int(m.group(2)) <= 12 or int(m.group(1)) < 2006:
             raise ExportError(f"month must be YYYY-MM (e.g. 2024-03), got {text!r}")
         month = cls(int(m.group(1)), int(m.group(2)))
-        today = today or now_utc().date()
+        today = today or utcnow().date()
         if month.end.date() > today:
             raise ExportError(
                 f"{month} has not ended yet (months are UTC); export it from {month.end:%Y-%m-%d}"
@@ -218,7 +218,7 @@ def export_month(
                     " edited or deleted in the month (UTC), with all versions"
                 ),
                 "Account": f"@{ref.username} ({ref.account_id})",
-                "Period": f"{month.start:%Y-%m-%dT%H:%M:%SZ}/{month.end:%Y-%m-%dT%H:%M:%SZ}",
+                "Period": f"{isoformat(month.start, 'seconds')}/{isoformat(month.end, 'seconds')}",
                 "Retention-Code": cfg.retention_code,
                 "Security-Classification": cfg.classification,
             },
@@ -318,5 +318,5 @@ def export_last_month(
     archive: Archive, *, now: dt.datetime | None = None, operator: str = "scheduler"
 ) -> MonthlyReport:
     """The scheduler's job: last month's bundles for every account, to export.destination."""
-    when = (now or now_utc()).date()
+    when = (now or utcnow()).date()
     return export_monthly(archive, Month.before(when), operator=operator, today=when)

@@ -17,6 +17,7 @@ from typing import Any
 import orjson
 
 from archiver.exports.errors import ExportError
+from archiver.timestamps import isoformat, utcnow
 from storage.errors import StorageError
 from storage.store import ObjectStore, read_bytes
 
@@ -34,18 +35,14 @@ def default_operator() -> str:
         return "unknown"
 
 
-def now_utc() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
 def record_export(
     store: ObjectStore, entry: dict[str, Any], *, at: dt.datetime | None = None
 ) -> str:
     """Append one export record; returns its key. The entry must hold no secrets."""
-    at = at or now_utc()
+    at = at or utcnow()
     kind = entry.get("kind", "export")
     key = f"{PREFIX}{at:%Y}/{at:%Y%m%dT%H%M%S%fZ}-{kind}-{secrets.token_hex(3)}.json"
-    doc = {"format": FORMAT, "recorded_at": at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"), **entry}
+    doc = {"format": FORMAT, "recorded_at": isoformat(at), **entry}
     try:
         store.put_bytes(key, orjson.dumps(doc, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS))
     except StorageError as exc:

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 import orjson
 
 from archiver.index import schema as f
+from archiver.timestamps import parse_iso
 from storage.records import content_hash, item_key
 from storage.view import Item
 
@@ -89,11 +90,9 @@ def epoch_seconds(iso: str | None) -> int | None:
     if not iso:
         return None
     try:
-        ts = dt.datetime.fromisoformat(iso)
+        ts = parse_iso(iso)
     except ValueError:
         return None
-    if ts.tzinfo is None:
-        ts = ts.replace(tzinfo=dt.UTC)
     return int((ts - _EPOCH).total_seconds())
 
 
