@@ -12,7 +12,6 @@ import os
 import shutil
 import tempfile
 import zipfile
-import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -24,13 +23,10 @@ import orjson
 from archiver.exports.errors import BundleError
 from archiver.exports.provenance import check_against_store
 from archiver.exports.signing import SIGNATURE_FILE, SIGNED_FILE, check_signature
+from archiver.zipsafety import CHUNK, DamagedZip, UnsafeZip, check_members, open_member
 from storage.errors import StorageError
 from storage.runs import list_accounts
 from storage.store import ObjectStore
-
-MAX_TOTAL = 200 * 1024**3  # refuse to unpack more than this from one bundle
-MAX_RATIO = 1000  # deflate cannot honestly do better on a member over 1 MiB
-_CHUNK = 1 << 20
 
 
 @dataclass
@@ -50,29 +46,26 @@ class BundleReport:
 
 
 def _safe_extract(zip_path: Path, dest: Path) -> Path:
-    """Unpack a bundle, refusing unsafe names, links and decompression bombs."""
+    """Unpack a bundle, refusing what archiver.zipsafety refuses (unsafe names, links,
+    decompression bombs, members inflating past their declared size)."""
     try:
         zf = zipfile.ZipFile(zip_path)
     except (zipfile.BadZipFile, OSError) as exc:
         raise BundleError(f"{zip_path} is not a readable zip file ({exc})") from None
+
+    def error(exc: Exception) -> BundleError:
+        if isinstance(exc, DamagedZip):
+            # the zip's own CRC caught a change before bagit could: still a damaged bundle
+            return BundleError(f"{zip_path} is damaged: {exc.member} ({exc.reason})")
+        return BundleError(f"{zip_path}: {exc} in the bundle")
+
     with zf:
         infos = zf.infolist()
-        tops = set()
-        total = 0
-        for info in infos:
-            path = PurePosixPath(info.filename)
-            if path.is_absolute() or ".." in path.parts or "\\" in info.filename:
-                raise BundleError(f"{zip_path}: unsafe path {info.filename!r} in the bundle")
-            if (info.external_attr >> 16) & 0o170000 == 0o120000:
-                raise BundleError(f"{zip_path}: symbolic link {info.filename!r} in the bundle")
-            total += info.file_size
-            if info.file_size > _CHUNK and info.file_size > MAX_RATIO * max(info.compress_size, 1):
-                raise BundleError(
-                    f"{zip_path}: {info.filename!r} inflates suspiciously; not unpacking"
-                )
-            tops.add(path.parts[0])
-        if total > MAX_TOTAL:
-            raise BundleError(f"{zip_path}: {total} bytes uncompressed is more than allowed")
+        try:
+            check_members(infos)
+        except UnsafeZip as exc:
+            raise error(exc) from None
+        tops = {PurePosixPath(info.filename).parts[0] for info in infos}
         if len(tops) != 1:
             raise BundleError(
                 f"{zip_path}: a bundle holds one bag folder, found {len(tops)} entries"
@@ -83,24 +76,10 @@ def _safe_extract(zip_path: Path, dest: Path) -> Path:
                 target.mkdir(parents=True, exist_ok=True)
                 continue
             target.parent.mkdir(parents=True, exist_ok=True)
-            _extract_member(zf, info, target, zip_path)
+            with open_member(zf, info, error) as src, open(target, "wb") as out:
+                while chunk := src.read(CHUNK):
+                    out.write(chunk)
     return dest / tops.pop()
-
-
-def _extract_member(
-    zf: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path, zip_path: Path
-) -> None:
-    written = 0
-    try:
-        with zf.open(info) as src, open(target, "wb") as out:
-            while chunk := src.read(_CHUNK):
-                written += len(chunk)
-                if written > info.file_size:
-                    raise BundleError(f"{zip_path}: {info.filename!r} is larger than declared")
-                out.write(chunk)
-    except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
-        # the zip's own CRC caught a change before bagit could: still a damaged bundle
-        raise BundleError(f"{zip_path} is damaged: {info.filename} ({exc})") from None
 
 
 def _read_jsonl(path: Path) -> list[dict[str, Any]]:

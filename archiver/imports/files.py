@@ -1,36 +1,25 @@
 """Read an import source's files safely, whether a ZIP or an unpacked folder.
 
-A ZIP is checked before anything is read: no absolute or `..` paths (zip slip), declared sizes
-within bounds (decompression bombs), and while reading, the bytes actually inflated are
-counted so a lying header cannot get past the limits.
+A ZIP is checked before anything is read and while reading, by archiver.zipsafety (the limits'
+one owner): no zip slip, no decompression bombs, no lying headers.
 """
 
 from __future__ import annotations
 
 import os
 import zipfile
-import zlib
-from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
-from typing import IO, BinaryIO
+from pathlib import Path
+from typing import BinaryIO
 
 from archiver.errors import ArchiveFormatError
-
-_CHUNK = 1 << 20
-
-
-@dataclass(frozen=True)
-class Limits:
-    max_total: int = 200 * 1024**3  # uncompressed bytes in one archive
-    max_member: int = 20 * 1024**3
-    max_ratio: int = 200  # inflation ratio allowed for members over 1 MiB
-    ratio_floor: int = 1024**2
+from archiver.zipsafety import LIMITS, Limits, UnsafeZip, check_members, check_name, open_member
 
 
 def _check_name(name: str, where: str) -> None:
-    path = PurePosixPath(name.replace("\\", "/"))
-    if path.is_absolute() or ".." in path.parts or (name[1:2] == ":"):
-        raise ArchiveFormatError(f"{where}: unsafe path {name!r} in archive (refusing to import)")
+    try:
+        check_name(name)
+    except UnsafeZip as exc:
+        raise ArchiveFormatError(f"{where}: {exc} in archive (refusing to import)") from None
 
 
 class SourceFiles:
@@ -78,35 +67,8 @@ class FolderFiles(SourceFiles):
         return open(self._path(name), "rb")  # noqa: SIM115 - caller closes
 
 
-class _BoundedReader:
-    """Wraps a ZIP member stream and enforces the real (inflated) size."""
-
-    def __init__(self, raw: IO[bytes], name: str, label: str, budget: int) -> None:
-        self._raw, self._name, self._label, self._budget = raw, name, label, budget
-        self.consumed = 0
-
-    def read(self, n: int = -1) -> bytes:
-        try:
-            data = self._raw.read(n)
-        except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
-            raise ArchiveFormatError(f"{self._label}: {self._name} is damaged ({exc})") from None
-        self.consumed += len(data)
-        if self.consumed > self._budget:
-            raise ArchiveFormatError(
-                f"{self._label}: {self._name} inflates beyond its declared size "
-                "(decompression bomb?); refusing to import"
-            )
-        return data
-
-    def __enter__(self) -> _BoundedReader:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._raw.close()
-
-
 class ZipFiles(SourceFiles):
-    def __init__(self, path: str | os.PathLike[str], limits: Limits = Limits()) -> None:
+    def __init__(self, path: str | os.PathLike[str], limits: Limits = LIMITS) -> None:
         self.label = os.path.basename(path)
         try:
             self._zip = zipfile.ZipFile(path)
@@ -116,29 +78,19 @@ class ZipFiles(SourceFiles):
             ) from None
         except OSError as exc:
             raise ArchiveFormatError(f"{self.label}: cannot read ({exc.strerror})") from None
-        self._infos: dict[str, zipfile.ZipInfo] = {}
-        total = 0
-        for info in self._zip.infolist():
+        infos = self._zip.infolist()
+        for info in infos:
             _check_name(info.filename, self.label)
-            if info.is_dir():
-                continue
-            if info.flag_bits & 0x1:
-                raise ArchiveFormatError(f"{self.label}: {info.filename} is encrypted")
-            total += info.file_size
-            ratio = info.file_size / max(info.compress_size, 1)
-            if info.file_size > limits.max_member or (
-                info.file_size > limits.ratio_floor and ratio > limits.max_ratio
-            ):
-                raise ArchiveFormatError(
-                    f"{self.label}: {info.filename} would inflate to {info.file_size} bytes "
-                    f"(ratio {ratio:.0f}:1; decompression bomb?); refusing to import"
-                )
-            self._infos[info.filename] = info
-        if total > limits.max_total:
-            raise ArchiveFormatError(
-                f"{self.label}: archive would inflate to {total} bytes, over the "
-                f"{limits.max_total}-byte limit; refusing to import"
-            )
+        try:
+            check_members(infos, limits)
+        except UnsafeZip as exc:
+            raise self._error(exc) from None
+        self._infos = {info.filename: info for info in infos if not info.is_dir()}
+
+    def _error(self, exc: Exception) -> ArchiveFormatError:
+        if isinstance(exc, UnsafeZip):
+            return ArchiveFormatError(f"{self.label}: {exc}; refusing to import")
+        return ArchiveFormatError(f"{self.label}: {exc}")
 
     def names(self) -> list[str]:
         return sorted(self._infos)
@@ -150,11 +102,7 @@ class ZipFiles(SourceFiles):
         info = self._infos.get(name)
         if info is None:
             raise ArchiveFormatError(f"{self.label}: {name} is missing")
-        try:
-            raw = self._zip.open(info)
-        except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
-            raise ArchiveFormatError(f"{self.label}: {name} is damaged ({exc})") from None
-        return _BoundedReader(raw, name, self.label, info.file_size)  # type: ignore[return-value]
+        return open_member(self._zip, info, self._error)  # type: ignore[return-value]
 
     def close(self) -> None:
         self._zip.close()
