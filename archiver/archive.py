@@ -8,13 +8,13 @@ from dataclasses import dataclass
 
 from archiver.config import Config, StorageConfig
 from archiver.errors import ArchiverError
+from archiver.timestamps import utcnow
 from storage.local import LocalStore
 from storage.runs import (
     Manifest,
     VerifyProblem,
     list_runs,
     uncommitted_objects,
-    utcnow,
     verify_run,
 )
 from storage.s3 import S3Store, make_s3_client

@@ -16,6 +16,7 @@ from archiver.archive import Archive
 from archiver.demo import DEMO_ACCOUNT, write_demo_archive, write_demo_mentions_jsonl
 from archiver.imports import import_path
 from archiver.index import Index
+from archiver.index.searching import Hit
 
 if TYPE_CHECKING:
     from search_ui.users import UserFile
@@ -50,9 +51,15 @@ def run_demo(archive: Archive, *, posts: int, seed: int, say: Callable[[str], No
     result = index.search(SAMPLE_QUERY, per_page=5, highlight=False, facets=False)
     say(f'search "{SAMPLE_QUERY}": {result.total} items; the first {len(result.hits)}:')
     for hit in result.hits:
-        text = " ".join((hit.text or "").split())
-        say(f"  {hit.created_at[:10]} @{hit.author or '?'} [{hit.kind}] {text[:100]}")
+        say(hit_line(hit))
     return index
+
+
+def hit_line(hit: Hit) -> str:
+    """One search hit on a terminal line (an item may have no date: old archives' likes)."""
+    text = " ".join((hit.text or "").split())
+    day = hit.created_at[:10] if hit.created_at else "undated   "
+    return f"  {day} @{hit.author or '?'} [{hit.kind}] {text[:100]}"
 
 
 def demo_login(users: UserFile) -> str:

@@ -9,4 +9,5 @@ if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null 2>&1; then
   $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium
 fi
 .venv/bin/ruff check archiver storage search_ui tests ops
+.venv/bin/mypy  # what and how strictly: [tool.mypy] in pyproject.toml
 .venv/bin/python -m pytest -q "$@"

@@ -7,7 +7,7 @@ import os
 import shutil
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import BinaryIO
@@ -29,7 +29,9 @@ class LocalStore:
             raise StorageError(f"key escapes the store: {key!r}")
         return path
 
-    def _write(self, key: str, fill, overwrite: bool, durable: bool) -> None:
+    def _write(
+        self, key: str, fill: Callable[[BinaryIO], object], overwrite: bool, durable: bool
+    ) -> None:
         path = self._path(key)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)

@@ -132,4 +132,5 @@ def dumps(record: dict[str, Any]) -> bytes:
 
 
 def loads(line: bytes) -> dict[str, Any]:
-    return orjson.loads(line)
+    record: dict[str, Any] = orjson.loads(line)
+    return record

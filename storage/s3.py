@@ -8,7 +8,7 @@ Object Lock, each object is written with a retention period so it cannot be dele
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, BinaryIO
 
 import boto3
@@ -82,7 +82,7 @@ class S3Store:
     def _key(self, key: str) -> str:
         return self.prefix + key
 
-    def _call(self, what: str, key: str, fn, **kwargs: Any) -> Any:
+    def _call(self, what: str, key: str, fn: Callable[..., Any], **kwargs: Any) -> Any:
         try:
             return fn(Bucket=self.bucket, **kwargs)
         except ClientError as exc:
@@ -118,7 +118,8 @@ class S3Store:
 
     def open(self, key: str) -> BinaryIO:
         resp = self._call("reading", key, self.client.get_object, Key=self._key(key))
-        return resp["Body"]
+        body: BinaryIO = resp["Body"]
+        return body
 
     def head(self, key: str) -> ObjectInfo:
         resp = self._call("reading", key, self.client.head_object, Key=self._key(key))

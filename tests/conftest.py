@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -53,7 +54,7 @@ def s3_client(s3_server):
 
 def _new_bucket(client, *, versioning: bool = False, lock: bool = False) -> str:
     name = f"test-{uuid.uuid4().hex[:12]}"
-    kwargs = {"CreateBucketConfiguration": {"LocationConstraint": "eu-west-2"}}
+    kwargs: dict[str, Any] = {"CreateBucketConfiguration": {"LocationConstraint": "eu-west-2"}}
     if lock:
         kwargs["ObjectLockEnabledForBucket"] = True
     client.create_bucket(Bucket=name, **kwargs)

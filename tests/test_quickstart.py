@@ -35,3 +35,14 @@ def test_an_import_is_searchable_at_once(config_file, samples):
     assert result.exit_code == 0, result.output
     found = json.loads(result.output)
     assert "2029905358261502168" in [r["id"] for r in found["results"]]
+
+
+def test_an_undated_hit_is_shown_not_crashed_on():
+    from archiver.index.searching import Hit
+    from archiver.quickstart import hit_line
+
+    fields = dict(id="1", account="42", kind="like", author="", text="a  liked\npost")
+    fields.update(highlights="", edited=False, deleted=False, deleted_at=None, score=1.0)
+    assert hit_line(Hit(created_at=None, **fields)) == "  undated    @? [like] a liked post"
+    dated = hit_line(Hit(created_at="2018-05-01T10:00:00.000Z", **fields))
+    assert dated == "  2018-05-01 @? [like] a liked post"

@@ -366,7 +366,7 @@ class Redactor:
     @property
     def log(self) -> list[LoggedRedaction]:
         return [
-            LoggedRedaction(*k[:5], occurrences=n, exemption=k[5])  # type: ignore[misc]
+            LoggedRedaction(*k[:5], occurrences=n, exemption=k[5])
             for k, n in self._log.items()
         ]
 

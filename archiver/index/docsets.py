@@ -24,7 +24,8 @@ Mask = np.ndarray  # bool, one per global docnum
 
 
 def meta_docnum(searcher: Searcher) -> int | None:
-    return searcher.document_number(**{f.KEY: f.META_KEY})
+    docnum: int | None = searcher.document_number(**{f.KEY: f.META_KEY})
+    return docnum
 
 
 class Matches:
@@ -116,6 +117,8 @@ class _Evaluator:
         ends = None
         for word in q.words:
             term = self.postings.term(q.fieldname, word, positions=True)
+            assert candidates is not None  # a phrase has words
+            assert term.counts is not None and term.positions is not None
             wanted = np.repeat(candidates[term.ids], term.counts)
             keys = (np.repeat(term.ids.astype(np.int64), term.counts) << 32) | term.positions
             keys = keys[wanted]
@@ -127,6 +130,7 @@ class _Evaluator:
             ends = keys
             if not len(ends):
                 break
+        assert ends is not None
         return self.mask(ends >> 32)
 
     def deleted(self) -> np.ndarray:
@@ -135,7 +139,8 @@ class _Evaluator:
             for reader, offset in self.postings.leaves
             if reader.has_deletions()
         ]
-        return np.concatenate(parts) if parts else np.empty(0, np.int64)
+        docs: np.ndarray = np.concatenate(parts) if parts else np.empty(0, np.int64)
+        return docs
 
 
 def _contains(ordered: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -143,7 +148,8 @@ def _contains(ordered: np.ndarray, values: np.ndarray) -> np.ndarray:
     if not len(ordered):
         return np.zeros(len(values), dtype=bool)
     at = np.searchsorted(ordered, values).clip(max=len(ordered) - 1)
-    return ordered[at] == values
+    found: np.ndarray = ordered[at] == values
+    return found
 
 
 def matching_docs(

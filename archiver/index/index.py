@@ -158,7 +158,7 @@ class Index:
         """How many items the index holds."""
         searcher = self._searcher()
         meta = searcher.document_number(**{f.KEY: f.META_KEY})
-        return searcher.doc_count() - (meta is not None)
+        return int(searcher.doc_count()) - (meta is not None)
 
     def items(self, item_id: str) -> tuple[list[IndexedItem], set[str]]:
         """Every item an id names (its own id or another version's), as the index stored

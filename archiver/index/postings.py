@@ -36,7 +36,9 @@ class Term(NamedTuple):
 
     @property
     def nbytes(self) -> int:
-        extra = 0 if self.positions is None else self.positions.nbytes + self.counts.nbytes
+        extra = 0
+        if self.positions is not None and self.counts is not None:
+            extra = self.positions.nbytes + self.counts.nbytes
         return self.ids.nbytes + self.freqs.nbytes + extra
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -149,7 +150,7 @@ class CreatedRange(wq.Query):
         return f"CreatedRange({self.start!r}, {self.end!r})"
 
     def estimate_size(self, ixreader: Any) -> int:
-        return ixreader.doc_count_all()
+        return int(ixreader.doc_count_all())
 
     def matcher(self, searcher: Any, context: Any = None) -> Any:
         low, high = self.bounds()
@@ -265,7 +266,7 @@ class _Parser:
     def peek_next(self) -> str | None:
         return self.tokens[self.i + 1][0] if self.i + 1 < len(self.tokens) else None
 
-    def negate(self, parse) -> wq.Query | None:
+    def negate(self, parse: Callable[[], wq.Query | None]) -> wq.Query | None:
         self.state.negated += 1
         try:
             inner = parse()

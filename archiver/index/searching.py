@@ -98,7 +98,7 @@ def highlight_text(text: str, words: Iterable[str]) -> str:
             if len(text) <= _WHOLE_TEXT
             else ContextFragmenter(maxchars=300, surround=60)
         )
-        marked = highlight(text, words, f.ANALYZER, fragmenter, _MARKS, top=3)
+        marked: str = highlight(text, words, f.ANALYZER, fragmenter, _MARKS, top=3)
         if marked:
             return marked
     if len(text) > _WHOLE_TEXT:

@@ -34,7 +34,7 @@ def run(config_file, samples, tmp_path, monkeypatch):
     def invoke(*args: str):
         return runner.invoke(cli, ["--config", str(path), *args])
 
-    invoke.key = key  # type: ignore[attr-defined]
+    invoke.key = key
     return invoke
 
 

@@ -99,7 +99,7 @@ def write_archive(
     """A 2020+-layout archive ZIP: `files` maps names under data/ to their text; the manifest
     lists each .js file (and `extra_manifest_files`: name -> dataType, which may be absent)."""
     types: dict[str, dict] = {}
-    listed = {n: None for n in files if n.endswith(".js")}
+    listed: dict[str, str | None] = {n: None for n in files if n.endswith(".js")}
     listed.update(extra_manifest_files or {})
     for name in listed:
         base = name.removesuffix(".js")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -102,7 +102,7 @@ def runs(archive: Archive) -> Runs:
 
 
 @pytest.fixture
-def index(tmp_path: Path) -> Index:
+def index(tmp_path: Path) -> Iterator[Index]:
     idx = Index(tmp_path / "index")
     yield idx
     idx.close()
@@ -144,7 +144,7 @@ def sample_posts(samples: Path) -> list[dict[str, Any]]:
 
 # -- the oracle: the current view, scanned ---------------------------------------------------
 def view_items(archive: Archive) -> list[Item]:
-    items = []
+    items: list[Item] = []
     for account_id in list_accounts(archive.store):
         items.extend(current_view(archive.store, account_id, INDEXED_COLLECTIONS))
     return items
