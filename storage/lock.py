@@ -27,6 +27,7 @@ from types import TracebackType
 
 import orjson
 
+from archiver.timestamps import isoformat, parse_iso, utcnow
 from storage.errors import NotFound, ObjectExists, StorageError
 from storage.store import ObjectStore, read_bytes
 
@@ -54,18 +55,6 @@ class LockLost(LockError):
     """This job's lease expired and another job took the lock over."""
 
 
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-def _iso(ts: dt.datetime) -> str:
-    return ts.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def _parse_time(text: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-
-
 def locks_prefix(account_id: str) -> str:
     return f"{LOCKS}{account_id}/"
 
@@ -90,7 +79,7 @@ class Lease:
         return f"{locks_prefix(self.account_id)}{self.generation:012d}.json"
 
     def expired(self, now: dt.datetime | None = None) -> bool:
-        return _parse_time(self.expires) <= (now or _now())
+        return parse_iso(self.expires) <= (now or utcnow())
 
     @property
     def free(self) -> bool:
@@ -135,8 +124,8 @@ class Lease:
                 generation=int(doc["generation"]),
                 released=bool(doc.get("released", False)),
             )
-            _parse_time(lease.started)
-            _parse_time(lease.expires)
+            parse_iso(lease.started)
+            parse_iso(lease.expires)
         except (KeyError, TypeError, ValueError):
             raise LockError(
                 f"{where} is malformed (not a {LOCK_FORMAT} lease); remove it if no job is running"
@@ -211,7 +200,7 @@ class AccountLock:
         while True:
             tip = current_lease(self.store, self.account_id, self.account)
             if tip is None or tip.free:
-                started = _iso(_now())
+                started = isoformat(utcnow())
                 lease = Lease(
                     account_id=self.account_id,
                     account=self.account,
@@ -252,7 +241,7 @@ class AccountLock:
             if held is None or self._lost:
                 return
             done = replace(
-                held, generation=held.generation + 1, expires=_iso(_now()), released=True
+                held, generation=held.generation + 1, expires=isoformat(utcnow()), released=True
             )
             try:
                 if self._create(done):
@@ -313,7 +302,7 @@ class AccountLock:
 
     # -- store operations ------------------------------------------------------------------
     def _expiry(self) -> str:
-        return _iso(_now() + dt.timedelta(seconds=self.lease_seconds))
+        return isoformat(utcnow() + dt.timedelta(seconds=self.lease_seconds))
 
     def _create(self, lease: Lease) -> bool:
         try:

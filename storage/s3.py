@@ -15,6 +15,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from archiver.timestamps import utcnow
 from storage.errors import NotFound, ObjectExists, StorageError
 from storage.store import ObjectInfo
 
@@ -75,7 +76,7 @@ class S3Store:
         prot = self.protection()
         if not prot["object_lock"] or prot["default_retention"] or not self._lock_days:
             return {}
-        until = dt.datetime.now(dt.UTC) + dt.timedelta(days=self._lock_days)
+        until = utcnow() + dt.timedelta(days=self._lock_days)
         return {"ObjectLockMode": "GOVERNANCE", "ObjectLockRetainUntilDate": until}
 
     # -- ObjectStore --------------------------------------------------------------------

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from archiver.errors import ArchiverError
-from archiver.timestamps import parse_iso
+from archiver.timestamps import parse_iso, utcnow
 from storage.runs import Manifest, list_runs
 from storage.store import ObjectStore
 from storage.view import Item, merge_runs
@@ -65,7 +65,7 @@ def reconcile(
     manifests = list_runs(store, account_id)
     if not manifests:
         raise ArchiverError(f"no runs for account {account_id} in {store.description}")
-    now = now or dt.datetime.now(dt.UTC)
+    now = now or utcnow()
     report = Reconciliation(manifests[-1].account, account_id)
     runs = {m.run_id: m for m in manifests}
     items = merge_runs(store, manifests)
