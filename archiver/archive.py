@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
 from archiver.config import Config, StorageConfig
 from archiver.errors import ArchiverError
 from archiver.timestamps import utcnow
 from storage.local import LocalStore
+from storage.retry import RetryPolicy
 from storage.runs import (
     Manifest,
     VerifyProblem,
@@ -25,9 +29,27 @@ log = logging.getLogger(__name__)
 
 def open_store(cfg: StorageConfig) -> ObjectStore:
     if cfg.backend == "s3":
-        client = make_s3_client(endpoint_url=cfg.endpoint_url, region=cfg.region)
-        return S3Store(client, cfg.bucket or "", cfg.prefix, lock_days=cfg.lock_days)
+        client = make_s3_client(
+            endpoint_url=cfg.endpoint_url, region=cfg.region, timeout=cfg.timeout
+        )
+        policy = RetryPolicy(
+            max_retries=cfg.max_retries, backoff_base=cfg.backoff_base, backoff_cap=cfg.backoff_cap
+        )
+        return S3Store(client, cfg.bucket or "", cfg.prefix, lock_days=cfg.lock_days, policy=policy)
     return LocalStore(cfg.path)
+
+
+def staging_dir(cfg: StorageConfig) -> Path:
+    """Where runs are staged before commit: `storage.staging_path`, else a hidden folder
+    inside the local store (same disk, never listed as keys), else the user's cache
+    directory, one folder per bucket and prefix. `archiver gc` empties what killed runs left."""
+    if cfg.staging_path:
+        return Path(cfg.staging_path).expanduser()
+    if cfg.backend == "local":
+        return Path(cfg.path) / ".staging"
+    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    where = hashlib.sha256(f"{cfg.endpoint_url}|{cfg.bucket}|{cfg.prefix}".encode()).hexdigest()
+    return Path(cache) / "social-archive" / "staging" / where[:16]
 
 
 @dataclass(frozen=True)
@@ -40,6 +62,7 @@ class Archive:
     def __init__(self, config: Config, store: ObjectStore | None = None) -> None:
         self.config = config
         self.store = store if store is not None else open_store(config.storage)
+        self.staging = staging_dir(config.storage)
 
     def runs(self, account: str | None = None) -> list[Manifest]:
         account_id = self.resolve_account(account).account_id if account else None

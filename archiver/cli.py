@@ -177,6 +177,16 @@ def verify(obj: Context, account: str | None) -> None:
     problems = obj.archive.verify(account)
     for problem in problems:
         click.echo(str(problem), err=True)
+    by_run: dict[str, int] = {}
+    for problem in problems:
+        by_run[problem.run_id] = by_run.get(problem.run_id, 0) + 1
+    for m in manifests:
+        if m.run_id in by_run:
+            click.echo(
+                f"run {m.run_id} of @{m.account} is broken: {by_run[m.run_id]} of "
+                f"{len(m.objects)} objects missing or altered",
+                err=True,
+            )
     objects = sum(len(m.objects) for m in manifests)
     if problems:
         click.echo(f"error: {len(problems)} of {objects} objects failed verification", err=True)

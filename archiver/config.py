@@ -35,6 +35,14 @@ class StorageConfig:
     endpoint_url: str | None = None
     region: str | None = None
     lock_days: int | None = None  # retention per object where the bucket has Object Lock
+    # where runs are staged before commit; default: <path>/.staging for the local store,
+    # the user's cache directory for S3 (see archiver.archive.staging_dir)
+    staging_path: str | None = None
+    # transient S3 failures (resets, 500/503 SlowDown, truncated bodies) per request
+    max_retries: int = 6
+    backoff_base: float = 0.5  # seconds before the first retry, doubling up to backoff_cap
+    backoff_cap: float = 10.0
+    timeout: float = 60.0  # seconds to connect, and to wait for an answer
 
 
 @dataclass(frozen=True)
@@ -246,6 +254,11 @@ def _validate(cfg: Config) -> None:
         raise ConfigError(f"storage.backend: must be 'local' or 's3', got {cfg.storage.backend!r}")
     if cfg.storage.backend == "s3" and not cfg.storage.bucket:
         raise ConfigError("storage.bucket: required when storage.backend is 's3'")
+    if cfg.storage.max_retries < 0:
+        raise ConfigError(f"storage.max_retries: must be 0 or more, got {cfg.storage.max_retries}")
+    for name in ("backoff_base", "backoff_cap", "timeout"):
+        if getattr(cfg.storage, name) <= 0:
+            raise ConfigError(f"storage.{name}: must be more than 0")
     if not cfg.x_api.base_url.startswith(("http://", "https://")):
         raise ConfigError(f"x_api.base_url: must be an http(s) URL, got {cfg.x_api.base_url!r}")
     if cfg.capture.lease_seconds <= 0:

@@ -3,11 +3,12 @@
 Knows nothing of X, Whoosh or Flask.
 """
 
-from storage.errors import IntegrityError, NotFound, ObjectExists, StorageError
+from storage.errors import IntegrityError, NoSpace, NotFound, ObjectExists, StorageError
 from storage.store import ObjectInfo, ObjectStore
 
 __all__ = [
     "IntegrityError",
+    "NoSpace",
     "NotFound",
     "ObjectExists",
     "ObjectInfo",

@@ -15,3 +15,11 @@ class ObjectExists(StorageError):
 
 class IntegrityError(StorageError):
     """Stored bytes no longer match what their manifest recorded."""
+
+
+class NoSpace(StorageError):
+    """A disk is full: `path` names where (the store's folder or the staging area)."""
+
+    def __init__(self, path: str, message: str | None = None) -> None:
+        super().__init__(message or f"no space left on {path}")
+        self.path = path

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import shutil
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from hashlib import sha256
 from pathlib import Path
 from typing import BinaryIO
 
-from storage.errors import NotFound, ObjectExists, StorageError
-from storage.store import ObjectInfo
+from storage.errors import NoSpace, NotFound, ObjectExists, StorageError
+from storage.store import ObjectInfo, sha256_file
 
 
 class LocalStore:
@@ -30,13 +32,33 @@ class LocalStore:
         return path
 
     def _write(
-        self, key: str, fill: Callable[[BinaryIO], object], overwrite: bool, durable: bool
+        self,
+        key: str,
+        fill: Callable[[BinaryIO], object],
+        overwrite: bool,
+        durable: bool,
+        digest: Callable[[], str],
     ) -> None:
         path = self._path(key)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            self._write_file(key, path, fill, overwrite, durable, digest)
         except OSError as exc:
-            raise StorageError(f"cannot write to {self.description}: {exc.strerror}") from exc
+            if exc.errno == errno.ENOSPC:
+                raise NoSpace(str(self.root)) from None
+            raise StorageError(
+                f"cannot write {key} to {self.description}: {exc.strerror or exc}"
+            ) from None
+
+    def _write_file(
+        self,
+        key: str,
+        path: Path,
+        fill: Callable[[BinaryIO], object],
+        overwrite: bool,
+        durable: bool,
+        digest: Callable[[], str],
+    ) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
         try:
             with os.fdopen(fd, "wb") as out:
@@ -51,7 +73,10 @@ class LocalStore:
                 try:
                     os.link(tmp, path)
                 except FileExistsError:
-                    raise ObjectExists(f"object already exists: {key}") from None
+                    # the same bytes already there (a retried write) are a success
+                    if sha256_file(path) != digest():
+                        raise ObjectExists(f"object already exists: {key}") from None
+                    return
             if durable:
                 _fsync(str(path.parent))  # the new name, too, must survive a crash
             else:
@@ -72,15 +97,25 @@ class LocalStore:
         with ThreadPoolExecutor(max_workers=32) as pool:
             list(pool.map(_fsync, [*paths, *folders]))
 
-    def put_file(self, key: str, path: str, *, overwrite: bool = False) -> None:
+    def put_file(
+        self, key: str, path: str, *, overwrite: bool = False, sha256: str | None = None
+    ) -> None:
         def fill(out: BinaryIO) -> None:
             with open(path, "rb") as src:
                 shutil.copyfileobj(src, out, 1 << 20)
 
-        self._write(key, fill, overwrite, durable=False)
+        self._write(key, fill, overwrite, False, lambda: sha256 or sha256_file(path))
 
     def put_bytes(self, key: str, data: bytes, *, overwrite: bool = False) -> None:
-        self._write(key, lambda out: out.write(data), overwrite, durable=True)
+        self._write(
+            key, lambda out: out.write(data), overwrite, True, lambda: sha256(data).hexdigest()
+        )
+
+    def digest(self, key: str) -> str:
+        try:
+            return sha256_file(self._path(key))
+        except FileNotFoundError:
+            raise NotFound(f"no such object: {key}") from None
 
     def open(self, key: str) -> BinaryIO:
         try:
@@ -102,7 +137,8 @@ class LocalStore:
         if not base.is_dir():
             return
         keys: list[str] = []
-        for dirpath, _dirs, filenames in os.walk(base):
+        for dirpath, dirs, filenames in os.walk(base):
+            dirs[:] = [d for d in dirs if not d.startswith(".")]  # .staging, never keys
             rel = Path(dirpath).relative_to(self.root).as_posix()
             keys.extend(
                 f"{rel}/{name}" if rel != "." else name

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import gzip
 import hashlib
 import logging
@@ -27,14 +28,15 @@ from typing import Any, BinaryIO
 import orjson
 
 from archiver.timestamps import isoformat, utcnow
-from storage.errors import NotFound, StorageError
+from storage.errors import NoSpace, NotFound, StorageError
 from storage.manifest import MANIFEST, Manifest, ObjectEntry, run_prefix
 from storage.records import COLLECTION_OF_KIND, dumps
-from storage.store import ObjectStore, read_bytes
+from storage.store import ObjectStore, read_bytes, sha256_file
 
 log = logging.getLogger(__name__)
 
 RUN_KINDS = ("full", "incremental", "import")
+STAGING_PREFIX = "run-"  # staging folders: run-<run id>-<random>, removed by `archiver gc`
 _CHUNK = 1 << 20
 
 
@@ -60,14 +62,6 @@ def account_prefix(account_id: str) -> str:
     return f"accounts/{account_id}/runs/"
 
 
-def _sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(_CHUNK):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 class RunWriter:
     """Write one run. Use as a context manager: an exception aborts and leaves nothing.
 
@@ -88,7 +82,7 @@ class RunWriter:
         tool_version: str,
         parent_run: str | None = None,
         run_id: str | None = None,
-        staging_dir: str | None = None,
+        staging_dir: str | os.PathLike[str] | None = None,
     ) -> None:
         if kind not in RUN_KINDS:
             raise ValueError(f"run kind must be one of {RUN_KINDS}")
@@ -103,15 +97,35 @@ class RunWriter:
         self.parent_run = parent_run
         self.run_id = run_id or new_run_id()
         self.started_at = isoformat(utcnow())
-        self._dir = Path(tempfile.mkdtemp(prefix=f"run-{self.run_id}-", dir=staging_dir))
+        # the staging area (storage.staging_path); the system temp dir only for direct use
+        self.staging = Path(staging_dir) if staging_dir else Path(tempfile.gettempdir())
+        with self._disk():
+            self.staging.mkdir(parents=True, exist_ok=True)
+            self._dir = Path(
+                tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{self.run_id}-", dir=self.staging)
+            )
         # collection -> (gzip writer, the staged file under it, [record count])
         self._collections: dict[str, tuple[gzip.GzipFile, BinaryIO, list[int]]] = {}
         self._files: dict[str, Path] = {}
         self._done = False
 
+    @contextlib.contextmanager
+    def _disk(self) -> Iterator[None]:
+        """A full staging disk is one clear error, not an OSError traceback."""
+        try:
+            yield
+        except OSError as exc:
+            if exc.errno == errno.ENOSPC:
+                raise NoSpace(str(self.staging)) from None
+            raise
+
     # -- writing ---------------------------------------------------------------------------
     def write(self, record: dict[str, Any], collection: str | None = None) -> None:
         """Append a record to its collection (by kind unless given)."""
+        with self._disk():
+            self._write(record, collection)
+
+    def _write(self, record: dict[str, Any], collection: str | None) -> None:
         name = collection or COLLECTION_OF_KIND[record["kind"]]
         entry = self._collections.get(name)
         if entry is None:
@@ -132,19 +146,21 @@ class RunWriter:
         if rel in self._files:
             return
         dest = self._dir / rel
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(src, (str, os.PathLike)):
-            shutil.copyfile(src, dest)
-        else:
-            with open(dest, "wb") as out:
-                shutil.copyfileobj(src, out, _CHUNK)
+        with self._disk():
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            if isinstance(src, (str, os.PathLike)):
+                shutil.copyfile(src, dest)
+            else:
+                with open(dest, "wb") as out:
+                    shutil.copyfileobj(src, out, _CHUNK)
         self._files[rel] = dest
 
     def add_bytes(self, name: str, data: bytes) -> None:
         rel = "files/" + name.lstrip("/")
         dest = self._dir / rel
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        dest.write_bytes(data)
+        with self._disk():
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            dest.write_bytes(data)
         self._files[rel] = dest
 
     # -- commit / abort --------------------------------------------------------------------
@@ -163,16 +179,17 @@ class RunWriter:
             raise StorageError(f"run {self.run_id} is already finished")
         entries: list[ObjectEntry] = []
         for name, (gz, raw, count) in sorted(self._collections.items()):
-            gz.close()
-            raw.close()
+            with self._disk():
+                gz.close()
+                raw.close()
             path = self._dir / f"{name}.jsonl.gz"
             entries.append(
                 ObjectEntry(
-                    f"{name}.jsonl.gz", path.stat().st_size, _sha256_file(path), count[0], name
+                    f"{name}.jsonl.gz", path.stat().st_size, sha256_file(path), count[0], name
                 )
             )
         for rel, path in sorted(self._files.items()):
-            entries.append(ObjectEntry(rel, path.stat().st_size, _sha256_file(path)))
+            entries.append(ObjectEntry(rel, path.stat().st_size, sha256_file(path)))
         manifest = Manifest(
             run_id=self.run_id,
             account_id=self.account_id,
@@ -191,24 +208,7 @@ class RunWriter:
             warnings=tuple(warnings),
             errors=tuple(errors),
         )
-        prefix = manifest.prefix
-        uploaded: list[str] = []
-        try:
-            for entry in entries:
-                self.store.put_file(prefix + entry.key, str(self._dir / entry.key))
-                uploaded.append(prefix + entry.key)
-            self.store.sync()  # every object durable before the manifest says they exist
-            self.store.put_bytes(prefix + MANIFEST, manifest.to_json())
-            self.store.sync()
-        except BaseException:
-            # not committed (no manifest): these objects are garbage, so removing them is safe
-            for key in uploaded:
-                try:
-                    self.store.delete(key)
-                except StorageError:
-                    log.warning("run %s: could not remove uncommitted object %s", self.run_id, key)
-            self.abort()
-            raise
+        self._publish(manifest, entries)
         self._cleanup()
         log.info(
             "account %s run %s committed: %d records, %d objects",
@@ -219,11 +219,63 @@ class RunWriter:
         )
         return manifest
 
+    def _publish(self, manifest: Manifest, entries: list[ObjectEntry]) -> None:
+        """Upload the objects, then the manifest. Whether the run committed is decided by
+        what the store holds, never by the last reply: once the manifest write was tried,
+        the manifest is read back, and the objects are only removed when it is absent."""
+        prefix = manifest.prefix
+        body = manifest.to_json()
+        uploaded: list[str] = []
+        tried_manifest = False
+        try:
+            for entry in entries:
+                self.store.put_file(
+                    prefix + entry.key, str(self._dir / entry.key), sha256=entry.sha256
+                )
+                uploaded.append(prefix + entry.key)
+            self.store.sync()  # every object durable before the manifest says they exist
+            tried_manifest = True
+            self.store.put_bytes(prefix + MANIFEST, body)
+            self.store.sync()
+        except BaseException as exc:
+            state = _manifest_state(self.store, prefix + MANIFEST, body) if tried_manifest else None
+            if state == "committed":
+                # the manifest landed and its reply was lost (or a later sync failed)
+                log.warning(
+                    "run %s: the store holds its manifest although the write reported %s: "
+                    "committed",
+                    self.run_id,
+                    type(exc).__name__,
+                )
+                return
+            if state is None and _manifest_present(self.store, prefix + MANIFEST):
+                state = "a manifest under this run id is already there"
+            if state in (None, "absent"):
+                # not committed (no manifest): only this run's own objects are garbage
+                self._remove(uploaded)
+            else:
+                log.warning(
+                    "run %s: could not tell whether its manifest was written (%s); its "
+                    "objects are kept (`archiver verify` and `archiver gc` sort it out)",
+                    self.run_id,
+                    state,
+                )
+            self.abort()
+            raise
+
+    def _remove(self, keys: list[str]) -> None:
+        for key in keys:
+            try:
+                self.store.delete(key)
+            except StorageError:
+                log.warning("run %s: could not remove uncommitted object %s", self.run_id, key)
+
     def abort(self) -> None:
         for gz, raw, _ in self._collections.values():
-            with contextlib.suppress(OSError, ValueError):
+            with contextlib.suppress(OSError, ValueError):  # a full disk fails the flush too
                 gz.close()
-            raw.close()
+            with contextlib.suppress(OSError):
+                raw.close()
         self._cleanup()
 
     def _cleanup(self) -> None:
@@ -236,6 +288,26 @@ class RunWriter:
     def __exit__(self, *exc: object) -> None:
         if not self._done:
             self.abort()
+
+
+def _manifest_state(store: ObjectStore, key: str, body: bytes) -> str:
+    """ "committed" (the store holds exactly these bytes), "absent", or why it cannot tell."""
+    try:
+        stored = store.digest(key)
+    except NotFound:
+        return "absent"
+    except StorageError as exc:
+        return f"unreadable: {exc}"
+    if stored == hashlib.sha256(body).hexdigest():
+        return "committed"
+    return "a different manifest is there"
+
+
+def _manifest_present(store: ObjectStore, key: str) -> bool:
+    try:
+        return store.exists(key)
+    except StorageError:
+        return True  # cannot tell: keep the objects
 
 
 # -- reading -------------------------------------------------------------------------------
@@ -309,11 +381,38 @@ def find_records(
             rest = data[end:]
 
 
-def iter_run(store: ObjectStore, manifest: Manifest) -> Iterator[tuple[str, dict[str, Any]]]:
+def iter_run(
+    store: ObjectStore, manifest: Manifest, missing: list[str] | None = None
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every record of a run, collection by collection. A collection whose object is gone
+    raises NotFound, unless `missing` is given: then its key is added there and the rest of
+    the run is read (a broken run is reported, not a wall for every later run)."""
     for entry in manifest.objects:
-        if entry.collection:
+        if not entry.collection:
+            continue
+        try:
             for rec in iter_records(store, manifest, entry.collection):
                 yield entry.collection, rec
+        except NotFound:
+            if missing is None:
+                raise
+            log.warning(
+                "run %s lists %s, which is missing from the store (`archiver verify` names "
+                "every such object)",
+                manifest.run_id,
+                entry.key,
+            )
+            missing.append(manifest.prefix + entry.key)
+
+
+def missing_warning(missing: list[str]) -> str:
+    """One line for a run's readers that met objects its manifest lists and the store lacks."""
+    runs = sorted({key.split("/")[3] for key in missing if key.count("/") >= 4})
+    return (
+        f"{len(missing)} objects listed by earlier runs are missing from the store (runs "
+        f"{', '.join(runs)}); their records were read as absent and archived again where "
+        "the source still has them; `archiver verify` names every object"
+    )
 
 
 def uncommitted_objects(store: ObjectStore, account_id: str | None = None) -> list[str]:

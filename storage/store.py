@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO, Protocol, runtime_checkable
@@ -19,12 +21,19 @@ class ObjectStore(Protocol):
 
     description: str  # where the store points, for messages (never holds secrets)
 
-    def put_file(self, key: str, path: str, *, overwrite: bool = False) -> None:
-        """Upload a local file as one object; raises ObjectExists if the key exists.
-        Durable once `sync()` returns (a run syncs once, before its manifest)."""
+    def put_file(
+        self, key: str, path: str, *, overwrite: bool = False, sha256: str | None = None
+    ) -> None:
+        """Upload a local file as one object; raises ObjectExists if the key holds other
+        bytes (the same bytes are a success: a retried write meeting itself). `sha256`, when
+        the caller knows it, saves hashing the file again. Durable once `sync()` returns (a
+        run syncs once, before its manifest)."""
 
     def put_bytes(self, key: str, data: bytes, *, overwrite: bool = False) -> None:
-        """Write a small object, durable on return; raises ObjectExists if the key exists."""
+        """Write a small object, durable on return; create-only like put_file."""
+
+    def digest(self, key: str) -> str:
+        """The SHA-256 (hex) of the stored bytes; raises NotFound."""
 
     def sync(self) -> None:
         """Make every write so far durable (called before a run's manifest, and after it)."""
@@ -47,3 +56,12 @@ class ObjectStore(Protocol):
 def read_bytes(store: ObjectStore, key: str) -> bytes:
     with store.open(key) as fh:
         return fh.read()
+
+
+def sha256_file(path: str | os.PathLike[str]) -> str:
+    """The SHA-256 (hex) of a local file, read in 1 MiB chunks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()

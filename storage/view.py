@@ -141,12 +141,13 @@ class AccountState:
     def __init__(self) -> None:
         self._hashes: dict[tuple[str, str], set[str]] = {}
         self._deleted: set[tuple[str, str]] = set()
+        self.missing: list[str] = []  # objects committed runs list and the store lacks
 
     @classmethod
     def load(cls, store: ObjectStore, account_id: str) -> AccountState:
         state = cls()
         for manifest in list_runs(store, account_id):
-            for collection, rec in iter_run(store, manifest):
+            for collection, rec in iter_run(store, manifest, state.missing):
                 if collection == EVENTS:
                     if rec.get("type") == "deleted":
                         state._deleted.add((rec["collection"], str(rec["id"])))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import uuid
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,27 @@ def s3_server():
     host, port = server.get_host_and_port()
     yield f"http://{host}:{port}"
     server.stop()
+
+
+@pytest.fixture
+def fault_proxy(s3_server):
+    """The fault-injecting proxy (tests/storage/s3_fault_proxy.py) in front of moto."""
+    sys.path.insert(0, str(Path(__file__).parent / "storage"))
+    from s3_fault_proxy import FaultProxy
+
+    proxy = FaultProxy(s3_server).start()
+    yield proxy
+    proxy.stop()
+
+
+@pytest.fixture
+def faulty_store(fault_proxy, s3_bucket):
+    """An S3Store whose requests go through the fault proxy, with millisecond backoff."""
+    from storage.retry import RetryPolicy
+
+    client = make_s3_client(endpoint_url=fault_proxy.url, region="eu-west-2", timeout=10)
+    policy = RetryPolicy(max_retries=6, backoff_base=0.001, backoff_cap=0.01)
+    return S3Store(client, s3_bucket, prefix="archive", policy=policy)
 
 
 @pytest.fixture(scope="session")

@@ -11,6 +11,7 @@ Pages are checkpointed as they arrive (see checkpoint.py), so a killed run resum
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
@@ -20,16 +21,25 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from archiver import TOOL
+from archiver.archive import staging_dir
 from archiver.capture.checkpoint import Checkpoint
 from archiver.capture.client import Page, XClient
 from archiver.capture.errors import EndpointNotAllowed
 from archiver.capture.history import CHECKED_COLLECTIONS, SOURCE, History
 from archiver.capture.runlog import RunLog
 from archiver.config import Config
-from archiver.errors import ArchiverError, ConfigError
+from archiver.errors import USER_ERRORS, ArchiverError, ConfigError
 from archiver.timestamps import isoformat, utcnow
+from storage.errors import NoSpace, StorageError
 from storage.lock import DEFAULT_LEASE, AccountLock, LockError, LockHeld
-from storage.runs import Manifest, RunWriter, new_run_id, run_prefix
+from storage.runs import (
+    MANIFEST,
+    Manifest,
+    RunWriter,
+    missing_warning,
+    new_run_id,
+    run_prefix,
+)
 from storage.store import ObjectStore
 
 log = logging.getLogger(__name__)
@@ -117,8 +127,10 @@ class Backup:
         progress: Callable[[str], None] | None = None,
         lease: float = DEFAULT_LEASE,
         wait: float = 0.0,
+        staging: str | os.PathLike[str] | None = None,
     ) -> None:
         self.store = store
+        self.staging = staging
         self.client = client
         self.username = username.lstrip("@")
         self.full = full
@@ -132,18 +144,38 @@ class Backup:
         try:
             self._run(result)
         except LockHeld as exc:  # another job has the account: nothing was written
-            log.warning("%s", exc)
+            log.info("%s", exc)  # the caller prints the one line
             result.error = str(exc)
             result.locked = True
-        except (ArchiverError, LockError) as exc:
-            # nothing of this run is committed; its checkpoint stays for the next run to resume
-            log.error("account %s: backup failed: %s", self.username, exc)
-            result.error = str(exc)
+        except (*USER_ERRORS, LockError) as exc:
+            # nothing of this run is committed; its checkpoint stays for the next run to resume.
+            # The caller prints the one line; the log has it at -v
+            log.info("account %s: backup failed: %s", self.username, exc)
+            result.error = self._one_line(exc)
+        except Exception as exc:
+            # unforeseen: this account fails, the next one still runs (traceback at --debug)
+            log.debug("account %s: backup failed", self.username, exc_info=True)
+            result.error = (
+                f"account @{self.username}: backup failed unexpectedly "
+                f"({type(exc).__name__}: {exc}); run with --debug for details"
+            )
         finally:
             result.requests = self.client.limiter.requests
             result.waited = self.client.limiter.waited
             result.elapsed = time.monotonic() - started
         return result
+
+    def _one_line(self, exc: Exception) -> str:
+        text = str(exc)
+        if isinstance(exc, NoSpace):
+            text += (
+                ": the backup committed nothing (its checkpoint is kept, the next run resumes); "
+                "free space and run it again"
+            )
+        elif isinstance(exc, StorageError):
+            text += "; the next run resumes from its checkpoint"
+        prefix = f"account @{self.username}: "
+        return text if text.startswith(prefix) else prefix + text
 
     def _run(self, result: BackupResult) -> None:
         profile = self.client.user_by_username(self.username)
@@ -165,6 +197,8 @@ class Backup:
         self, result: BackupResult, profile: Page, account_id: str, lock: AccountLock
     ) -> None:
         history = History.load(self.store, account_id)
+        if history.missing:
+            result.warnings.append(f"account @{self.username}: {missing_warning(history.missing)}")
         cp, resumed = self._checkpoint(account_id, history)
         result.kind, result.resumed = cp.kind, resumed
         log.info(
@@ -184,6 +218,7 @@ class Backup:
                 tool_version=TOOL,
                 parent_run=history.last_run,
                 run_id=cp.run_id,
+                staging_dir=self.staging,
             ) as writer,
             RunLog(writer, history, cp, result) as run,
         ):
@@ -226,9 +261,12 @@ class Backup:
                     resumable.clear()
                 resumable = cp
         if resumable:
-            # objects of a run killed while committing are garbage: remove them, keep the id
-            for key in list(self.store.list(run_prefix(account_id, resumable.run_id))):
-                self.store.delete(key)
+            # objects of a run killed while committing are garbage (it has no manifest, or it
+            # would be among the committed): remove them, keep the id
+            prefix = run_prefix(account_id, resumable.run_id)
+            if not self.store.exists(prefix + MANIFEST):
+                for key in list(self.store.list(prefix)):
+                    self.store.delete(key)
             return resumable, True
         since = (
             {}
@@ -353,6 +391,7 @@ def backup_accounts(
     progress: Callable[[str], None] | None = None,
     lease: float = DEFAULT_LEASE,
     wait: float = 0.0,
+    staging: str | os.PathLike[str] | None = None,
 ) -> list[BackupResult]:
     """Back up each account in turn; one account's failure does not stop the others."""
     results = []
@@ -360,11 +399,18 @@ def backup_accounts(
         try:
             client = make_client()
         except ArchiverError as exc:  # e.g. a token's environment variable is not set
-            log.error("account %s: backup failed: %s", username, exc)
+            log.info("account %s: backup failed: %s", username, exc)
             results.append(BackupResult(username.lstrip("@"), error=str(exc)))
             continue
         backup = Backup(
-            store, client, username=username, full=full, progress=progress, lease=lease, wait=wait
+            store,
+            client,
+            username=username,
+            full=full,
+            progress=progress,
+            lease=lease,
+            wait=wait,
+            staging=staging,
         )
         results.append(backup.run())
     return results
@@ -398,4 +444,5 @@ def backup_configured(
         progress=progress,
         lease=config.capture.lease_seconds,
         wait=wait,
+        staging=staging_dir(config.storage),
     )

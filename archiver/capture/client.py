@@ -22,7 +22,7 @@ from requests.adapters import HTTPAdapter
 
 from archiver import TOOL
 from archiver.capture.credentials import Credentials
-from archiver.capture.errors import EndpointNotAllowed, XApiError
+from archiver.capture.errors import EndpointNotAllowed, MalformedBody, XApiError
 from archiver.capture.fields import DM_PARAMS, LIST_PARAMS, TWEET_PARAMS, USER_FIELDS
 from archiver.capture.ratelimit import RateLimiter, RetryPolicy
 from archiver.config import AccountConfig, XApiConfig
@@ -306,24 +306,20 @@ class XClient:
 
     def _get(self, method: Callable[..., Any], *args: Any, **params: Any) -> Page:
         endpoint = _ENDPOINTS.get(method.__name__, method.__name__)
+
+        parsed: dict[str, dict[str, Any]] = {}
+
+        def check(response: requests.Response) -> None:
+            # parsed inside the retry loop: a garbled body is retried once
+            parsed["body"] = self._body(response, endpoint)
+
         try:
-            response = self.limiter.call(endpoint, lambda: method(*args, **params))
+            response = self.limiter.call(endpoint, lambda: method(*args, **params), check)
+            body = parsed["body"]
         except tweepy.HTTPException as exc:
             raise self._error(exc, endpoint) from None
         url = urlsplit(response.url)
         path = url.path[len(urlsplit(self.base_url).path.rstrip("/")) :]
-        try:
-            body = orjson.loads(response.content)
-        except orjson.JSONDecodeError:
-            raise XApiError(
-                f"account @{self.account}: {endpoint} answered with something that "
-                f"is not JSON (HTTP {response.status_code})"
-            ) from None
-        if not isinstance(body, dict):
-            raise XApiError(
-                f"account @{self.account}: {endpoint} answered with a JSON "
-                f"{type(body).__name__}, not an object"
-            )
         return Page(
             endpoint=endpoint,
             path=path,
@@ -335,6 +331,21 @@ class XClient:
                 k: v for k, v in response.headers.items() if k.lower().startswith("x-rate-limit")
             },
         )
+
+    def _body(self, response: requests.Response, endpoint: str) -> dict[str, Any]:
+        try:
+            body = orjson.loads(response.content)
+        except orjson.JSONDecodeError:
+            raise MalformedBody(
+                f"account @{self.account}: {endpoint} answered with something that "
+                f"is not JSON (HTTP {response.status_code})"
+            ) from None
+        if not isinstance(body, dict):
+            raise MalformedBody(
+                f"account @{self.account}: {endpoint} answered with a JSON "
+                f"{type(body).__name__}, not an object"
+            )
+        return body
 
     def _error(self, exc: tweepy.HTTPException, endpoint: str) -> Exception:
         status = exc.response.status_code

@@ -27,3 +27,8 @@ class RateLimited(XApiError):
 
 class XApiUnavailable(XApiError):
     """Server errors or dropped connections that outlasted every retry."""
+
+
+class MalformedBody(XApiError):
+    """A response whose body is not the JSON object the API documents (cut short, or
+    garbled by a proxy): retried once, then the account fails with this message."""

@@ -37,13 +37,14 @@ class History:
     members: dict[str, set[str]] = field(default_factory=dict)
     captured: set[str] = field(default_factory=set)  # walks a capture run has completed
     names: dict[str, str] = field(default_factory=dict)  # follower/following id -> username
+    missing: list[str] = field(default_factory=list)  # listed by a run, gone from the store
     _ids: dict[str, set[str]] = field(default_factory=dict, repr=False)  # from API runs
 
     @classmethod
     def load(cls, store: ObjectStore, account_id: str) -> History:
         history = cls(manifests=list_runs(store, account_id))
         for manifest in history.manifests:
-            history._add_run(manifest, iter_run(store, manifest))
+            history._add_run(manifest, iter_run(store, manifest, history.missing))
         return history
 
     def _add_run(self, manifest: Manifest, records: Iterable[tuple[str, dict[str, Any]]]) -> None:

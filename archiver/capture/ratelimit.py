@@ -1,10 +1,20 @@
-"""When to wait and when to retry an X API request: the one place that knows.
+"""When to wait and when to retry an X API (or media) request: the one place that knows.
 
 Reads `x-rate-limit-remaining`/`-reset` from every response and waits before a window
 runs dry; a 429 waits until its reset (or backs off, bounded, when there is no reset
-header: tweepy's own `wait_on_rate_limit` would loop forever there); 5xx responses and
-dropped connections retry with capped exponential backoff. The clock and the sleep are
-injected so tests never really wait.
+header or the reset is already past: tweepy's own `wait_on_rate_limit` would loop forever
+there, and a past reset must not mean "try again at once"); 5xx responses and every
+transient network failure storage.retry names (resets, drops mid-body, truncated bodies,
+timeouts) retry with the policy's capped exponential backoff; a malformed body is retried
+once. The clock and the sleep are injected so tests never really wait.
+
+Media downloads use the same loop, so one policy bounds everything an account fetches:
+
+    limiter.call("media", lambda: download(url, dest))  # stream to dest; raise on a drop
+
+`send` may raise requests' or urllib3's exceptions (a drop mid-body while streaming is
+retried: write from the start again), `MalformedBody` (retried once), or an HTTP error
+tweepy names; after the retries the account fails with one XApiUnavailable line.
 """
 
 from __future__ import annotations
@@ -16,10 +26,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-import requests
 import tweepy
 
-from archiver.capture.errors import RateLimited, XApiUnavailable
+from archiver.capture.errors import MalformedBody, RateLimited, XApiUnavailable
+from storage.retry import RetryPolicy, network_failure
+
+__all__ = ["LONG_WAIT", "MalformedBody", "RateLimiter", "RetryPolicy", "Window"]
 
 log = logging.getLogger(__name__)
 
@@ -27,15 +39,7 @@ T = TypeVar("T")
 LONG_WAIT = 60.0  # waits at least this long are warnings: they show on a terminal and in cron
 
 
-@dataclass(frozen=True)
-class RetryPolicy:
-    max_retries: int = 5  # consecutive failures of one request before giving up
-    max_rate_wait: float = 900.0  # the longest single wait for a rate-limit window
-    backoff_base: float = 2.0
-    backoff_cap: float = 60.0
-
-    def backoff(self, attempt: int) -> float:
-        return min(self.backoff_cap, self.backoff_base * 2 ** (attempt - 1))
+MIN_REFUSED_WAIT = 1.0  # never more than one request a second to an endpoint that refuses
 
 
 @dataclass
@@ -67,9 +71,13 @@ class RateLimiter:
         self.requests = 0
 
     # -- the retry loop --------------------------------------------------------------------
-    def call(self, endpoint: str, send: Callable[[], T]) -> T:
-        """Send one request, waiting and retrying as the API asks; raise when it will not do."""
+    def call(
+        self, endpoint: str, send: Callable[[], T], check: Callable[[T], object] | None = None
+    ) -> T:
+        """Send one request, waiting and retrying as the API asks; raise when it will not do.
+        `check(response)`, run inside the loop, may raise MalformedBody (retried once)."""
         failures = 0
+        malformed = 0
         while True:
             self._wait_for_window(endpoint)
             self.requests += 1
@@ -84,14 +92,27 @@ class RateLimiter:
                 failures = self._failed(endpoint, failures, f"{exc.response.status_code} error")
                 self.wait(self.policy.backoff(failures), f"server error on {endpoint}")
                 continue
-            except (requests.ConnectionError, requests.Timeout) as exc:
-                failures = self._failed(endpoint, failures, type(exc).__name__)
-                self.wait(self.policy.backoff(failures), f"connection problem on {endpoint}")
-                continue
             except tweepy.HTTPException as exc:
                 self.observe(endpoint, exc.response.headers)
                 raise
+            except Exception as exc:
+                reason = network_failure(exc)
+                if reason is None:
+                    raise
+                failures = self._failed(endpoint, failures, reason)
+                self.wait(self.policy.backoff(failures), f"connection problem on {endpoint}")
+                continue
             self.observe(endpoint, getattr(response, "headers", {}))
+            if check is not None:
+                try:
+                    check(response)
+                except MalformedBody:
+                    malformed += 1
+                    if malformed > 1:  # a second bad body in a row is the API's answer
+                        raise
+                    failures = self._failed(endpoint, failures, "malformed body")
+                    self.wait(self.policy.backoff(failures), f"malformed body from {endpoint}")
+                    continue
             return response
 
     def _failed(self, endpoint: str, failures: int, what: str) -> int:
@@ -107,9 +128,12 @@ class RateLimiter:
         return failures
 
     def _after_429(self, endpoint: str, reset: int | None, failures: int) -> None:
-        if reset is None:
-            # no reset header: back off, bounded, instead of hammering the API
-            self.wait(self.policy.backoff(failures), f"429 without a reset time on {endpoint}")
+        if reset is None or reset <= self.clock():
+            # no reset header, or one already past (a skewed clock, a stale header): back
+            # off, bounded, instead of hammering the API
+            what = "without a reset time" if reset is None else "with a reset already past"
+            backoff = max(MIN_REFUSED_WAIT, self.policy.backoff(failures))
+            self.wait(backoff, f"429 {what} on {endpoint}")
             return
         self._wait_until(reset, endpoint)
 

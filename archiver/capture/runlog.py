@@ -25,7 +25,7 @@ from archiver.capture.history import CHECKED_COLLECTIONS, MEMBERSHIPS, SINCE_COL
 from archiver.timestamps import isoformat, utcnow
 from archiver.xapi_records import records_from_page
 from storage.records import content_hash, item_key
-from storage.runs import Manifest, RunWriter
+from storage.runs import STAGING_PREFIX, Manifest, RunWriter
 from storage.view import EVENTS
 
 if TYPE_CHECKING:
@@ -57,7 +57,10 @@ class RunLog:
         self._walk_seen: Counter[str] = Counter()
         self._written: set[tuple[str, str, str]] = set()
         self._seen_ids: set[tuple[str, str]] = set()
-        self._tmp = tempfile.TemporaryDirectory(prefix="capture-pages-")
+        # beside the run's own staging (storage.staging_path): `archiver gc` removes leftovers
+        self._tmp = tempfile.TemporaryDirectory(
+            prefix=f"{STAGING_PREFIX}{writer.run_id}-pages-", dir=writer.staging
+        )
         self._pages: dict[str, gzip.GzipFile] = {}
 
     def __enter__(self) -> RunLog:

@@ -20,9 +20,10 @@ from archiver.archive import Archive
 from archiver.errors import ArchiveFormatError, ArchiverError
 from archiver.imports.files import SourceFiles, open_source, strip_root
 from archiver.imports.xarchive import OfficialArchive, Parsed, parse_classic
+from storage.errors import NoSpace
 from storage.lock import AccountLock
 from storage.records import COLLECTION_OF_KIND
-from storage.runs import Manifest, RunWriter, list_runs
+from storage.runs import Manifest, RunWriter, list_runs, missing_warning
 from storage.view import AccountState
 
 log = logging.getLogger(__name__)
@@ -132,6 +133,10 @@ def import_path(
     parsed, source, files = parse_source(path, owner=owner, allow_partial=allow_partial)
     try:
         return _write_import(archive, path, parsed, source, files, progress, wait)
+    except NoSpace as exc:
+        raise NoSpace(
+            exc.path, f"{exc}: the import wrote nothing; free space and run it again"
+        ) from None
     finally:
         if files is not None:
             files.close()
@@ -192,6 +197,8 @@ def _write_locked(
     owner = parsed.owner
     source = result.source
     state = AccountState.load(archive.store, owner["id"])
+    if state.missing:
+        result.warnings.append(missing_warning(state.missing))
     parents = list_runs(archive.store, owner["id"])
     stored_files = {e.key for m in parents for e in m.objects if e.key.startswith("files/")}
     with RunWriter(
@@ -202,6 +209,7 @@ def _write_locked(
         source=source,
         tool_version=TOOL,
         parent_run=parents[-1].run_id if parents else None,
+        staging_dir=archive.staging,
     ) as run:
         for collection, rec in parsed.records:
             coll = collection or COLLECTION_OF_KIND[rec["kind"]]

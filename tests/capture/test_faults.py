@@ -159,3 +159,43 @@ def test_an_app_only_token_skips_what_needs_a_user(xapi, configure, backup, loca
         "oauth2_user_token_env); skipped"
     ]
     assert result.seen["tweets"] == 30 and "dms" not in result.seen
+
+
+def test_a_connection_dropped_mid_body_costs_one_retry(xapi, configure, backup, clock):
+    acc = xapi.account(POLICE, posts=150)
+    xapi.fail(TWEETS, 200, midbody=True, after=1)  # the second page breaks off halfway
+
+    result = backup(configure(acc))
+
+    assert result.ok and result.seen["tweets"] == 150
+    assert xapi.count(TWEETS) == 3  # 2 pages + 1 retry
+    assert clock.slept == [2.0]
+
+
+def test_a_malformed_body_is_retried_once_then_fails_the_account_in_one_line(
+    xapi, configure, backup, clock
+):
+    acc = xapi.account(POLICE, posts=50)
+    xapi.fail(TWEETS, 200, malformed=True)
+    assert backup(configure(acc)).ok  # once: retried
+    assert clock.slept == [2.0]
+
+    xapi.fail(TWEETS, 200, malformed=True, times=2)
+    result = backup(configure(acc))
+    assert result.error == (
+        f"account @{POLICE}: {TWEETS} answered with something that is not JSON (HTTP 200)"
+    )
+
+
+def test_a_429_whose_reset_is_past_backs_off_like_one_without_reset(
+    xapi, configure, backup, clock
+):
+    """Measured before: six requests within 0.3 s, then the account failed."""
+    acc = xapi.account(POLICE, posts=50)
+    xapi.fail(TWEETS, 429, times=3, reset=True)
+    xapi.window = -5.0  # the reset the 429 names ended five seconds ago
+
+    result = backup(configure(acc))
+
+    assert result.ok
+    assert clock.slept == [2.0, 4.0, 8.0]  # never more than one request a second

@@ -69,6 +69,8 @@ class Fault:
     reset: bool = True  # send x-rate-limit-reset with a 429
     disconnect: bool = False
     after: int = 0  # let this many matching requests through first
+    midbody: bool = False  # 200 and its headers, then the connection drops mid-body
+    malformed: bool = False  # 200 with a body that is not JSON (a proxy's error page)
 
 
 @dataclass
@@ -193,6 +195,8 @@ class XApiDouble:
         if request.method != "GET" or route not in self.limits:
             raise Problem(404, "Not Found Error", f"no such endpoint {request.path}")
         fault = self._take_fault(route)
+        if fault and (fault.midbody or fault.malformed):
+            return _broken_body(environ, midbody=fault.midbody)
         if fault and fault.disconnect:
             sock = environ.get("werkzeug.socket")
             if sock:
@@ -325,6 +329,21 @@ class XApiDouble:
 
 def _json(body: Any, status: int = 200, mimetype: str = "application/json") -> Response:
     return Response(orjson.dumps(body), status=status, mimetype=mimetype)
+
+
+def _broken_body(environ: dict[str, Any], *, midbody: bool) -> Response | None:
+    """A 200 whose body is cut off halfway (Content-Length promises more), or garbled."""
+    if not midbody:
+        return Response(b"<html><body>502 Bad Gateway</body></html>", mimetype="application/json")
+    body = orjson.dumps({"data": [{"id": str(i), "text": "cut off"} for i in range(50)]})
+    head = (
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+    ).encode()
+    sock = environ["werkzeug.socket"]
+    sock.sendall(head + body[: len(body) // 2])
+    sock.shutdown(socket.SHUT_RDWR)
+    return None
 
 
 def _auth_kind(request: Request) -> str:

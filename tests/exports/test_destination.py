@@ -152,7 +152,7 @@ def test_an_upload_cut_off_midway_leaves_nothing_and_the_next_run_retries(
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
-    client = make_s3_client(endpoint_url=f"http://{host}:{port}", region="eu-west-2", retries=1)
+    client = make_s3_client(endpoint_url=f"http://{host}:{port}", region="eu-west-2")
     parts = []
 
     def service_goes_away(**kwargs):
