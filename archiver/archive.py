@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import logging
 import os
+import re
+import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+
+import orjson
 
 from archiver.config import Config, StorageConfig
 from archiver.errors import ArchiverError
 from archiver.timestamps import utcnow
+from storage.errors import StorageError
 from storage.local import LocalStore
 from storage.retry import RetryPolicy
 from storage.runs import (
@@ -22,7 +29,7 @@ from storage.runs import (
     verify_run,
 )
 from storage.s3 import S3Store, make_s3_client
-from storage.store import ObjectStore
+from storage.store import ObjectStore, read_bytes
 
 log = logging.getLogger(__name__)
 
@@ -32,11 +39,16 @@ def open_store(cfg: StorageConfig) -> ObjectStore:
         client = make_s3_client(
             endpoint_url=cfg.endpoint_url, region=cfg.region, timeout=cfg.timeout
         )
-        policy = RetryPolicy(
-            max_retries=cfg.max_retries, backoff_base=cfg.backoff_base, backoff_cap=cfg.backoff_cap
-        )
+        policy = retry_policy(cfg)
         return S3Store(client, cfg.bucket or "", cfg.prefix, lock_days=cfg.lock_days, policy=policy)
     return LocalStore(cfg.path)
+
+
+def retry_policy(cfg: StorageConfig) -> RetryPolicy:
+    """How S3 requests (the store's and export destinations') retry transient failures."""
+    return RetryPolicy(
+        max_retries=cfg.max_retries, backoff_base=cfg.backoff_base, backoff_cap=cfg.backoff_cap
+    )
 
 
 def staging_dir(cfg: StorageConfig) -> Path:
@@ -110,3 +122,91 @@ class Archive:
                 removed.append(key)
         log.info("removed %d objects of uncommitted runs", len(removed))
         return removed
+
+    def collect_leftovers(self, older_than: dt.timedelta = dt.timedelta(hours=6)) -> Leftovers:
+        """Remove what killed runs left outside the archive: stale checkpoints, staging
+        folders and index rebuilds last touched before `older_than` ago."""
+        cutoff = utcnow() - older_than
+        run_cutoff = cutoff.strftime("%Y%m%dT%H%M%S%fZ")
+        checkpoints = []
+        for account_id, run_id in stale_checkpoints(self.store, list_runs(self.store)):
+            if run_id >= run_cutoff:
+                continue  # young: a backup may be writing it
+            prefix = f"accounts/{account_id}/checkpoints/{run_id}/"
+            for key in list(self.store.list(prefix)):
+                self.store.delete(key)
+            checkpoints.append(prefix)
+        staging = [str(p) for p in _old_folders(self.staging, _STAGED.match, cutoff)]
+        index = Path(self.config.index.path)
+        rebuilds = [
+            str(p)
+            for p in _old_folders(
+                index.parent, lambda n: n.startswith(f".{index.name}.rebuild-"), cutoff
+            )
+        ]
+        for path in [*staging, *rebuilds]:
+            shutil.rmtree(path, ignore_errors=True)
+        return Leftovers(checkpoints, staging, rebuilds)
+
+
+def _old_folders(parent: Path, wanted: Callable[[str], object], cutoff: dt.datetime) -> list[Path]:
+    try:
+        entries = list(parent.iterdir())
+    except OSError:
+        return []  # no such folder: nothing was left there
+    old = []
+    for path in entries:
+        try:
+            touched = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC)
+        except OSError:
+            continue
+        if path.is_dir() and wanted(path.name) and touched < cutoff:
+            old.append(path)
+    return sorted(old)
+
+
+# staging folders a killed run left: run-<run id>-<random>[-pages-<random>]
+_STAGED = re.compile(r"^run-\d{8}T\d{12}Z-[0-9a-f]{6}-")
+
+
+@dataclass
+class Leftovers:
+    """What `archiver gc` removed besides uncommitted run objects."""
+
+    checkpoints: list[str]  # accounts/<id>/checkpoints/<run id>/
+    staging: list[str]  # folders
+    rebuilds: list[str]  # .<index>.rebuild-* folders
+
+    def lines(self) -> list[str]:
+        return [
+            *(f"removed stale checkpoint {c}" for c in self.checkpoints),
+            *(f"removed staging left by a killed run: {p}" for p in self.staging),
+            *(f"removed a killed index rebuild: {p}" for p in self.rebuilds),
+        ]
+
+
+def stale_checkpoints(store: ObjectStore, manifests: list[Manifest]) -> list[tuple[str, str]]:
+    """(account id, run id) of checkpoints no backup can resume: their run committed, their
+    state is unreadable or gone, or a later API run of the account committed since."""
+    from archiver.capture.checkpoint import STATE
+    from archiver.capture.history import SOURCE
+
+    committed = {(m.account_id, m.run_id) for m in manifests}
+    latest: dict[str, str] = {}
+    for m in manifests:
+        if m.source == SOURCE:
+            latest[m.account_id] = max(latest.get(m.account_id, ""), m.run_id)
+    found: dict[tuple[str, str], bool] = {}  # -> has a readable state
+    for key in store.list("accounts/"):
+        parts = key.split("/")
+        if len(parts) >= 5 and parts[2] == "checkpoints":
+            ref = (parts[1], parts[3])
+            found.setdefault(ref, False)
+            if parts[4] == STATE:
+                with contextlib.suppress(orjson.JSONDecodeError, StorageError):
+                    found[ref] = isinstance(orjson.loads(read_bytes(store, key)), dict)
+    return [
+        ref
+        for ref, readable in sorted(found.items())
+        if ref in committed or not readable or ref[1] < latest.get(ref[0], "")
+    ]

@@ -236,10 +236,15 @@ def schedule(obj: Context, once: str | None, list_jobs: bool) -> None:
 )
 @pass_ctx
 def gc(obj: Context, older_than: float) -> None:
-    """Remove objects of runs that never committed (a crash or kill). Committed runs stay."""
+    """Remove what killed runs left: objects of runs that never committed, checkpoints no
+    backup can resume, staging folders and index rebuilds. Committed runs stay."""
     import datetime as dt
 
-    removed = obj.archive.collect_garbage(dt.timedelta(hours=older_than))
+    age = dt.timedelta(hours=older_than)
+    removed = obj.archive.collect_garbage(age)
+    leftovers = obj.archive.collect_leftovers(age)
+    for line in leftovers.lines():
+        click.echo(line)
     click.echo(f"removed {len(removed)} objects of uncommitted runs")
 
 

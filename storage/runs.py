@@ -241,7 +241,7 @@ class RunWriter:
             state = _manifest_state(self.store, prefix + MANIFEST, body) if tried_manifest else None
             if state == "committed":
                 # the manifest landed and its reply was lost (or a later sync failed)
-                log.warning(
+                log.info(
                     "run %s: the store holds its manifest although the write reported %s: "
                     "committed",
                     self.run_id,
@@ -253,15 +253,16 @@ class RunWriter:
             if state in (None, "absent"):
                 # not committed (no manifest): only this run's own objects are garbage
                 self._remove(uploaded)
-            else:
-                log.warning(
-                    "run %s: could not tell whether its manifest was written (%s); its "
-                    "objects are kept (`archiver verify` and `archiver gc` sort it out)",
-                    self.run_id,
-                    state,
-                )
+                self.abort()
+                raise
             self.abort()
-            raise
+            log.info("run %s: cannot tell whether it committed (%s)", self.run_id, state)
+            if not tried_manifest or not isinstance(exc, StorageError):
+                raise  # e.g. a run id whose manifest was already there: never touched
+            raise StorageError(
+                f"{exc}; run {self.run_id} may have committed: its objects are kept "
+                "(`archiver runs` and `archiver verify` tell)"
+            ) from None
 
     def _remove(self, keys: list[str]) -> None:
         for key in keys:
@@ -396,7 +397,7 @@ def iter_run(
         except NotFound:
             if missing is None:
                 raise
-            log.warning(
+            log.info(
                 "run %s lists %s, which is missing from the store (`archiver verify` names "
                 "every such object)",
                 manifest.run_id,

@@ -19,6 +19,7 @@ import datetime as dt
 import hashlib
 import io
 import logging
+import mimetypes
 import time
 from collections.abc import Callable, Iterator
 from typing import Any, BinaryIO
@@ -222,6 +223,9 @@ class S3Store:
         self, key: str, digest: str, overwrite: bool, upload: Callable[[dict[str, Any]], None]
     ) -> None:
         extra = {**self._lock_args(), "Metadata": {"sha256": digest}}
+        content_type = mimetypes.guess_type(key)[0]
+        if content_type:  # what a browser or a records system is told when it fetches it
+            extra["ContentType"] = content_type
         if not overwrite:
             if self._holds(key, digest):
                 return  # an earlier attempt of this very write landed

@@ -46,6 +46,8 @@ def test_verify_names_an_altered_object_and_exits_1(config_file, samples, tmp_pa
     run_id = rel.split("/")[3]
     assert result.stderr.splitlines() == [
         f"altered: {rel} (run {run_id})",
+        f"run {run_id} of @milahu104 is broken: 1 of {_objects(tmp_path)} objects missing or "
+        "altered",
         f"error: 1 of {_objects(tmp_path)} objects failed verification",
     ]
 

@@ -253,9 +253,15 @@ class Backup:
         committed = {m.run_id for m in history.manifests}
         wanted = "full" if self.full or not history.has_capture else "incremental"
         resumable = None
+        # a checkpoint older than the last committed API run would replay an outdated view
+        latest = max((m.run_id for m in history.manifests if m.source == SOURCE), default="")
         for cp in Checkpoint.find(self.store, account_id):
-            if cp.run_id in committed or (wanted == "full" and cp.kind != "full"):
-                cp.clear()  # committed already, or an incremental a full run supersedes
+            if (
+                cp.run_id in committed
+                or cp.run_id < latest
+                or (wanted == "full" and cp.kind != "full")
+            ):
+                cp.clear()  # committed already, outdated, or an incremental a full supersedes
             else:
                 if resumable:
                     resumable.clear()

@@ -1,8 +1,9 @@
 """The records destination: a directory (e.g. a mounted share) or an S3 bucket/prefix.
 
-Delivery is atomic (a temporary name then a link or rename; an S3 multipart upload that
-only becomes an object when completed), so a failure leaves nothing at the destination and
-the next attempt simply starts again. A bundle already there is left alone when identical
+Delivery is atomic (a temporary name then a link or rename; on S3 a create-only PUT, or for
+large bundles a multipart upload that only becomes an object when completed: both through
+`storage.s3.S3Store`), so a failure leaves nothing at the destination and the next attempt
+simply starts again. A bundle already there is left alone when identical
 (a re-run is harmless), refused when different, and replaced only when asked (logged).
 """
 
@@ -18,16 +19,16 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
 from urllib.parse import unquote, urlsplit
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from archiver.exports.bundle import ExportBundle
 from archiver.exports.errors import DestinationError
-from storage.s3 import make_s3_client
+from storage.errors import NotFound, ObjectExists, StorageError
+from storage.retry import RetryPolicy
+from storage.s3 import S3Store, make_s3_client
+from storage.store import ObjectStore
 
 log = logging.getLogger(__name__)
 
 _CHUNK = 1 << 20
-PART_SIZE = 16 * 1024 * 1024  # S3 parts (at least 5 MiB except the last)
 
 
 @dataclass(frozen=True)
@@ -128,108 +129,54 @@ def _sha256_path(path: Path) -> str | None:
     return h.hexdigest()
 
 
-class S3Destination:
-    def __init__(self, client: Any, bucket: str, prefix: str = "") -> None:
-        self.client = client
-        self.bucket = bucket
-        self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
-        self.description = f"s3://{bucket}/{self.prefix}"
+class StoreDestination:
+    """A destination on an object store (S3 through `storage.s3.S3Store`, the archive's one
+    S3 client): its writes are create-only, retried, and multipart for large bundles."""
 
-    def _fail(self, what: str, exc: Exception) -> DestinationError:
-        if isinstance(exc, ClientError):
-            code = exc.response.get("Error", {}).get("Code", "")
-            if code == "NoSuchBucket":
-                return DestinationError(f"destination bucket {self.bucket} does not exist")
-            if code in ("AccessDenied", "AllAccessDisabled", "InvalidAccessKeyId"):
-                return DestinationError(f"{what} {self.description}: access denied ({code})")
-            return DestinationError(f"{what} {self.description} failed: {code}")
-        return DestinationError(f"cannot reach {self.description}: {exc}")
+    def __init__(self, store: ObjectStore, url: str) -> None:
+        self.store = store
+        self.url = url.rstrip("/")
+        self.description = store.description
 
-    def _existing_sha256(self, key: str) -> str | None:
+    def _digest(self, key: str) -> str | None:
         try:
-            head = self.client.head_object(Bucket=self.bucket, Key=key)
-        except ClientError as exc:
-            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-            if status == 404 or exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey"):
-                return None
-            raise self._fail("reading", exc) from None
-        except BotoCoreError as exc:
-            raise self._fail("reading", exc) from None
-        if head.get("Metadata", {}).get("sha256"):
-            return head["Metadata"]["sha256"]
-        # written by something else: hash what is there
-        h = hashlib.sha256()
-        body = self.client.get_object(Bucket=self.bucket, Key=key)["Body"]
-        while chunk := body.read(_CHUNK):
-            h.update(chunk)
-        return h.hexdigest()
+            return self.store.digest(key)
+        except NotFound:
+            return None
 
     def deliver(self, bundle: ExportBundle, key: str, *, replace: bool = False) -> Delivery:
-        full = self.prefix + _check_key(key)
-        url = f"s3://{self.bucket}/{full}"
-        previous = self._existing_sha256(full)
-        if previous == bundle.sha256:
-            log.info("bundle %s: identical copy already at %s", bundle.name, url)
-            return Delivery(url, "identical")
-        if previous and not replace:
-            raise _refuse(url, previous, bundle.sha256)
-        self._upload(bundle, full, create_only=previous is None)
+        key = _check_key(key)
+        url = f"{self.url}/{key}"
+        try:
+            previous = self._digest(key)
+            if previous == bundle.sha256:
+                log.info("bundle %s: identical copy already at %s", bundle.name, url)
+                return Delivery(url, "identical")
+            if previous and not replace:
+                raise _refuse(url, previous, bundle.sha256)
+            try:
+                self.store.put_file(
+                    key, str(bundle.path), overwrite=previous is not None, sha256=bundle.sha256
+                )
+            except ObjectExists:
+                # someone else delivered between our check and our write: not the same bundle
+                raise _refuse(url, self._digest(key) or "", bundle.sha256) from None
+        except StorageError as exc:
+            raise DestinationError(f"records destination {self.url}: {exc}") from None
+        except OSError as exc:
+            raise DestinationError(f"reading {bundle.path} failed: {exc}") from None
         if previous:
             log.warning("bundle %s: replaced %s (old sha256 %s)", bundle.name, url, previous)
             return Delivery(url, "replaced", previous)
         return Delivery(url, "written")
 
-    def _upload(self, bundle: ExportBundle, key: str, *, create_only: bool) -> None:
-        """Multipart: the object appears only when the upload is completed, whole."""
-        try:
-            upload = self.client.create_multipart_upload(
-                Bucket=self.bucket,
-                Key=key,
-                ContentType="application/zip",
-                Metadata={"sha256": bundle.sha256},
-            )
-        except (ClientError, BotoCoreError) as exc:
-            raise self._fail("writing to", exc) from None
-        upload_id = upload["UploadId"]
-        try:
-            parts = []
-            with open(bundle.path, "rb") as fh:
-                number = 1
-                while chunk := fh.read(PART_SIZE):
-                    resp = self.client.upload_part(
-                        Bucket=self.bucket,
-                        Key=key,
-                        UploadId=upload_id,
-                        PartNumber=number,
-                        Body=chunk,
-                    )
-                    parts.append({"ETag": resp["ETag"], "PartNumber": number})
-                    number += 1
-            extra = {"IfNoneMatch": "*"} if create_only else {}
-            self.client.complete_multipart_upload(
-                Bucket=self.bucket,
-                Key=key,
-                UploadId=upload_id,
-                MultipartUpload={"Parts": parts},
-                **extra,
-            )
-        except (ClientError, BotoCoreError, OSError) as exc:
-            self._abort(key, upload_id)
-            if isinstance(exc, OSError):
-                raise DestinationError(f"reading {bundle.path} failed: {exc}") from None
-            raise self._fail("writing to", exc) from None
 
-    def _abort(self, key: str, upload_id: str) -> None:
-        try:
-            self.client.abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id)
-        except (ClientError, BotoCoreError):
-            # parts of an unfinished upload are never an object; a lifecycle rule reaps them
-            log.warning("could not abort upload %s to %s", upload_id, self.description)
-
-
-def open_destination(url: str, *, s3_client: Any = None) -> Destination:
+def open_destination(
+    url: str, *, s3_client: Any = None, policy: RetryPolicy | None = None
+) -> Destination:
     """A directory path, a file:// URL or s3://bucket/prefix. S3 uses boto3's usual
-    credentials; AWS_ENDPOINT_URL_S3 points it at another S3-compatible service."""
+    credentials; AWS_ENDPOINT_URL_S3 points it at another S3-compatible service; `policy`
+    bounds its retries (the storage.* settings)."""
     if not url:
         raise DestinationError(
             "no records destination: set export.destination in the config or pass --dest"
@@ -239,7 +186,8 @@ def open_destination(url: str, *, s3_client: Any = None) -> Destination:
         if not parts.netloc:
             raise DestinationError(f"export.destination: no bucket in {url!r}")
         client = s3_client or make_s3_client()
-        return S3Destination(client, parts.netloc, parts.path)
+        store = S3Store(client, parts.netloc, parts.path, policy=policy)
+        return StoreDestination(store, f"s3://{parts.netloc}/{parts.path.strip('/')}")
     if parts.scheme == "file":
         return DirectoryDestination(unquote(parts.path))
     if parts.scheme in ("",) or (len(parts.scheme) == 1 and os.name == "nt"):

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from archiver.archive import AccountRef, Archive
+from archiver.archive import AccountRef, Archive, retry_policy
 from archiver.exports.bundle import BundleBuilder, ExportBundle
 from archiver.exports.destination import Delivery, Destination, open_destination
 from archiver.exports.errors import ExportError
@@ -286,7 +286,9 @@ def export_monthly(
     if not refs:
         raise ExportError(f"no accounts in {archive.store.description}")
     destination = open_destination(
-        dest or archive.config.export.destination or "", s3_client=s3_client
+        dest or archive.config.export.destination or "",
+        s3_client=s3_client,
+        policy=retry_policy(archive.config.storage),
     )
     signing_key = load_signing_key(archive.config.export)
     exports, skipped = [], []

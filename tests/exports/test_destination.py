@@ -134,7 +134,10 @@ def test_s3_refuses_a_different_bundle_unless_replaced(sample, s3_client, make_b
 def test_a_missing_bucket_is_a_clear_error(sample, s3_client):
     with pytest.raises(DestinationError) as err:
         march(sample, dest="s3://no-such-bucket-here/records", s3_client=s3_client)
-    assert str(err.value) == "destination bucket no-such-bucket-here does not exist"
+    assert str(err.value) == (
+        "records destination s3://no-such-bucket-here/records: "
+        "bucket does not exist: no-such-bucket-here"
+    )
     assert list_exports(sample.store) == []
 
 
@@ -143,11 +146,17 @@ def test_an_upload_cut_off_midway_leaves_nothing_and_the_next_run_retries(
 ):
     """The S3 service goes away after the first part: no object appears, and once the
     service is back the same command delivers the bundle."""
+    from dataclasses import replace
+
     from moto.server import ThreadedMotoServer
 
-    import archiver.exports.destination as destination
+    import storage.s3
 
-    monkeypatch.setattr(destination, "PART_SIZE", 4096)  # several parts from a small bundle
+    monkeypatch.setattr(storage.s3, "MULTIPART_THRESHOLD", 4096)  # multipart, several parts
+    monkeypatch.setattr(storage.s3, "PART_SIZE", 4096)
+    cfg = sample.archive.config  # retries take milliseconds here
+    fast = replace(cfg.storage, max_retries=2, backoff_base=0.001, backoff_cap=0.001)
+    monkeypatch.setattr(sample.archive, "config", replace(cfg, storage=fast))
     bucket = make_bucket()  # (moto's state is shared by every server in the process)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
@@ -163,7 +172,11 @@ def test_an_upload_cut_off_midway_leaves_nothing_and_the_next_run_retries(
     client.meta.events.register("after-call.s3.UploadPart", service_goes_away)
     with pytest.raises(DestinationError) as err:
         march(sample, dest=f"s3://{bucket}/records", s3_client=client)
-    assert str(err.value).startswith(f"cannot reach s3://{bucket}/records/: ")
+    assert str(err.value).startswith(f"records destination s3://{bucket}/records: writing ")
+    assert str(err.value).endswith(
+        "failed 3 times in a row (last: EndpointConnectionError); the store is not answering, "
+        "try again later"
+    )
     monkeypatch.undo()
     healthy = make_s3_client(endpoint_url=s3_server, region="eu-west-2")
     assert healthy.list_objects_v2(Bucket=bucket).get("KeyCount") == 0
