@@ -133,11 +133,17 @@ class S3Store:
             }
             versioning = self._call("reading", "", self.client.get_bucket_versioning)
             info["versioning"] = versioning.get("Status", "Disabled")
-            try:
-                lock = self._call("reading", "", self.client.get_object_lock_configuration)
-            except StorageError:
-                # ObjectLockConfigurationNotFoundError or a service without Object Lock
-                lock = {}
+            # a bucket without Object Lock (or a service without it) answers with these codes;
+            # any other failure is an error: never write unprotected because of a fault
+            lock = (
+                self._call(
+                    "reading",
+                    "",
+                    self.client.get_object_lock_configuration,
+                    _absent={"ObjectLockConfigurationNotFoundError", "NotImplemented"},
+                )
+                or {}
+            )
             conf = lock.get("ObjectLockConfiguration", {})
             info["object_lock"] = conf.get("ObjectLockEnabled") == "Enabled"
             info["default_retention"] = conf.get("Rule", {}).get("DefaultRetention")
@@ -158,8 +164,16 @@ class S3Store:
     def _count_retry(self, _attempt: int, _reason: str) -> None:
         self.retries += 1
 
-    def _call(self, what: str, key: str, fn: Callable[..., Any], **kwargs: Any) -> Any:
-        """One request, retried while it fails transiently; S3's answers become ours."""
+    def _call(
+        self,
+        what: str,
+        key: str,
+        fn: Callable[..., Any],
+        _absent: set[str] | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        """One request, retried while it fails transiently; S3's answers become ours
+        (None for an error code in `_absent`)."""
         where = f"{what} {key} on {self.description}" if key else f"{what} {self.description}"
         try:
             return retry(
@@ -174,6 +188,8 @@ class S3Store:
             raise StorageError(f"{exc}; the store is not answering, try again later") from None
         except ClientError as exc:
             code, status = _code(exc), _status(exc)
+            if _absent and code in _absent:
+                return None
             if code == "NoSuchBucket":
                 raise StorageError(f"bucket does not exist: {self.bucket}") from None
             if code in _NOT_FOUND or status == 404:

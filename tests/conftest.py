@@ -28,6 +28,12 @@ def samples() -> Path:
     return SAMPLES
 
 
+@pytest.fixture(autouse=True)
+def _cache_home(tmp_path_factory, monkeypatch):
+    """S3 archives stage runs in the user's cache directory by default: keep it in tmp."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.getbasetemp() / "cache-home"))
+
+
 @pytest.fixture
 def local_store(tmp_path: Path) -> LocalStore:
     return LocalStore(tmp_path / "store")

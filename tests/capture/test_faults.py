@@ -3,10 +3,14 @@ nothing when they give up (their checkpoint stays for the next run)."""
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 from xapi_dataset import POLICE
 
 from archiver.capture.checkpoint import Checkpoint
-from storage.runs import list_runs
+from storage.errors import StorageError
+from storage.runs import list_runs, verify_run
 
 TWEETS = "/2/users/:id/tweets"
 
@@ -199,3 +203,57 @@ def test_a_429_whose_reset_is_past_backs_off_like_one_without_reset(
 
     assert result.ok
     assert clock.slept == [2.0, 4.0, 8.0]  # never more than one request a second
+
+
+def test_a_backup_whose_store_gives_up_fails_in_one_line_and_resumes_next_time(
+    xapi, configure, backup, faulty_store, fault_proxy
+):
+    """S3 behind the fault proxy: every answer to the run's data uploads is lost."""
+    acc = xapi.account(POLICE, posts=250)
+    cfg = configure(acc)
+    fault_proxy.lose_reply(r"/runs/.*\.jsonl\.gz$", how="500", times=10_000)
+
+    failed = backup(cfg, store=faulty_store)
+
+    assert "\n" not in failed.error
+    assert failed.error.startswith(f"account @{POLICE}: writing accounts/{acc.id}/runs/")
+    assert failed.error.endswith(
+        "failed 7 times in a row (last: 500 InternalError); the store is not answering, try "
+        "again later; the next run resumes from its checkpoint"
+    )
+    assert list_runs(faulty_store, acc.id) == []
+
+    fault_proxy.clear()
+    xapi.requests.clear()
+    again = backup(cfg, store=faulty_store)
+
+    assert again.ok and again.resumed
+    assert xapi.count(TWEETS) == 0  # every page came from the checkpoint
+    (run,) = list_runs(faulty_store, acc.id)
+    assert run.counts["tweets"] == 250 and verify_run(faulty_store, run) == []
+    assert Checkpoint.find(faulty_store, acc.id) == []
+
+
+def test_backups_under_ten_percent_storage_faults_commit(
+    xapi, configure, backup, faulty_store, fault_proxy
+):
+    sys.path.insert(0, str(Path(__file__).parents[1] / "storage"))
+    from s3_fault_proxy import runs_under_faults
+
+    acc = xapi.account(POLICE, posts=120, mentions=20)
+    cfg = configure(acc)
+
+    def one(i: int) -> None:
+        result = backup(cfg, store=faulty_store, full=i == 0)
+        if not result.ok:
+            raise StorageError(result.error)
+
+    seen = runs_under_faults(
+        fault_proxy, one, 3, rate=0.1, seed=4, verify=lambda: _verify_all(faulty_store)
+    )
+    assert seen.crashed == [] and seen.failed == [] and seen.lost == []
+    assert sum(seen.faults.values()) > 0
+
+
+def _verify_all(store):
+    return [p for m in list_runs(store) for p in verify_run(store, m)]

@@ -4,6 +4,7 @@ is decided by what the store holds, and nothing committed is ever lost."""
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -207,3 +208,15 @@ def test_a_failed_multipart_upload_is_aborted_and_leaves_nothing(
     fault_proxy.clear()
     assert not faulty_store.exists("big/object.bin")
     assert s3_client.list_multipart_uploads(Bucket=s3_bucket).get("Uploads", []) == []
+
+
+def test_one_s3_client_no_botocore_outside_storage_s3():
+    """Issue 13: export destinations and everything else reach S3 through storage.s3."""
+    root = Path(__file__).resolve().parents[2]
+    importers = [
+        path.relative_to(root).as_posix()
+        for package in ("archiver", "storage", "search_ui")
+        for path in (root / package).rglob("*.py")
+        if re.search(r"^\s*(import|from) botocore", path.read_text("utf-8"), re.M)
+    ]
+    assert importers == ["storage/s3.py"]
