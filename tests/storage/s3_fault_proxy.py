@@ -22,6 +22,7 @@ import socket
 import socketserver
 import threading
 from dataclasses import dataclass, field
+from typing import BinaryIO
 from urllib.parse import unquote, urlsplit
 
 FAULTS = ("500", "503", "reset", "truncate")
@@ -195,15 +196,15 @@ class FaultProxy:
             conn.close()
 
 
-def _read_head(reader: object) -> tuple[str, dict[str, str]] | None:
-    lines = []
+def _read_head(reader: BinaryIO) -> tuple[str, dict[str, str]] | None:
+    lines: list[str] = []
     while True:
-        line = reader.readline(65537)  # type: ignore[attr-defined]
-        if not line:
+        raw = reader.readline(65537)
+        if not raw:
             return None
-        if line in (b"\r\n", b"\n"):
+        if raw in (b"\r\n", b"\n"):
             break
-        lines.append(line.decode("latin-1").rstrip("\r\n"))
+        lines.append(raw.decode("latin-1").rstrip("\r\n"))
     headers: dict[str, str] = {}
     for line in lines[1:]:
         name, _, value = line.partition(":")
@@ -211,9 +212,9 @@ def _read_head(reader: object) -> tuple[str, dict[str, str]] | None:
     return lines[0], headers
 
 
-def _read_body(reader: object, headers: dict[str, str]) -> bytes:
+def _read_body(reader: BinaryIO, headers: dict[str, str]) -> bytes:
     if "content-length" in headers:
-        return reader.read(int(headers["content-length"]))  # type: ignore[attr-defined, no-any-return]
+        return reader.read(int(headers["content-length"]))
     if headers.get("transfer-encoding", "").lower() == "chunked":
         raise ValueError("chunked request bodies are not proxied")
     return b""
