@@ -45,6 +45,7 @@ ACTIONS = (
     "password_changed",
     "token_issued",
     "token_revoked",
+    "session_ended",
     "audit_viewed",
 )
 _KEY = re.compile(r"^audit/events/(\d{12})\.json$")

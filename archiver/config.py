@@ -114,7 +114,8 @@ class ExportConfig:
 class UiConfig:
     secret_key_env: str = "ARCHIVER_SECRET_KEY"  # noqa: S105 - a variable name
     users_path: str | None = None
-    session_minutes: int = 60
+    session_minutes: int = 60  # idle timeout
+    session_max_hours: int = 12  # absolute lifetime of a login, however busy
     cookie_secure: bool = False  # send the session cookie over HTTPS only (behind TLS)
     max_failed_logins: int = 5  # failed passwords before a name is locked out for a while
     lockout_minutes: int = 15
@@ -127,6 +128,8 @@ class UiConfig:
     connection_limit: int = 100
     channel_timeout: int = 60
     item_cache_items: int = 1000  # item pages kept in memory (the least recently viewed go)
+    # reverse proxies in front of the UI whose X-Forwarded-For/-Proto are believed
+    trusted_proxies: int = 0
 
 
 @dataclass(frozen=True)
@@ -268,6 +271,9 @@ def _validate(cfg: Config) -> None:
     for host in cfg.capture.media_hosts:
         if not host or "/" in host or host != host.strip().lower():
             raise ConfigError(f"capture.media_hosts: {host!r} is not a lower-case host name")
+    for name, low in (("session_minutes", 1), ("session_max_hours", 1), ("trusted_proxies", 0)):
+        if getattr(cfg.ui, name) < low:
+            raise ConfigError(f"ui.{name}: must be {low} or more, got {getattr(cfg.ui, name)}")
     for i, acc in enumerate(cfg.accounts):
         for name in _CREDENTIAL_ENVS:
             value = getattr(acc, name)

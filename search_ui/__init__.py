@@ -16,13 +16,13 @@ from typing import Any
 import orjson
 from flask import Flask, render_template
 from flask_wtf.csrf import CSRFError, CSRFProtect
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from archiver.archive import Archive
-from archiver.audit import AuditLog
 from archiver.config import Config, load_config
-from archiver.errors import ConfigError
-from search_ui.backend import EXTENSION, Backend, LoginThrottle
+from archiver.errors import ArchiverError, ConfigError
+from search_ui.backend import EXTENSION, Backend, LoginThrottle, RequestAuditLog
 from search_ui.catalogue import Catalogue
 from search_ui.markup import highlight_markup
 from search_ui.serving import WorkGate, create_server
@@ -73,7 +73,8 @@ def create_app(
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=config.ui.cookie_secure,
-        PERMANENT_SESSION_LIFETIME=dt.timedelta(minutes=config.ui.session_minutes),
+        # the server ends sessions (search_ui.sessions); the cookie need not outlive them
+        PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=config.ui.session_max_hours),
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
         MAX_CONTENT_LENGTH=1 << 20,
         USERS_PATH=str(users_path(config)),
@@ -84,7 +85,7 @@ def create_app(
     app.extensions[EXTENSION] = Backend(
         archive=archive,
         users=UserFile(app.config["USERS_PATH"]),
-        audit=AuditLog(archive.store),
+        audit=RequestAuditLog(archive.store),
         catalogue=Catalogue(
             archive,
             recheck_seconds=app.config["CATALOGUE_RECHECK_SECONDS"],
@@ -98,6 +99,12 @@ def create_app(
     app.wsgi_app = WorkGate(  # type: ignore[method-assign]
         app.wsgi_app, config.ui.workers, config.ui.queue_timeout
     )
+    if config.ui.trusted_proxies:
+        # believe exactly that many hops of X-Forwarded-For/-Proto: the client's address is
+        # then the real one for the login throttle and the audit log, and no more hops
+        # than there are proxies can be forged by a client
+        hops = config.ui.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     return app
 
 
@@ -134,9 +141,20 @@ def _register(app: Flask) -> None:
         log.error("storage error: %s", exc)
         return _error_page(503, f"The archive's storage cannot be read right now: {exc}")
 
+    @app.errorhandler(ArchiverError)
+    def archiver_error(exc: ArchiverError) -> Any:
+        # e.g. a users file damaged by hand: say so, the page is not the reader's fault
+        log.error("%s", exc)
+        return _error_page(503, f"The archive cannot answer right now: {exc}")
+
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Any:
         return _error_page(exc.code or 500, exc.description or exc.name)
+
+    @app.errorhandler(InternalServerError)
+    def unexpected_error(exc: InternalServerError) -> Any:
+        # a bug: logged with its traceback by Flask; the reader gets the site's page only
+        return _error_page(500, "Something went wrong on the server; it has been logged.")
 
 
 def _error_page(status: int, message: str) -> Any:

@@ -1,7 +1,9 @@
-"""Admin pages: users (add, change role, remove) and the audit log with filters.
+"""Admin pages: users (add, change role, remove), active sessions (see, end) and the audit
+log with filters.
 
-Every change is recorded in the audit log. An admin cannot remove or demote themselves
-here, so the UI never locks its last admin out (`archiver users` can, on the server).
+Every change is recorded in the audit log. A name in a URL is read as its one spelling
+(`search_ui.users.normalise_name`), so an admin cannot remove or demote themselves here by
+changing its case, and nobody can remove or demote the last admin (the users file refuses).
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from archiver.audit import ACTIONS
 from search_ui.auth import role_required
 from search_ui.backend import backend
 from search_ui.forms import AddUserForm, ConfirmForm, RoleForm
-from search_ui.users import ROLE_HELP, UserError
+from search_ui.params import day, whole_number
+from search_ui.users import ROLE_HELP, UserError, fold_name, normalise_name
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -50,22 +53,30 @@ def users() -> Any:
     ), status
 
 
-def _not_self(name: str) -> None:
+def _other_user(typed: str) -> str:
+    """The one spelling of a user name from a URL; never the admin's own."""
+    try:
+        name = normalise_name(typed)
+    except UserError as exc:
+        abort(404, description=str(exc))
     if name == g.user.name:
         abort(400, description="You cannot change your own account here; ask another admin.")
+    if backend().users.get(name) is None:
+        abort(404, description=f"no user {name!r}")
+    return name
 
 
 @bp.route("/users/<name>/role", methods=("POST",))
 @role_required("admin")
 def set_role(name: str) -> Any:
-    _not_self(name)
+    name = _other_user(name)
     form = RoleForm()
     if not form.validate_on_submit():
         abort(400, description="Choose a role.")
     try:
         user = backend().users.set_role(name, form.role.data)
     except UserError as exc:
-        abort(404, description=str(exc))
+        abort(409, description=str(exc))
     backend().audit.record(g.user.name, "role_changed", name=user.name, role=user.role)
     flash(f"{user.name} is now {user.role}.", "info")
     return redirect(url_for("admin.users"))
@@ -74,42 +85,58 @@ def set_role(name: str) -> Any:
 @bp.route("/users/<name>/remove", methods=("POST",))
 @role_required("admin")
 def remove(name: str) -> Any:
-    _not_self(name)
+    name = _other_user(name)
     if not ConfirmForm().validate_on_submit():
         abort(400, description="The form expired; reload the page and try again.")
     try:
         backend().users.remove(name)
     except UserError as exc:
-        abort(404, description=str(exc))
+        abort(409, description=str(exc))
     backend().audit.record(g.user.name, "user_removed", name=name)
     flash(f"Removed {name}.", "info")
     return redirect(url_for("admin.users"))
 
 
-def _day_start(value: str | None, name: str) -> str | None:
-    if not value:
-        return None
-    try:
-        day = dt.date.fromisoformat(value)
-    except ValueError:
-        abort(400, description=f"{name}: expected a date as YYYY-MM-DD, got {value!r}")
-    return day.isoformat()
+@bp.route("/sessions")
+@role_required("admin")
+def sessions() -> Any:
+    be = backend()
+    active = be.users.sessions.active(be.idle_seconds, be.max_seconds)
+    return render_template(
+        "admin_sessions.html",
+        sessions=active,
+        confirm=ConfirmForm(),
+        when=lambda t: dt.datetime.fromtimestamp(t, dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
+    )
+
+
+@bp.route("/sessions/<handle>/end", methods=("POST",))
+@role_required("admin")
+def end_session(handle: str) -> Any:
+    if not ConfirmForm().validate_on_submit():
+        abort(400, description="The form expired; reload the page and try again.")
+    be = backend()
+    ended = be.users.sessions.end_handle(handle)
+    if ended is None:
+        abort(404, description="That session has already ended.")
+    be.audit.record(g.user.name, "session_ended", name=ended.user_name, session=handle[:12])
+    flash(f"Ended a session of {ended.user_name}.", "info")
+    return redirect(url_for("admin.sessions"))
 
 
 @bp.route("/audit")
 @role_required("admin")
 def audit() -> Any:
     args = request.args
-    user = (args.get("user") or "").strip() or None
+    user = fold_name(args.get("user") or "") or None
     action = (args.get("action") or "").strip() or None
     if action and action not in ACTIONS:
         abort(400, description=f"action: expected one of {', '.join(ACTIONS)}")
-    since = _day_start(args.get("from"), "from")
-    to = _day_start(args.get("to"), "to")
+    first, last = day(args, "from"), day(args, "to")
+    since = first.isoformat() if first else None
     # the last day counts whole: compare with the start of the next day
-    until = (dt.date.fromisoformat(to) + dt.timedelta(days=1)).isoformat() if to else None
-    before = args.get("before", "")
-    before_seq = int(before) if before.isdigit() else None
+    until = (last + dt.timedelta(days=1)).isoformat() if last else None
+    before_seq = whole_number(args, "before", None, 10**12)
     be = backend()
     events = be.audit.events(
         user=user,

@@ -12,6 +12,7 @@ from archiver.index import SearchIndexError
 from search_ui.auth import login_required
 from search_ui.backend import backend
 from search_ui.items import find_item, item_document
+from search_ui.params import is_item_id
 from search_ui.search import BadSearch, SearchRequest
 from storage.errors import StorageError
 
@@ -43,7 +44,7 @@ def search() -> Any:
 @bp.route("/api/items/<item_id>")
 @login_required
 def item(item_id: str) -> Any:
-    if not item_id.isdigit() or len(item_id) > 40:
+    if not is_item_id(item_id):
         return _error(f"no item {item_id!r}: item ids are numbers", 404)
     found = find_item(item_id)
     if not found:

@@ -13,7 +13,15 @@ import orjson
 
 from archiver.audit import ACTIONS, AuditLog
 from archiver.clikit import echo_json
-from search_ui.users import MIN_PASSWORD, ROLE_HELP, ROLES, UserFile, users_path
+from search_ui.users import (
+    MIN_PASSWORD,
+    ROLE_HELP,
+    ROLES,
+    UserFile,
+    fold_name,
+    normalise_name,
+    users_path,
+)
 
 
 def _operator() -> str:
@@ -117,10 +125,10 @@ def users_list(obj: Any, as_json: bool) -> None:
 @click.argument("name")
 @click.pass_obj
 def users_remove(obj: Any, name: str) -> None:
-    """Remove a user; they are logged out at their next request."""
-    _users(obj).remove(name)
-    AuditLog(obj.archive.store).record(_operator(), "user_removed", name=name.lower())
-    click.echo(f"removed {name.lower()}")
+    """Remove a user; their sessions end (the last admin cannot be removed)."""
+    user = _users(obj).remove(name)
+    AuditLog(obj.archive.store).record(_operator(), "user_removed", name=user.name)
+    click.echo(f"removed {user.name}")
 
 
 @users_group.command("set-role")
@@ -128,7 +136,7 @@ def users_remove(obj: Any, name: str) -> None:
 @click.argument("role", type=_ROLE)
 @click.pass_obj
 def users_set_role(obj: Any, name: str, role: str) -> None:
-    """Change a user's role (viewer, exporter or admin); it applies at their next request."""
+    """Change a user's role (viewer, exporter or admin); their sessions end."""
     user = _users(obj).set_role(name, role)
     AuditLog(obj.archive.store).record(_operator(), "role_changed", name=user.name, role=role)
     click.echo(f"{user.name} is now {user.role}")
@@ -143,11 +151,10 @@ def users_set_role(obj: Any, name: str, role: str) -> None:
 )
 @click.pass_obj
 def users_set_password(obj: Any, name: str, password_stdin: bool) -> None:
-    """Set a new password for a user."""
-    users = _users(obj)
-    users.set_password(name, _read_password(password_stdin))
-    AuditLog(obj.archive.store).record(_operator(), "password_changed", name=name.lower())
-    click.echo(f"password of {name.lower()} changed")
+    """Set a new password for a user; their sessions end."""
+    user = _users(obj).set_password(name, _read_password(password_stdin))
+    AuditLog(obj.archive.store).record(_operator(), "password_changed", name=user.name)
+    click.echo(f"password of {user.name} changed")
 
 
 @users_group.command("token")
@@ -159,13 +166,14 @@ def users_token(obj: Any, name: str, revoke: bool) -> None:
     it as `Authorization: Bearer <token>` to /api/...; it has the user's role."""
     users = _users(obj)
     store = obj.archive.store
+    name = normalise_name(name)
     if revoke:
         users.revoke_token(name)
-        AuditLog(store).record(_operator(), "token_revoked", name=name.lower())
-        click.echo(f"the API token of {name.lower()} is revoked")
+        AuditLog(store).record(_operator(), "token_revoked", name=name)
+        click.echo(f"the API token of {name} is revoked")
         return
     token = users.issue_token(name)
-    AuditLog(store).record(_operator(), "token_issued", name=name.lower())
+    AuditLog(store).record(_operator(), "token_issued", name=name)
     click.echo(token)
 
 
@@ -206,7 +214,8 @@ def audit_verify(obj: Any) -> None:
 @click.pass_obj
 def audit_list(obj: Any, user: str | None, action: str | None, limit: int, as_json: bool) -> None:
     """Show the newest audit events."""
-    events = AuditLog(obj.archive.store).events(user=user, action=action, limit=limit)
+    who = fold_name(user) if user else None
+    events = AuditLog(obj.archive.store).events(user=who, action=action, limit=limit)
     for e in events:
         if as_json:
             click.echo(e.to_json().decode())

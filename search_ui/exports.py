@@ -34,6 +34,7 @@ from search_ui.auth import role_required
 from search_ui.backend import backend
 from search_ui.forms import EvidenceExportForm, FoiExportForm
 from search_ui.items import find_item
+from search_ui.params import is_item_id
 from search_ui.search import BadSearch, SearchRequest
 from search_ui.users import users_path
 from storage.errors import StorageError
@@ -128,7 +129,7 @@ def evidence() -> Any:
     ids = list(dict.fromkeys(i.strip() for i in request.args.getlist("id") if i.strip()))
     if not ids:
         abort(400, description="Select at least one item to export as evidence.")
-    if len(ids) > MAX_EVIDENCE_ITEMS or not all(i.isdigit() and len(i) <= 40 for i in ids):
+    if len(ids) > MAX_EVIDENCE_ITEMS or not all(is_item_id(i) for i in ids):
         abort(400, description=f"Select up to {MAX_EVIDENCE_ITEMS} items by their ids.")
     chosen = []
     for item_id in ids:

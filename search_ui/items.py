@@ -16,6 +16,7 @@ from search_ui.auth import login_required
 from search_ui.backend import backend
 from search_ui.catalogue import FoundItem
 from search_ui.markup import text_diff
+from search_ui.params import is_item_id
 
 bp = Blueprint("items", __name__)
 
@@ -71,7 +72,7 @@ def link_or_none(url: str | None) -> str | None:
 @bp.route("/items/<item_id>")
 @login_required
 def item(item_id: str) -> Any:
-    if not item_id.isdigit() or len(item_id) > 40:
+    if not is_item_id(item_id):
         abort(404, description="Item ids are numbers.")
     found = find_item(item_id)
     if not found:

@@ -17,6 +17,7 @@ from werkzeug.datastructures import MultiDict
 from archiver.index import SearchArgumentError, SearchIndexError, SearchResult
 from search_ui.auth import login_required
 from search_ui.backend import backend
+from search_ui.params import BadParam, day, whole_number
 from storage.records import KINDS
 
 bp = Blueprint("search", __name__)
@@ -32,22 +33,17 @@ class BadSearch(ValueError):
 
 
 def _day(args: MultiDict[str, str], name: str) -> dt.date | None:
-    value = (args.get(name) or "").strip()
-    if not value:
-        return None
     try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise BadSearch(f"{name}: expected a date as YYYY-MM-DD, got {value!r}") from None
+        return day(args, name)
+    except BadParam as exc:
+        raise BadSearch(exc.description) from None
 
 
 def _whole(args: MultiDict[str, str], name: str, default: int, top: int) -> int:
-    value = (args.get(name) or "").strip()
-    if not value:
-        return default
-    if not value.isdigit() or not 1 <= int(value) <= top:
-        raise BadSearch(f"{name}: expected a whole number from 1 to {top}, got {value!r}")
-    return int(value)
+    try:
+        return whole_number(args, name, default, top)
+    except BadParam as exc:
+        raise BadSearch(exc.description) from None
 
 
 @dataclass(frozen=True)

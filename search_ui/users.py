@@ -18,6 +18,7 @@ import re
 import secrets
 import tempfile
 import threading
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -28,6 +29,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from archiver.config import Config
 from archiver.errors import ArchiverError
 from archiver.timestamps import isoformat, utcnow
+from search_ui.sessions import SessionStore, sessions_path
 
 FORMAT = "social-archive/users/1"
 # each role can do what the roles before it can
@@ -55,14 +57,34 @@ class User:
     created_at: str
     password_hash: str = field(repr=False)
     token_sha256: str | None = field(default=None, repr=False)  # API token, hashed
+    # unique per account ever created: sessions belong to it, so a user removed and added
+    # again under the same name starts with no sessions
+    id: str = ""
 
     def can(self, role: str) -> bool:
         """True if this user has `role` or a higher one."""
         return ROLES.index(self.role) >= ROLES.index(role)
 
+    @property
+    def session_stamp(self) -> str:
+        """Changes whenever the password or role does: a session made under another stamp
+        is void (so a change made by hand in the file still logs the user out)."""
+        material = f"{self.id}\0{self.password_hash}\0{self.role}".encode()
+        return hashlib.sha256(material).hexdigest()[:32]
+
+
+def _legacy_id(name: str, created_at: str) -> str:
+    # users written before ids existed: stable, and different for a re-created name
+    return hashlib.sha256(f"{name}\0{created_at}".encode()).hexdigest()[:32]
+
 
 def _entry(user: User) -> dict[str, str]:
-    entry = {"role": user.role, "created_at": user.created_at, "password_hash": user.password_hash}
+    entry = {
+        "id": user.id,
+        "role": user.role,
+        "created_at": user.created_at,
+        "password_hash": user.password_hash,
+    }
     if user.token_sha256:
         entry["token_sha256"] = user.token_sha256
     return entry
@@ -78,13 +100,33 @@ def users_path(config: Config) -> Path:
     return Path(config.index.path).resolve().parent / "users.json"
 
 
+def fold_name(name: str) -> str:
+    """The one spelling of a name: NFKC, case-folded, trimmed (`ＡＤＡ `, `Ada` -> `ada`).
+    Folding can leave a string that NFKC changes again (`ß` -> `ss` is fine, but not
+    every folding is closed), so normalise on both sides."""
+    text = unicodedata.normalize("NFKC", name if isinstance(name, str) else "")
+    return unicodedata.normalize("NFKC", text.casefold()).strip()
+
+
 def normalise_name(name: str) -> str:
-    clean = (name or "").strip().lower()
+    """The canonical form of a user name, or UserError if it is not an allowed name. Every
+    entry point (CLI, forms, URLs, the users file) goes through this."""
+    clean = fold_name(name)
     if not _NAME.match(clean):
         raise UserError(
             f"user name {name!r} is not allowed: use 1-64 letters, digits, '.', '_' or '-'"
         )
     return clean
+
+
+def _keep_an_admin(users: dict[str, User], user: User, new_role: str | None) -> None:
+    """Refuse to remove (new_role None) or demote the last admin: nobody could manage
+    users from the UI again."""
+    if user.role != "admin" or new_role == "admin":
+        return
+    if not any(u.role == "admin" for u in users.values() if u.name != user.name):
+        what = "remove" if new_role is None else "demote"
+        raise UserError(f"cannot {what} {user.name!r}: they are the last admin")
 
 
 def _check_role(role: str) -> str:
@@ -107,6 +149,8 @@ class UserFile:
         self._lock = threading.Lock()
         self._stamp: tuple[int, int] | None = None
         self._users: dict[str, User] = {}
+        # the UI's login sessions, beside this file: changes here end them
+        self.sessions = SessionStore(sessions_path(self.path))
 
     # -- reading ---------------------------------------------------------------------------
     def _load(self) -> dict[str, User]:
@@ -124,20 +168,34 @@ class UserFile:
     def _parse(self, data: bytes) -> dict[str, User]:
         try:
             doc = orjson.loads(data)
-            if doc.get("format") != FORMAT:
+            if not isinstance(doc, dict) or doc.get("format") != FORMAT:
                 raise UserError(f"users file {self.path} has an unknown format")
-            return {
-                name: User(
-                    name,
-                    entry["role"],
-                    entry["created_at"],
-                    entry["password_hash"],
-                    entry.get("token_sha256"),
-                )
-                for name, entry in doc["users"].items()
-            }
+            users: dict[str, User] = {}
+            for typed, entry in doc["users"].items():
+                user = self._user(typed, entry)
+                if user.name in users:
+                    raise UserError(
+                        f"users file {self.path}: {typed!r} and another entry are both "
+                        f"the user {user.name!r}"
+                    )
+                users[user.name] = user
+            return users
         except (ValueError, KeyError, TypeError, AttributeError):
             raise UserError(f"users file {self.path} is unreadable") from None
+
+    def _user(self, typed: str, entry: dict[str, str]) -> User:
+        # a file edited by hand may spell a name another way: it is still the one user
+        name = normalise_name(typed)
+        fields = [entry["role"], entry["created_at"], entry["password_hash"]]
+        token, uid = entry.get("token_sha256"), entry.get("id")
+        if not all(isinstance(v, str) for v in fields) or entry["role"] not in ROLES:
+            raise UserError(f"users file {self.path}: the entry of {name!r} is damaged")
+        return User(
+            name,
+            *fields,
+            token if isinstance(token, str) else None,
+            uid if isinstance(uid, str) and uid else _legacy_id(name, entry["created_at"]),
+        )
 
     def get(self, name: str) -> User | None:
         try:
@@ -199,15 +257,26 @@ class UserFile:
         with self._editing() as users:
             if name in users:
                 raise UserError(f"user {name!r} already exists")
-            user = User(name, role, isoformat(utcnow()), generate_password_hash(password))
+            user = User(
+                name,
+                role,
+                isoformat(utcnow()),
+                generate_password_hash(password),
+                id=secrets.token_hex(16),
+            )
             users[name] = user
         return user
 
-    def remove(self, name: str) -> None:
+    def remove(self, name: str) -> User:
         name = normalise_name(name)
         with self._editing() as users:
-            if users.pop(name, None) is None:
+            user = users.get(name)
+            if user is None:
                 raise UserError(f"no user {name!r}")
+            _keep_an_admin(users, user, None)
+            del users[name]
+        self.sessions.end_user(user.id)
+        return user
 
     def set_role(self, name: str, role: str) -> User:
         name, role = normalise_name(name), _check_role(role)
@@ -215,10 +284,13 @@ class UserFile:
             user = users.get(name)
             if user is None:
                 raise UserError(f"no user {name!r}")
+            _keep_an_admin(users, user, role)
             users[name] = replace(user, role=role)
+        if role != user.role:
+            self.sessions.end_user(user.id)
         return users[name]
 
-    def set_password(self, name: str, password: str) -> None:
+    def set_password(self, name: str, password: str) -> User:
         name = normalise_name(name)
         _check_password(password)
         with self._editing() as users:
@@ -226,6 +298,8 @@ class UserFile:
             if user is None:
                 raise UserError(f"no user {name!r}")
             users[name] = replace(user, password_hash=generate_password_hash(password))
+        self.sessions.end_user(user.id)
+        return users[name]
 
     def issue_token(self, name: str) -> str:
         """A new API token for the user (replacing any earlier one); shown once, kept hashed."""

@@ -11,9 +11,10 @@ notice says why. See ops/docs/search.md for the full reference.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -86,6 +87,12 @@ _TOKEN = re.compile(
     r'\s*(?:(?P<paren>[()])|(?P<neg>-)?"(?P<phrase>[^"]*)(?P<close>"?)|(?P<chunk>[^\s()"]+))'
 )
 _OPERATOR = re.compile(r"^(?P<name>[A-Za-z_]+):(?P<value>.*)$")
+# brackets and NOTs nest at most this deep; deeper input is searched as words (a notice
+# says so) instead of recursing until Python gives up
+MAX_DEPTH = 32
+# the days a filter or since:/until: may name: a day after LAST_DAY is still a date
+FIRST_DAY = dt.date(1970, 1, 1)
+LAST_DAY = dt.date(2999, 12, 31)
 
 
 class QuerySyntaxError(ValueError):
@@ -114,9 +121,12 @@ def parse_date(value: str | dt.date, what: str) -> dt.date:
     if isinstance(value, dt.date):
         return value
     try:
-        return dt.date.fromisoformat(value.strip())
+        day = dt.date.fromisoformat(value.strip())
     except (ValueError, AttributeError):
         raise QuerySyntaxError(f"{what} needs a date as YYYY-MM-DD, got {value!r}") from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise QuerySyntaxError(f"{what} needs a day from {FIRST_DAY} to {LAST_DAY}")
+    return day
 
 
 def day_number(day: dt.date) -> int:
@@ -203,7 +213,18 @@ class _Parser:
     def __init__(self, text: str) -> None:
         self.tokens = _tokens(text)
         self.i = 0
+        self.depth = 0
         self.state = _State()
+
+    @contextlib.contextmanager
+    def deeper(self) -> Iterator[None]:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise QuerySyntaxError(f"brackets or NOTs are nested deeper than {MAX_DEPTH}")
+        try:
+            yield
+        finally:
+            self.depth -= 1
 
     def peek(self) -> tuple[str, str] | None:
         return self.tokens[self.i] if self.i < len(self.tokens) else None
@@ -269,7 +290,8 @@ class _Parser:
     def negate(self, parse: Callable[[], wq.Query | None]) -> wq.Query | None:
         self.state.negated += 1
         try:
-            inner = parse()
+            with self.deeper():
+                inner = parse()
         finally:
             self.state.negated -= 1
         return wq.Not(inner) if inner is not None else None
@@ -279,7 +301,8 @@ class _Parser:
         if kind == "paren":
             if value == ")":
                 raise QuerySyntaxError("a closing bracket has no opening one")
-            inner = self.clauses()
+            with self.deeper():
+                inner = self.clauses()
             if self.peek() != ("paren", ")"):
                 raise QuerySyntaxError("a bracket is not closed")
             self.take()

@@ -119,12 +119,15 @@ def test_a_removed_user_is_out_at_the_next_request(client, auth, ui_root):
     assert client.get("/search").status_code == 302
 
 
-def test_a_lowered_role_applies_at_the_next_request(client, auth, ui_root):
+def test_a_lowered_role_ends_the_session_and_applies_at_the_next_login(client, auth, ui_root):
+    users = UserFile(ui_root / "users.json")
+    users.add("bea", PASSWORD, "admin")  # the last admin could not be demoted
     auth.login("ada")
     assert client.get("/admin/users").status_code == 200
-    UserFile(ui_root / "users.json").set_role("ada", "viewer")
-    response = client.get("/admin/users")
-    assert response.status_code == 403
+    users.set_role("ada", "viewer")
+    assert client.get("/admin/users").headers["Location"].startswith("/login")
+    auth.login("ada")
+    assert client.get("/admin/users").status_code == 403
 
 
 @pytest.mark.parametrize(

@@ -86,7 +86,7 @@ def test_views_are_audited(client, auth, ui_archive):
     event = AuditLog(ui_archive.store).events(action="view")[0]
     assert (event.user, event.detail) == (
         "eve",
-        {"item": "1002", "account": "ExampleshirePolice"},
+        {"item": "1002", "account": "ExampleshirePolice", "address": "127.0.0.1"},
     )
 
 

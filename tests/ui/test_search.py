@@ -99,6 +99,7 @@ def test_searches_are_audited_with_query_and_filters(client, auth, ui_archive):
         "filters": {"account": "ExampleshirePolice", "from": "2023-01-01"},
         "page": 1,
         "total": 2,
+        "address": "127.0.0.1",
     }
 
 
