@@ -24,7 +24,7 @@ from archiver.config import Config, load_config
 from archiver.errors import ArchiverError, ConfigError
 from search_ui.backend import EXTENSION, Backend, LoginThrottle, RequestAuditLog
 from search_ui.catalogue import Catalogue
-from search_ui.markup import highlight_markup
+from search_ui.markup import highlight_markup, visible_controls
 from search_ui.serving import WorkGate, create_server
 from search_ui.serving import check as check_serving
 from search_ui.users import UserFile, users_path
@@ -115,6 +115,7 @@ def _register(app: Flask) -> None:
         app.register_blueprint(module.bp)
 
     app.jinja_env.filters["highlight"] = lambda hit: highlight_markup(hit.highlights, hit.text)
+    app.jinja_env.filters["visible"] = visible_controls
     app.jinja_env.filters["pretty_json"] = lambda value: orjson.dumps(
         value, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS
     ).decode()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from markupsafe import Markup, escape
@@ -17,6 +18,44 @@ from markupsafe import Markup, escape
 _MATCH_TAGS = re.compile(r'<b class="match">|</b>')
 _UNESCAPED = re.compile(r"[<>\"']|&(?!(?:amp|lt|gt|quot|#x27|#39);)")
 _WORDS = re.compile(r"\s+|[^\s]+")
+
+
+# shown as markers: the invisible format characters (Unicode category Cf: bidi embeddings,
+# overrides and isolates, LRM/RLM/ALM, zero-width spaces and joiners, the BOM, tags...) and
+# the blank letters and fillers that are not Cf
+_BLANKS = frozenset("\u034f\u115f\u1160\u17b4\u17b5\u180b\u180c\u180d\u180e\u180f\u3164\uffa0")
+_JOINED = ("So", "Sk", "Mn")  # a joiner between emoji is how emoji sequences are written
+
+
+def _is_invisible(char: str) -> bool:
+    return char in _BLANKS or unicodedata.category(char) == "Cf"
+
+
+def visible_controls(text: object) -> Markup:
+    """`text` escaped, with each bidi control or zero-width character replaced by a visible
+    marker (`[U+202E]`, its name on hover), so what a reviewer reads is what is stored. The
+    stored text is not changed; a joiner inside an emoji sequence is left alone."""
+    value = "" if text is None else str(text)
+    if not any(_is_invisible(c) for c in value):
+        return escape(value)
+    out: list[str] = []
+    for i, char in enumerate(value):
+        if not _is_invisible(char) or _in_emoji(value, i):
+            out.append(str(escape(char)))
+            continue
+        code = f"U+{ord(char):04X}"
+        name = unicodedata.name(char, "format character")
+        out.append(f'<span class="invisible-char" title="{escape(name)}">[{code}]</span>')
+    return Markup("".join(out))  # noqa: S704 - built from escaped text and our own tags
+
+
+def _in_emoji(text: str, i: int) -> bool:
+    if text[i] != "\u200d" or i == 0 or i + 1 >= len(text):
+        return False
+    return unicodedata.category(text[i - 1]) in _JOINED and unicodedata.category(text[i + 1]) in (
+        "So",
+        "Sk",
+    )
 
 
 def is_index_highlight(fragment: str) -> bool:

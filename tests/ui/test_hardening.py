@@ -392,3 +392,52 @@ def test_time_is_not_spent_on_a_flood_of_failed_names(client, auth):
     assert len(throttle._failures) <= 51
     assert throttle.locked_for("x", "203.0.113.66") > 0  # the address is still remembered
     assert client.application.extensions[EXTENSION].throttle.MAX_KEYS == 100_000
+
+
+# -- 7. invisible characters made visible ----------------------------------------------------
+TRICK = "Refund to account \u202e0987\u202c ok\u200b now \u2066x\u2069 \ufeff"
+
+
+def _write_tricky_post(ui_archive, ui_root) -> None:
+    from ui_story import POLICE, POLICE_ID, police_post
+
+    from archiver.index import Index
+    from storage.runs import RunWriter
+
+    with RunWriter(
+        ui_archive.store,
+        account_id=POLICE_ID,
+        account=POLICE,
+        kind="incremental",
+        source="x-api-v2",
+        tool_version="test",
+    ) as run:
+        run.write(police_post("1099", TRICK, "2024-07-01T10:00:00.000Z"))
+        run.write(police_post("1098", "family 👨\u200d👩\u200d👧 day", "2024-07-01T11:00:00.000Z"))
+        run.commit()
+    Index(ui_root / "index").update(ui_archive)
+
+
+def test_bidi_and_zero_width_characters_are_shown_as_markers(client, auth, ui_archive, ui_root):
+    _write_tricky_post(ui_archive, ui_root)
+    auth.login("eve")
+    html = client.get("/items/1099").text
+    quote = html.split('<blockquote class="text">', 1)[1].split("</blockquote>", 1)[0]
+    assert quote == (
+        "Refund to account "
+        '<span class="invisible-char" title="RIGHT-TO-LEFT OVERRIDE">[U+202E]</span>0987'
+        '<span class="invisible-char" title="POP DIRECTIONAL FORMATTING">[U+202C]</span> ok'
+        '<span class="invisible-char" title="ZERO WIDTH SPACE">[U+200B]</span> now '
+        '<span class="invisible-char" title="LEFT-TO-RIGHT ISOLATE">[U+2066]</span>x'
+        '<span class="invisible-char" title="POP DIRECTIONAL ISOLATE">[U+2069]</span> '
+        '<span class="invisible-char" title="ZERO WIDTH NO-BREAK SPACE">[U+FEFF]</span>'
+    )
+    for char in "\u202e\u202c\u200b\u2066\u2069\ufeff":
+        assert char not in html  # neither in the text nor in the raw JSON
+    # the stored text and the API are unchanged
+    assert client.get("/api/items/1099").get_json()["record"]["text"] == TRICK
+    evidence = client.get("/exports/evidence?id=1099").text
+    assert "[U+202E]" in evidence and "\u202e" not in evidence
+    # an emoji sequence's joiners are how it is written, not a trick
+    family = client.get("/items/1098").text
+    assert "👨\u200d👩\u200d👧" in family and "[U+200D]" not in family
