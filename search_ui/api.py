@@ -18,6 +18,7 @@ from storage.errors import StorageError
 
 bp = Blueprint("api", __name__)
 
+
 def _error(message: str, status: int) -> Any:
     return jsonify(error=message), status
 

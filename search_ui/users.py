@@ -192,7 +192,9 @@ class UserFile:
             raise UserError(f"users file {self.path}: the entry of {name!r} is damaged")
         return User(
             name,
-            *fields,
+            fields[0],
+            fields[1],
+            fields[2],
             token if isinstance(token, str) else None,
             uid if isinstance(uid, str) and uid else _legacy_id(name, entry["created_at"]),
         )

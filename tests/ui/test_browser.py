@@ -9,18 +9,11 @@ from __future__ import annotations
 import re
 
 import pytest
-from ui_story import CHROMIUM, PASSWORD
+from ui_story import CHROMIUM, log_in
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(), reason="Debian chromium is not installed (ops/setup.sh installs it)"
 )
-
-
-def log_in(page, name: str, password: str = PASSWORD) -> None:
-    page.goto("/login")
-    page.get_by_label("User name").fill(name)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
 
 
 def search(page, query: str) -> None:

@@ -8,8 +8,7 @@ import http.client
 from urllib.parse import urlsplit
 
 import pytest
-from test_browser import log_in
-from ui_story import CHROMIUM, PASSWORD, csrf_token
+from ui_story import CHROMIUM, PASSWORD, csrf_token, log_in
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(), reason="Debian chromium is not installed (ops/setup.sh installs it)"
@@ -20,21 +19,14 @@ pytestmark = pytest.mark.skipif(
     "target", ["/%09/evil.example", "/%5Cevil.example", "%09%5C%5Cevil.example", "/%0a/x"]
 )
 def test_chromium_stays_on_the_site_after_login(page, live_server, target):
-    page.goto(f"/login?next={target}")
-    page.get_by_label("User name").fill("vic")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    log_in(page, "vic", path=f"/login?next={target}")
     landed = urlsplit(page.url)
     assert landed.netloc == urlsplit(live_server).netloc
     assert page.get_by_text("Logged in as vic (viewer)").is_visible()
 
 
 def test_chromium_is_sent_back_to_the_page_it_asked_for(page, live_server):
-    page.goto("/items/1001?x=%C3%A9")
-    assert urlsplit(page.url).path == "/login"
-    page.get_by_label("User name").fill("vic")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    log_in(page, "vic", path="/items/1001?x=%C3%A9")  # shows the login form
     assert page.url == f"{live_server}/items/1001?x=%C3%A9"
 
 

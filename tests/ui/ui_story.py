@@ -149,6 +149,14 @@ def write_police_runs(store: LocalStore) -> None:
         run.commit()
 
 
+def log_in(page, name: str, password: str = PASSWORD, path: str = "/login") -> None:
+    """Log in through the form in a Playwright page (`path`: the page that shows it)."""
+    page.goto(path)
+    page.get_by_label("User name").fill(name)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+
+
 def csrf_token(html: str) -> str:
     match = _CSRF.search(html)
     assert match, "the page has no CSRF token"
