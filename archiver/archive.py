@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import hashlib
 import logging
 import os
@@ -17,8 +18,10 @@ import orjson
 
 from archiver.config import Config, StorageConfig
 from archiver.errors import ArchiverError
+from archiver.paths import index_path
 from archiver.timestamps import utcnow
 from storage.errors import StorageError
+from storage.identity import StoreIdentity, store_identity
 from storage.local import LocalStore
 from storage.retry import RetryPolicy
 from storage.runs import (
@@ -75,6 +78,17 @@ class Archive:
         self.config = config
         self.store = store if store is not None else open_store(config.storage)
         self.staging = staging_dir(config.storage)
+
+    @functools.cached_property
+    def identity(self) -> StoreIdentity:
+        """The store's identity (created on first use): what its index is bound to."""
+        return store_identity(self.store)
+
+    @property
+    def index_path(self) -> Path:
+        """Where this store's search index lives (archiver/paths.py decides)."""
+        needs_identity = not self.config.index.path and not isinstance(self.store, LocalStore)
+        return index_path(self.config, self.store, self.identity if needs_identity else None)
 
     def runs(self, account: str | None = None) -> list[Manifest]:
         account_id = self.resolve_account(account).account_id if account else None

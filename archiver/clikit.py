@@ -45,10 +45,10 @@ pass_ctx = click.make_pass_decorator(Context)
 def update_index(obj: Context) -> None:
     """Bring the search index up to date after a committed run; the run itself stands even
     if the index cannot be updated now (`archiver index` catches up later)."""
-    from archiver.index import Index, SearchIndexError
+    from archiver.index import SearchIndexError, open_index
 
     try:
-        Index(obj.config.index.path).update(obj.archive)
+        open_index(obj.archive).update(obj.archive)
     except SearchIndexError as exc:
         click.echo(f"warning: search index not updated ({exc}); run `archiver index`", err=True)
 

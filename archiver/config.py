@@ -47,7 +47,8 @@ class StorageConfig:
 
 @dataclass(frozen=True)
 class IndexConfig:
-    path: str = "./archive-data/index"
+    # default: inside a local store's folder; for S3 a cache folder (archiver/paths.py)
+    path: str | None = None
     # decoded postings a long-running process (the UI) keeps between searches, in MB
     cache_mb: int = 256
 

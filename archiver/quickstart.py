@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING
 from archiver.archive import Archive
 from archiver.demo import DEMO_ACCOUNT, write_demo_archive, write_demo_mentions_jsonl
 from archiver.imports import import_path
-from archiver.index import Index
+from archiver.index import Index, open_index
 from archiver.index.searching import Hit
+from archiver.paths import local_dir
 
 if TYPE_CHECKING:
     from search_ui.users import UserFile
@@ -26,9 +27,8 @@ SAMPLE_QUERY = "witness appeal"
 
 
 def demo_files(archive: Archive, posts: int, seed: int) -> tuple[Path, Path]:
-    """The demo's source files, beside the local store (or in ./demo-data for S3)."""
-    cfg = archive.config.storage
-    folder = Path(cfg.path if cfg.backend == "local" else ".") / "demo-sources"
+    """The demo's source files, in the archive's local folder (archiver/paths.py)."""
+    folder = local_dir(archive.config) / "demo-sources"
     folder.mkdir(parents=True, exist_ok=True)
     zip_path = folder / f"exampleshire-archive-{posts}-{seed}.zip"
     jsonl_path = folder / f"exampleshire-mentions-{posts}-{seed}.jsonl"
@@ -45,9 +45,9 @@ def run_demo(archive: Archive, *, posts: int, seed: int, say: Callable[[str], No
     say(f"demo sources in {zip_path.parent}")
     say(import_path(archive, str(zip_path)).describe())
     say(import_path(archive, str(jsonl_path), account=DEMO_ACCOUNT.username).describe())
-    index = Index(archive.config.index.path)
+    index = open_index(archive)
     runs = index.update(archive)
-    say(f"index {archive.config.index.path}: caught up with {runs} runs")
+    say(f"index {index.path}: caught up with {runs} runs")
     result = index.search(SAMPLE_QUERY, per_page=5, highlight=False, facets=False)
     say(f'search "{SAMPLE_QUERY}": {result.total} items; the first {len(result.hits)}:')
     for hit in result.hits:

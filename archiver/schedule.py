@@ -64,9 +64,9 @@ def _monthly_export(archive: Archive, outcome: JobOutcome) -> None:
 
 
 def _index(archive: Archive, outcome: JobOutcome) -> None:
-    from archiver.index import Index
+    from archiver.index import open_index
 
-    runs = Index(archive.config.index.path).update(archive)
+    runs = open_index(archive).update(archive)
     outcome.lines.append(f"index caught up with {runs} runs")
 
 

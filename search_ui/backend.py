@@ -15,7 +15,7 @@ from flask import current_app, has_request_context, request
 from archiver.archive import Archive
 from archiver.audit import AuditLog
 from archiver.config import Config
-from archiver.index import Index
+from archiver.index import Index, open_index
 from search_ui.catalogue import Catalogue
 from search_ui.users import UserFile
 
@@ -117,7 +117,7 @@ class Backend:
         """The search index, opened on first use (SearchIndexError if it cannot be)."""
         with self._index_lock:
             if self._index is None:
-                self._index = Index(self.config.index.path, self.config.index.cache_mb)
+                self._index = open_index(self.archive)
             return self._index
 
 

@@ -28,6 +28,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from archiver.config import Config
 from archiver.errors import ArchiverError
+from archiver.paths import local_dir
 from archiver.timestamps import isoformat, utcnow
 from search_ui.sessions import SessionStore, sessions_path
 
@@ -95,9 +96,13 @@ def _token_digest(token: str) -> str:
 
 
 def users_path(config: Config) -> Path:
+    """ui.users_path; else beside a configured index; else in the archive's local folder
+    (the local store's, or a state folder for S3: archiver/paths.py)."""
     if config.ui.users_path:
         return Path(config.ui.users_path)
-    return Path(config.index.path).resolve().parent / "users.json"
+    if config.index.path:
+        return Path(config.index.path).resolve().parent / "users.json"
+    return local_dir(config).resolve() / "users.json"
 
 
 def fold_name(name: str) -> str:

@@ -20,7 +20,7 @@ from archiver.exports.errors import ExportError
 from archiver.exports.items import ExportItem, collector_paused_during, load_scope, sort_items
 from archiver.exports.redaction import RedactionProfile, Redactor
 from archiver.exports.register import default_operator
-from archiver.index import Index
+from archiver.index import Index, open_index
 from archiver.timestamps import parse_time
 from storage.records import KINDS
 
@@ -119,9 +119,9 @@ def find_items(
     return sort_items(_scan(items, criteria))
 
 
-def open_index(archive: Archive) -> Index:
+def current_index(archive: Archive) -> Index:
     """The archive's search index, brought up to date with every committed run."""
-    index = Index(archive.config.index.path)
+    index = open_index(archive)
     if index.pending_runs(archive):
         index.update(archive)
     return index
@@ -151,7 +151,7 @@ def export_foi(
         raise ExportError("an FOI export needs a query or at least one filter")
     scope = load_scope(archive, criteria.accounts)
     if index is None and use_index and criteria.query.strip():
-        index = open_index(archive)
+        index = current_index(archive)
     items = find_items(scope.items, criteria, index=index)
     if not items:
         raise ExportError(f"nothing in the archive matches {criteria.query!r} with those filters")

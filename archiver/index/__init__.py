@@ -1,11 +1,18 @@
 """The search index (Whoosh): one owner of the schema, writing and querying.
 
-idx = Index(config.index.path)
+idx = open_index(archive)                 # the archive's own index (binding.py)
 idx.update(archive)                       # after committing a run
 result = idx.search("from:ExampleshirePolice #appeal since:2024-01-01")
 """
 
-from archiver.index.errors import IndexBusy, IndexFormatError, SearchArgumentError, SearchIndexError
+from archiver.index.binding import open_index, rebuild_index
+from archiver.index.errors import (
+    IndexBusy,
+    IndexFormatError,
+    IndexOfAnotherStore,
+    SearchArgumentError,
+    SearchIndexError,
+)
 from archiver.index.index import Index
 from archiver.index.searching import Hit, SearchResult
 
@@ -14,7 +21,10 @@ __all__ = [
     "Index",
     "IndexBusy",
     "IndexFormatError",
+    "IndexOfAnotherStore",
     "SearchArgumentError",
     "SearchIndexError",
     "SearchResult",
+    "open_index",
+    "rebuild_index",
 ]

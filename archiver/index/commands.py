@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from archiver.clikit import echo_json
-from archiver.index.index import Index
+from archiver.index.binding import open_index, rebuild_index
 from archiver.index.searching import SORTS, SearchResult
 from storage.records import KINDS
 
@@ -44,23 +44,22 @@ class _Bar:
             self.bar.__exit__(None, None, None)
 
 
-def _open(obj: Any) -> Index:
-    return Index(obj.config.index.path)
-
-
 @click.command("index")
 @click.option(
-    "--rebuild", is_flag=True, help="Build a new index from storage alone, then swap it in."
+    "--rebuild",
+    is_flag=True,
+    help="Build a new index from storage alone, then swap it in (also rebinds an index "
+    "built from another store).",
 )
 @click.pass_obj
 def index_cmd(obj: Any, rebuild: bool) -> None:
     """Bring the search index up to date with every committed run."""
-    idx = _open(obj)
     bar = _Bar("rebuilding index" if rebuild else "indexing")
     try:
-        if rebuild:
-            idx.rebuild(obj.archive, progress=bar)
+        if rebuild:  # whichever store the index was built from: this one's from now on
+            idx, _ = rebuild_index(obj.archive, progress=bar)
         else:
+            idx = open_index(obj.archive)
             idx.update(obj.archive, progress=bar)
     finally:
         bar.close()
@@ -124,7 +123,7 @@ def search_cmd(
     as_json: bool,
 ) -> None:
     """Search the archive: words, "phrases", OR, NOT, from:, to:, #tags, since:, is:deleted..."""
-    idx = _open(obj)
+    idx = open_index(obj.archive)
     until = (to.date() + dt.timedelta(days=1)) if to else None
     result = idx.search(
         " ".join(query),

@@ -17,3 +17,7 @@ class IndexFormatError(SearchIndexError):
 
 class SearchArgumentError(ArchiverError):
     """A search filter passed by a caller (not the typed query) is not valid."""
+
+
+class IndexOfAnotherStore(SearchIndexError):
+    """The index was built from another store than the one it is opened for."""

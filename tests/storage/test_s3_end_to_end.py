@@ -34,8 +34,11 @@ def test_an_archive_on_s3_imports_verifies_and_catches_tampering(
     keys = [o["Key"] for o in s3_client.list_objects_v2(Bucket=bucket)["Contents"]]
     account = "1964312974236991488"
     runs = [k for k in keys if k.startswith(f"police/social/accounts/{account}/runs/")]
-    # besides the runs only the import's released account lock
-    assert set(keys) - set(runs) == {f"police/social/locks/{account}/000000000002.json"}
+    # besides the runs only the import's released account lock and the store's identity
+    assert set(keys) - set(runs) == {
+        f"police/social/locks/{account}/000000000002.json",
+        "police/social/store.json",
+    }
     likes = next(k for k in runs if k.endswith("likes.jsonl.gz"))
     s3_client.put_object(Bucket=bucket, Key=likes, Body=b"not what was archived")
     result = run("verify")
