@@ -5,9 +5,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import functools
-import hashlib
 import logging
-import os
 import re
 import shutil
 from collections.abc import Callable
@@ -18,7 +16,7 @@ import orjson
 
 from archiver.config import Config, StorageConfig
 from archiver.errors import ArchiverError
-from archiver.paths import index_path
+from archiver.paths import index_path, staging_dir
 from archiver.timestamps import utcnow
 from storage.errors import StorageError
 from storage.identity import StoreIdentity, store_identity
@@ -52,19 +50,6 @@ def retry_policy(cfg: StorageConfig) -> RetryPolicy:
     return RetryPolicy(
         max_retries=cfg.max_retries, backoff_base=cfg.backoff_base, backoff_cap=cfg.backoff_cap
     )
-
-
-def staging_dir(cfg: StorageConfig) -> Path:
-    """Where runs are staged before commit: `storage.staging_path`, else a hidden folder
-    inside the local store (same disk, never listed as keys), else the user's cache
-    directory, one folder per bucket and prefix. `archiver gc` empties what killed runs left."""
-    if cfg.staging_path:
-        return Path(cfg.staging_path).expanduser()
-    if cfg.backend == "local":
-        return Path(cfg.path) / ".staging"
-    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    where = hashlib.sha256(f"{cfg.endpoint_url}|{cfg.bucket}|{cfg.prefix}".encode()).hexdigest()
-    return Path(cache) / "social-archive" / "staging" / where[:16]
 
 
 @dataclass(frozen=True)
@@ -151,7 +136,7 @@ class Archive:
                 self.store.delete(key)
             checkpoints.append(prefix)
         staging = [str(p) for p in _old_folders(self.staging, _STAGED.match, cutoff)]
-        index = Path(self.config.index.path)
+        index = self.index_path
         rebuilds = [
             str(p)
             for p in _old_folders(

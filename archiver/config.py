@@ -36,7 +36,7 @@ class StorageConfig:
     region: str | None = None
     lock_days: int | None = None  # retention per object where the bucket has Object Lock
     # where runs are staged before commit; default: <path>/.staging for the local store,
-    # the user's cache directory for S3 (see archiver.archive.staging_dir)
+    # the user's cache directory for S3 (see archiver.paths.staging_dir)
     staging_path: str | None = None
     # transient S3 failures (resets, 500/503 SlowDown, truncated bodies) per request
     max_retries: int = 6

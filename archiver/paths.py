@@ -12,7 +12,7 @@ import hashlib
 import os
 from pathlib import Path
 
-from archiver.config import Config
+from archiver.config import Config, StorageConfig
 from storage.identity import StoreIdentity
 from storage.local import LocalStore
 from storage.store import ObjectStore
@@ -33,15 +33,28 @@ def state_home() -> Path:
     return _home("XDG_STATE_HOME", ".local/state") / APP
 
 
+def _address(cfg: StorageConfig) -> str:
+    """An S3 store's folder name: its bucket and a digest of endpoint, bucket and prefix."""
+    address = f"{cfg.endpoint_url}|{cfg.bucket}|{cfg.prefix}"
+    return f"{cfg.bucket}-{hashlib.sha256(address.encode('utf-8')).hexdigest()[:16]}"
+
+
 def local_dir(config: Config) -> Path:
     """The folder for this archive's own local files (users, demo sources): the local
-    store's folder, or for S3 a state folder named after the bucket, prefix and endpoint."""
+    store's folder, or for S3 a state folder named after the store's address."""
     cfg = config.storage
+    return Path(cfg.path) if cfg.backend == "local" else state_home() / _address(cfg)
+
+
+def staging_dir(cfg: StorageConfig) -> Path:
+    """Where runs are staged before commit: `storage.staging_path`, else a hidden folder
+    inside the local store (same disk, never listed as keys), else the user's cache
+    directory, one folder per store address. `archiver gc` empties what killed runs left."""
+    if cfg.staging_path:
+        return Path(cfg.staging_path).expanduser()
     if cfg.backend == "local":
-        return Path(cfg.path)
-    address = f"{cfg.endpoint_url or ''}|{cfg.bucket}|{cfg.prefix}"
-    digest = hashlib.sha256(address.encode("utf-8")).hexdigest()[:16]
-    return state_home() / f"{cfg.bucket}-{digest}"
+        return Path(cfg.path) / ".staging"
+    return cache_home() / "staging" / _address(cfg)
 
 
 def index_path(config: Config, store: ObjectStore, identity: StoreIdentity | None) -> Path:

@@ -21,7 +21,6 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from archiver import TOOL
-from archiver.archive import staging_dir
 from archiver.capture.checkpoint import Checkpoint
 from archiver.capture.client import Page, XClient
 from archiver.capture.errors import EndpointNotAllowed
@@ -29,6 +28,7 @@ from archiver.capture.history import CHECKED_COLLECTIONS, SOURCE, History
 from archiver.capture.runlog import RunLog
 from archiver.config import Config
 from archiver.errors import USER_ERRORS, ArchiverError, ConfigError
+from archiver.paths import staging_dir
 from archiver.timestamps import isoformat, utcnow
 from storage.errors import NoSpace, StorageError
 from storage.lock import DEFAULT_LEASE, AccountLock, LockError, LockHeld
