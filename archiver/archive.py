@@ -18,6 +18,7 @@ from archiver.config import Config, StorageConfig
 from archiver.errors import ArchiverError
 from archiver.paths import index_path, staging_dir
 from archiver.timestamps import utcnow
+from storage.chain import ChainProblem, account_manifests, check_chain
 from storage.errors import StorageError
 from storage.identity import StoreIdentity, store_identity
 from storage.local import LocalStore
@@ -25,6 +26,7 @@ from storage.retry import RetryPolicy
 from storage.runs import (
     Manifest,
     VerifyProblem,
+    list_accounts,
     list_runs,
     uncommitted_objects,
     verify_run,
@@ -99,10 +101,19 @@ class Archive:
             raise ArchiverError(f"no runs for account {handle_or_id!r} in {self.store.description}")
         return ref
 
-    def verify(self, account: str | None = None) -> list[VerifyProblem]:
-        problems: list[VerifyProblem] = []
-        for manifest in self.runs(account):
-            problems.extend(verify_run(self.store, manifest))
+    def verify(
+        self, account: str | None = None, *, chain: bool = True
+    ) -> list[VerifyProblem | ChainProblem]:
+        """Re-hash every object against its manifest and check each account's manifest
+        chain (storage/chain.py)."""
+        ids = [self.resolve_account(account).account_id] if account else list_accounts(self.store)
+        problems: list[VerifyProblem | ChainProblem] = []
+        for account_id in ids:
+            manifests = account_manifests(self.store, account_id)
+            for stored in manifests:
+                problems.extend(verify_run(self.store, stored.manifest))
+            if chain:
+                problems.extend(check_chain(manifests))
         return problems
 
     def garbage(self, account: str | None = None) -> list[str]:

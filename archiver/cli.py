@@ -170,16 +170,33 @@ def runs(obj: Context, account: str | None, as_json: bool) -> None:
 
 @cli.command()
 @click.option("--account", help="Only this account (@handle or id).")
+@click.option(
+    "--against",
+    "against",
+    type=click.Path(dir_okay=False),
+    help="A heads file (`archiver heads --json`): also detect runs removed or rewritten since.",
+)
 @pass_ctx
-def verify(obj: Context, account: str | None) -> None:
-    """Re-hash every stored object against its run's manifest."""
+def verify(obj: Context, account: str | None, against: str | None) -> None:
+    """Re-hash every stored object against its run's manifest and check each account's
+    manifest chain (and, with --against, that nothing was cut off or rewritten since)."""
+    from archiver.heads import check_runs_against, load_heads
+    from storage.runs import VerifyProblem
+
+    heads = load_heads(obj.archive, against) if against else None
     manifests = obj.archive.runs(account)
-    problems = obj.archive.verify(account)
+    found = obj.archive.verify(account)
+    bad_objects = sum(isinstance(p, VerifyProblem) for p in found)
+    problems = [str(p) for p in found]
+    if heads is not None:
+        account_id = obj.archive.resolve_account(account).account_id if account else None
+        problems += check_runs_against(obj.archive, heads, account_id)
     for problem in problems:
-        click.echo(str(problem), err=True)
+        click.echo(problem, err=True)
     by_run: dict[str, int] = {}
-    for problem in problems:
-        by_run[problem.run_id] = by_run.get(problem.run_id, 0) + 1
+    for found_problem in found:
+        if isinstance(found_problem, VerifyProblem):
+            by_run[found_problem.run_id] = by_run.get(found_problem.run_id, 0) + 1
     for m in manifests:
         if m.run_id in by_run:
             click.echo(
@@ -189,9 +206,19 @@ def verify(obj: Context, account: str | None) -> None:
             )
     objects = sum(len(m.objects) for m in manifests)
     if problems:
-        click.echo(f"error: {len(problems)} of {objects} objects failed verification", err=True)
+        parts = [f"{bad_objects} of {objects} objects failed verification"] if bad_objects else []
+        if len(problems) > bad_objects:
+            n = len(problems) - bad_objects
+            parts.append(
+                f"{n} chain {'problem' if n == 1 else 'problems'} in {len(manifests)} runs"
+            )
+        click.echo("error: " + "; ".join(parts), err=True)
         sys.exit(1)
-    click.echo(f"ok: {objects} objects in {len(manifests)} runs match their manifests")
+    since = f"; nothing removed or rewritten since {heads['taken_at']}" if heads else ""
+    click.echo(
+        f"ok: {objects} objects in {len(manifests)} runs match their manifests, chains intact"
+        + since
+    )
 
 
 @cli.command()
@@ -266,6 +293,11 @@ MODULE_COMMANDS: tuple[click.Command, ...] = (
 )
 for _command in MODULE_COMMANDS:
     cli.add_command(_command)
+
+
+from archiver.watch_commands import heads_cmd  # noqa: E402
+
+cli.add_command(heads_cmd)
 
 
 def main() -> None:

@@ -183,11 +183,21 @@ def audit_group() -> None:
 
 
 @audit_group.command("verify")
+@click.option(
+    "--against",
+    type=click.Path(dir_okay=False),
+    help="A heads file (`archiver heads --json`): also detect events cut off or rewritten since.",
+)
 @click.pass_obj
-def audit_verify(obj: Any) -> None:
+def audit_verify(obj: Any, against: str | None) -> None:
     """Check the audit log's hash chain: no event removed or altered."""
+    from archiver.heads import check_audit_against, load_heads
+
+    heads = load_heads(obj.archive, against) if against else None
     log = AuditLog(obj.archive.store)
     problems = log.verify()
+    if heads is not None:
+        problems += check_audit_against(obj.archive.store, heads)
     for problem in problems:
         click.echo(problem, err=True)
     head = log.head()
@@ -197,7 +207,8 @@ def audit_verify(obj: Any) -> None:
             f"error: {len(problems)} {noun} in the audit log of {head.events} events", err=True
         )
         sys.exit(1)
-    click.echo(f"ok: {head.events} events, chain intact; newest event sha256 {head.digest}")
+    since = f"; nothing removed or rewritten since {heads['taken_at']}" if heads else ""
+    click.echo(f"ok: {head.events} events, chain intact; newest event sha256 {head.digest}{since}")
 
 
 @audit_group.command("list")

@@ -29,6 +29,50 @@ class ObjectEntry:
 
 
 @dataclass(frozen=True)
+class RunRef:
+    """Another manifest of the same account, by run id and the SHA-256 of its bytes."""
+
+    run_id: str
+    sha256: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"run_id": self.run_id, "sha256": self.sha256}
+
+    @classmethod
+    def from_dict(cls, doc: dict[str, Any]) -> RunRef:
+        if not isinstance(doc, dict):
+            raise TypeError("chain: expected an object")
+        run_id, sha256 = doc["run_id"], doc["sha256"]
+        if not isinstance(run_id, str) or not isinstance(sha256, str):
+            raise TypeError("chain: run_id and sha256 must be strings")
+        return cls(run_id, sha256)
+
+
+@dataclass(frozen=True)
+class ChainLink:
+    """A manifest's place in its account's chain (see storage/chain.py)."""
+
+    previous: RunRef | None  # the account's previous manifest; None for its first
+    legacy: tuple[RunRef, ...] = ()  # unchained manifests linked by the first chained one
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "previous": self.previous.to_dict() if self.previous else None,
+            "legacy": [ref.to_dict() for ref in self.legacy],
+        }
+
+    @classmethod
+    def from_dict(cls, doc: dict[str, Any]) -> ChainLink:
+        if not isinstance(doc, dict):
+            raise TypeError("chain: expected an object")
+        previous = doc.get("previous")
+        return cls(
+            RunRef.from_dict(previous) if previous is not None else None,
+            tuple(RunRef.from_dict(ref) for ref in doc.get("legacy") or ()),
+        )
+
+
+@dataclass(frozen=True)
 class Manifest:
     run_id: str
     account_id: str
@@ -46,6 +90,7 @@ class Manifest:
     gaps: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
     errors: tuple[dict[str, Any], ...] = ()
+    chain: ChainLink | None = None  # None: written before chaining existed
 
     @property
     def prefix(self) -> str:
@@ -59,7 +104,7 @@ class Manifest:
         return next((o for o in self.objects if o.collection == name), None)
 
     def to_json(self) -> bytes:
-        doc = {
+        doc: dict[str, Any] = {
             "format": MANIFEST_FORMAT,
             "run_id": self.run_id,
             "account_id": self.account_id,
@@ -79,6 +124,8 @@ class Manifest:
             "errors": list(self.errors),
             "objects": [o.__dict__ for o in self.objects],
         }
+        if self.chain is not None:
+            doc["chain"] = self.chain.to_dict()
         return orjson.dumps(doc, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS)
 
     @classmethod
@@ -103,4 +150,5 @@ class Manifest:
             warnings=tuple(doc.get("warnings") or ()),
             errors=tuple(doc.get("errors") or ()),
             objects=tuple(ObjectEntry(**o) for o in doc["objects"]),
+            chain=ChainLink.from_dict(doc["chain"]) if "chain" in doc else None,
         )

@@ -28,6 +28,7 @@ from typing import Any, BinaryIO
 import orjson
 
 from archiver.timestamps import isoformat, utcnow
+from storage.chain import next_link
 from storage.errors import NoSpace, NotFound, StorageError
 from storage.manifest import MANIFEST, Manifest, ObjectEntry, run_prefix
 from storage.records import COLLECTION_OF_KIND, dumps
@@ -207,6 +208,7 @@ class RunWriter:
             gaps=tuple(gaps),
             warnings=tuple(warnings),
             errors=tuple(errors),
+            chain=next_link(self.store, self.account_id),
         )
         self._publish(manifest, entries)
         self._cleanup()

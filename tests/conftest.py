@@ -137,3 +137,33 @@ def config_file(tmp_path: Path):
         return path
 
     return write
+
+
+@pytest.fixture
+def commit_post():
+    """Commit a one-post incremental run for account 42 (@ExampleshirePolice)."""
+    from storage.records import new_record
+    from storage.runs import RunWriter
+
+    def commit(store, n: int, account_id: str = "42"):
+        with RunWriter(
+            store,
+            account_id=account_id,
+            account="ExampleshirePolice",
+            kind="incremental",
+            source="x-api-v2",
+            tool_version="test",
+        ) as run:
+            run.write(
+                new_record(
+                    id=str(1000 + n),
+                    kind="post",
+                    account="ExampleshirePolice",
+                    account_id=account_id,
+                    text=f"post {n}",
+                    source="x-api-v2",
+                )
+            )
+            return run.commit()
+
+    return commit

@@ -28,7 +28,7 @@ def test_bad_usage_exits_2():
 def test_verify_an_empty_archive(config_file):
     result = CliRunner().invoke(cli, ["--config", str(config_file()), "verify"])
     assert result.exit_code == 0
-    assert result.output == "ok: 0 objects in 0 runs match their manifests\n"
+    assert result.output == "ok: 0 objects in 0 runs match their manifests, chains intact\n"
 
 
 def test_verify_names_an_altered_object_and_exits_1(config_file, samples, tmp_path):

@@ -174,3 +174,46 @@ def check_signature(bag_dir: Path) -> SignatureCheck:
     except OSError:
         return SignatureCheck(True, False, fingerprint(public), f"{SIGNED_FILE} is missing")
     return SignatureCheck(True, True, fingerprint(public))
+
+
+# -- signed JSON documents (the heads record) -------------------------------------------------
+DOCUMENT_SIGNATURE = "signature"
+
+
+def _canonical(doc: Mapping[str, object]) -> bytes:
+    body = {k: v for k, v in doc.items() if k != DOCUMENT_SIGNATURE}
+    return orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
+
+
+def sign_document(doc: Mapping[str, object], key: SigningKey) -> dict[str, object]:
+    """The document with a `signature` member over its canonical JSON (sorted keys)."""
+    raw = key.public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return {
+        **doc,
+        DOCUMENT_SIGNATURE: {
+            "algorithm": "Ed25519",
+            "public_key": base64.b64encode(raw).decode(),
+            "key_fingerprint": key.fingerprint,
+            "value": base64.b64encode(key.private.sign(_canonical(doc))).decode(),
+        },
+    }
+
+
+def check_document(doc: Mapping[str, object]) -> SignatureCheck:
+    """Is the document signed, and does its signature match its content? (Whose key it is,
+    is the caller's question, as for bags.)"""
+    sig = doc.get(DOCUMENT_SIGNATURE)
+    if sig is None:
+        return SignatureCheck(present=False)
+    if not isinstance(sig, dict):
+        return SignatureCheck(True, problem="the signature is unreadable")
+    try:
+        public = Ed25519PublicKey.from_public_bytes(base64.b64decode(sig["public_key"]))
+        value = base64.b64decode(sig["value"])
+    except (ValueError, KeyError, TypeError):
+        return SignatureCheck(True, problem="the signature is unreadable")
+    try:
+        public.verify(value, _canonical(doc))
+    except InvalidSignature:
+        return SignatureCheck(True, False, fingerprint(public), "the signature does not match")
+    return SignatureCheck(True, True, fingerprint(public))
