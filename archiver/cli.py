@@ -19,6 +19,8 @@ from archiver.demo.command import demo_data_cmd
 from archiver.errors import USER_ERRORS
 from archiver.exports.commands import export, verify_bundle_cmd
 from archiver.index.commands import index_cmd, search_cmd
+from archiver.jobs import note_job, track_command
+from archiver.watch_commands import heads_cmd, jobs_cmd
 from search_ui.cli import audit_group, serve_cmd, users_group
 
 log = logging.getLogger("archiver")
@@ -123,6 +125,11 @@ def import_cmd(
     )
     if sys.stderr.isatty() and result.read.total() >= 10_000:
         click.echo(err=True)  # end the progress line
+    note_job(
+        account=result.account,
+        run_id=result.manifest.run_id if result.manifest else None,
+        counts=dict(result.written),
+    )
     if result.manifest is not None:
         update_index(obj)
     if as_json:
@@ -205,6 +212,7 @@ def verify(obj: Context, account: str | None, against: str | None) -> None:
                 err=True,
             )
     objects = sum(len(m.objects) for m in manifests)
+    note_job(counts={"runs": len(manifests), "objects": objects, "problems": len(problems)})
     if problems:
         parts = [f"{bad_objects} of {objects} objects failed verification"] if bad_objects else []
         if len(problems) > bad_objects:
@@ -213,6 +221,7 @@ def verify(obj: Context, account: str | None, against: str | None) -> None:
                 f"{n} chain {'problem' if n == 1 else 'problems'} in {len(manifests)} runs"
             )
         click.echo("error: " + "; ".join(parts), err=True)
+        note_job(error=f"{'; '.join(parts)} (first: {problems[0]})")
         sys.exit(1)
     since = f"; nothing removed or rewritten since {heads['taken_at']}" if heads else ""
     click.echo(
@@ -224,33 +233,39 @@ def verify(obj: Context, account: str | None, against: str | None) -> None:
 @cli.command()
 @click.option(
     "--once",
-    type=click.Choice(["incremental", "full", "monthly_export", "index"]),
+    type=click.Choice(["incremental", "full", "monthly_export", "index", "fixity"]),
     help="Run this job now and exit (1 if it failed) instead of scheduling.",
 )
 @click.option("--list", "list_jobs", is_flag=True, help="Show the jobs and their next run times.")
 @pass_ctx
 def schedule(obj: Context, once: str | None, list_jobs: bool) -> None:
-    """Run the scheduler: incremental and full backups, index, monthly export (see [schedule])."""
-    from archiver.schedule import build_scheduler, run_job, triggers
+    """Run the scheduler: backups, index, monthly export and fixity (see [schedule]). Jobs
+    missed while it was down run once at start; SIGTERM stops it after the current page."""
+    from apscheduler.schedulers.background import BackgroundScheduler
 
+    from archiver.schedule import build_scheduler, catch_up, next_runs, run_job
+    from archiver.stopping import install_sigterm_handler, request_stop, wait_for_stop
+
+    install_sigterm_handler()
     if once:
         outcome = run_job(obj.archive, once)  # a failure is logged (and alerted) there
         if outcome.ok:
             click.echo(outcome.describe())
         sys.exit(0 if outcome.ok else 1)
     if list_jobs:
-        import datetime as dt
-
-        now = dt.datetime.now(dt.UTC)
-        for job, trigger in triggers(obj.archive).items():
-            click.echo(f"{job:<15} next {trigger.get_next_fire_time(None, now):%Y-%m-%d %H:%M %Z}")
+        for job, when in next_runs(obj.archive).items():
+            click.echo(f"{job:<15} next {when:%Y-%m-%d %H:%M %Z}")
         return
-    scheduler = build_scheduler(obj.archive)
+    scheduler = build_scheduler(obj.archive, BackgroundScheduler)
+    scheduler.add_job(catch_up, args=(obj.archive,), id="_catch_up", name="catch up")
     click.echo(f"scheduler running {len(scheduler.get_jobs())} jobs; Ctrl-C stops", err=True)
+    scheduler.start()
     try:
-        scheduler.start()
-    except (KeyboardInterrupt, SystemExit):
-        scheduler.shutdown(wait=False)
+        wait_for_stop()
+    except KeyboardInterrupt:
+        request_stop()
+    click.echo("stopping: the running job stops after its current page", err=True)
+    scheduler.shutdown(wait=True)
 
 
 @cli.command()
@@ -290,14 +305,21 @@ MODULE_COMMANDS: tuple[click.Command, ...] = (
     serve_cmd,
     users_group,
     audit_group,
+    heads_cmd,
+    jobs_cmd,
 )
 for _command in MODULE_COMMANDS:
     cli.add_command(_command)
 
-
-from archiver.watch_commands import heads_cmd  # noqa: E402
-
-cli.add_command(heads_cmd)
+# every job leaves a record in the store's job history (archiver/jobs.py); backups record
+# one per account themselves
+for _command, _job in (
+    (import_cmd, "import"),
+    (verify, "verify"),
+    (index_cmd, "index"),
+    *((export.commands[name], "export") for name in ("monthly", "foi", "sar", "evidence")),
+):
+    track_command(_command, _job)
 
 
 def main() -> None:

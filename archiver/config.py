@@ -96,9 +96,30 @@ class ScheduleConfig:
     full: str = "0 3 1 * *"
     monthly_export: str = "0 6 2 * *"
     index: str = "*/30 * * * *"  # catch up with runs committed by other processes
+    fixity: str = "0 4 * * 0"  # re-hash every object and check the chains (weekly)
     timezone: str = "UTC"
+    # an account is overdue when no backup succeeded since a scheduled one plus this long
+    grace_minutes: int = 360
     # run with the failure message on stdin when a job fails (mail, a chat hook...); "" = none
     alert_command: str = ""
+
+
+@dataclass(frozen=True)
+class AlertsConfig:
+    """E-mail (SMTP) and a JSON webhook, sent once per change of state (archiver/alerts.py)."""
+
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_starttls: bool = False
+    smtp_user: str = ""
+    smtp_password_env: str | None = None  # the variable holding the SMTP password
+    mail_from: str = ""
+    mail_to: tuple[str, ...] = ()
+    webhook_url: str | None = None
+    webhook_secret_env: str | None = None  # the variable holding the HMAC-SHA256 key
+    attempts: int = 4  # per channel, with backoff between them
+    retry_seconds: float = 5.0  # the first wait; doubled after each failed attempt
+    timeout: float = 10.0
 
 
 @dataclass(frozen=True)
@@ -143,6 +164,7 @@ class Config:
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
     export: ExportConfig = field(default_factory=ExportConfig)
     ui: UiConfig = field(default_factory=UiConfig)
+    alerts: AlertsConfig = field(default_factory=AlertsConfig)
     source: str = "<defaults>"  # where the config came from, for messages
 
     def account(self, username: str) -> AccountConfig:
@@ -160,6 +182,7 @@ _SECTIONS = {
     "schedule": ScheduleConfig,
     "export": ExportConfig,
     "ui": UiConfig,
+    "alerts": AlertsConfig,
 }
 
 
@@ -170,6 +193,12 @@ def _coerce(setting: str, value: Any, annotation: str) -> Any:
     base = annotation.replace(" | None", "").strip()
     if value is None and optional:
         return None
+    if base == "tuple[str, ...]":
+        if isinstance(value, str):  # from the environment: comma-separated
+            value = [v.strip() for v in value.split(",") if v.strip()]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"{setting}: expected a list of strings, got {value!r}")
+        return tuple(value)
     want = kinds.get(base)
     if base == "tuple[str, ...]":
         if isinstance(value, str):  # from the environment: comma-separated
@@ -275,6 +304,19 @@ def _validate(cfg: Config) -> None:
     for name, low in (("session_minutes", 1), ("session_max_hours", 1), ("trusted_proxies", 0)):
         if getattr(cfg.ui, name) < low:
             raise ConfigError(f"ui.{name}: must be {low} or more, got {getattr(cfg.ui, name)}")
+    alerts = cfg.alerts
+    if alerts.smtp_host and (not alerts.mail_from or not alerts.mail_to):
+        raise ConfigError("alerts.mail_to: smtp_host is set, so mail_from and mail_to are needed")
+    if alerts.webhook_url and not alerts.webhook_url.startswith(("http://", "https://")):
+        raise ConfigError(f"alerts.webhook_url: must be an http(s) URL, got {alerts.webhook_url!r}")
+    for name in ("smtp_password_env", "webhook_secret_env"):
+        value = getattr(alerts, name)
+        if value and not value.replace("_", "").isalnum():
+            raise ConfigError(
+                f"alerts.{name}: must name an environment variable, not hold a secret"
+            )
+    if alerts.attempts < 1:
+        raise ConfigError("alerts.attempts: must be at least 1")
     for i, acc in enumerate(cfg.accounts):
         for name in _CREDENTIAL_ENVS:
             value = getattr(acc, name)

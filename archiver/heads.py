@@ -29,9 +29,10 @@ from archiver.archive import Archive
 from archiver.audit import AuditLog, event_key
 from archiver.errors import ArchiverError
 from archiver.exports.signing import check_document, load_signing_key, sign_document
+from archiver.timestamps import isoformat, utcnow
 from storage.chain import account_manifests, chain_head, load_stored, walk_back
 from storage.errors import NotFound, ObjectExists
-from storage.runs import isoformat, list_accounts, utcnow
+from storage.runs import list_accounts
 from storage.store import ObjectStore, read_bytes
 
 HEADS_FORMAT = "social-archive/heads/1"
@@ -62,7 +63,7 @@ def take_heads(archive: Archive, *, now: dt.datetime | None = None) -> dict[str,
     store = archive.store
     accounts = []
     for account_id in list_accounts(store):
-        head = chain_head(account_manifests(store, account_id))
+        head = chain_head(account_manifests(store, account_id, cached=True))
         if head is not None:
             accounts.append(
                 {

@@ -4,16 +4,16 @@ Thin click commands over archiver.heads and archiver.jobs; registered in archive
 from __future__ import annotations
 
 import sys
-from typing import Any
 
 import click
-import orjson
+
+from archiver.clikit import Context, echo_json, pass_ctx
 
 
 @click.command("heads")
 @click.option("--json", "as_json", is_flag=True, help="Print the heads record (keep this file).")
-@click.pass_obj
-def heads_cmd(obj: Any, as_json: bool) -> None:
+@pass_ctx
+def heads_cmd(obj: Context, as_json: bool) -> None:
     """The head of every account's manifest chain and of the audit log, signed with the
     archive's key when one is configured. Keep the --json output somewhere else, then
     `archiver verify --against FILE` and `archiver audit verify --against FILE`."""
@@ -36,5 +36,29 @@ def heads_cmd(obj: Any, as_json: bool) -> None:
     click.echo(f"signed by {sig['key_fingerprint']}" if sig else "not signed (no signing key)")
 
 
-def _echo_json(value: Any) -> None:
-    click.echo(orjson.dumps(value, option=orjson.OPT_INDENT_2).decode())
+@click.command("jobs")
+@click.option("--limit", default=30, show_default=True, help="How many recent jobs.")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@pass_ctx
+def jobs_cmd(obj: Context, limit: int, as_json: bool) -> None:
+    """Recent jobs (scheduled or manual: backups per account, imports, index, exports,
+    verify), newest first, with the scheduled jobs' next run times."""
+    from archiver.jobs import JobHistory
+    from archiver.schedule import next_runs
+
+    records = JobHistory(obj.archive.store).recent(limit)
+    upcoming = next_runs(obj.archive)
+    if as_json:
+        echo_json(
+            {
+                "jobs": [r.to_dict() for r in records],
+                "next": {job: when.isoformat() for job, when in upcoming.items()},
+            }
+        )
+        return
+    if not records:
+        click.echo(f"no jobs recorded in {obj.archive.store.description}")
+    for record in records:
+        click.echo(record.describe())
+    for job, when in upcoming.items():
+        click.echo(f"next {job:<15} {when:%Y-%m-%d %H:%M %Z}")

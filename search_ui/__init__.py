@@ -109,10 +109,11 @@ def create_app(
 
 
 def _register(app: Flask) -> None:
-    from search_ui import accounts, admin, api, auth, exports, items, search
+    from search_ui import accounts, admin, api, auth, exports, health, items, search
 
-    for module in (auth, search, items, accounts, exports, admin, api):
+    for module in (auth, search, items, accounts, exports, admin, api, health):
         app.register_blueprint(module.bp)
+    app.context_processor(health.banner)
 
     app.jinja_env.filters["highlight"] = lambda hit: highlight_markup(hit.highlights, hit.text)
     app.jinja_env.filters["visible"] = visible_controls

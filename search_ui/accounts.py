@@ -34,4 +34,12 @@ def accounts() -> Any:
         pending = len(be.index.pending_runs(be.archive))
     except SearchIndexError:
         pending = None
-    return render_template("accounts.html", rows=rows, pending=pending)
+    from search_ui.health import states
+
+    found = states() or []
+    by_name = {s.account.lower(): s for s in found}
+    archived = {s.account.username.lower() for s in summaries}
+    unarchived = [s for s in found if s.account.lower() not in archived]
+    return render_template(
+        "accounts.html", rows=rows, pending=pending, states=by_name, unarchived=unarchived
+    )

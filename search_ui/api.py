@@ -1,5 +1,5 @@
 """JSON for tools: `/api/search`, `/api/items/<id>` (same login and roles as the pages,
-read-only) and the public `/healthz`.
+read-only). `/healthz` lives in health.py.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from search_ui.backend import backend
 from search_ui.items import find_item, item_document
 from search_ui.params import is_item_id
 from search_ui.search import BadSearch, SearchRequest
-from storage.errors import StorageError
 
 bp = Blueprint("api", __name__)
 
@@ -59,31 +58,3 @@ def item(item_id: str) -> Any:
         {"account": f.account.username, "collection": f.item.collection} for f in found[1:]
     ]
     return jsonify(doc)
-
-
-@bp.route("/healthz")
-def healthz() -> Any:
-    """Public: are storage and the index reachable, and when did each account last have a
-    good run. Says nothing else (no paths, no item data)."""
-    be = backend()
-    doc: dict[str, Any] = {"storage": "ok", "index": "ok", "accounts": []}
-    try:
-        summaries = be.catalogue.accounts()
-        doc["accounts"] = [
-            {
-                "account": s.account.username,
-                "last_good_run": s.last_good_run.run_id if s.last_good_run else None,
-                "last_good_run_at": s.last_good_run.committed_at if s.last_good_run else None,
-                "last_run_at": s.last_run.committed_at if s.last_run else None,
-            }
-            for s in summaries
-        ]
-    except StorageError:
-        doc["storage"] = "unreachable"
-    try:
-        be.index.doc_count()
-    except SearchIndexError:
-        doc["index"] = "unreachable"
-    healthy = doc["storage"] == "ok" and doc["index"] == "ok"
-    doc["status"] = "ok" if healthy else "failing"
-    return jsonify(doc), 200 if healthy else 503

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -66,18 +67,40 @@ def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def account_manifests(store: ObjectStore, account_id: str) -> list[StoredManifest]:
-    """Every committed manifest of one account with its digest, oldest run id first."""
+# manifests read for commits and heads, by (store, key): a committed manifest never changes,
+# so a process reads each once (verify always reads afresh: that is where changes show)
+_SEEN: OrderedDict[tuple[str, str], StoredManifest] = OrderedDict()
+_SEEN_MAX = 100_000
+
+
+def clear_cache() -> None:
+    """Forget manifests read before (a test that rewrites a store behind the process)."""
+    _SEEN.clear()
+
+
+def account_manifests(
+    store: ObjectStore, account_id: str, *, cached: bool = False
+) -> list[StoredManifest]:
+    """Every committed manifest of one account with its digest, oldest run id first.
+    `cached`: reuse what this process read before (for links and heads, not for verify)."""
     found: list[StoredManifest] = []
     for key in store.list(f"accounts/{account_id}/runs/"):
         if not key.endswith("/" + MANIFEST):
+            continue
+        seen = _SEEN.get((store.description, key)) if cached else None
+        if seen is not None:
+            found.append(seen)
             continue
         data = read_bytes(store, key)
         try:
             manifest = Manifest.from_json(data)
         except (ValueError, KeyError, TypeError) as exc:
             raise StorageError(f"manifest {key} is unreadable: {exc}") from None
-        found.append(StoredManifest(manifest, sha256_bytes(data), key))
+        stored = StoredManifest(manifest, sha256_bytes(data), key)
+        _SEEN[(store.description, key)] = stored
+        if len(_SEEN) > _SEEN_MAX:
+            _SEEN.popitem(last=False)
+        found.append(stored)
     return sorted(found, key=lambda s: s.run_id)
 
 
@@ -101,7 +124,7 @@ def _heads(manifests: list[StoredManifest]) -> list[StoredManifest]:
 def next_link(store: ObjectStore, account_id: str) -> ChainLink:
     """The `chain` of the account's next manifest: its current head, or (first chained run
     of an upgraded store) every unchained manifest by hash."""
-    manifests = account_manifests(store, account_id)
+    manifests = account_manifests(store, account_id, cached=True)
     if not manifests:
         return ChainLink(None, ())
     heads = _heads(manifests)

@@ -167,3 +167,81 @@ def commit_post():
             return run.commit()
 
     return commit
+
+
+# -- alert sinks on loopback: a real SMTP server and a real HTTP server --------------------
+@pytest.fixture
+def smtp_sink():
+    """aiosmtpd on 127.0.0.1; `.messages` are the e-mails it accepted; `.refuse = N` makes
+    it refuse the next N messages (554)."""
+    import threading
+    from email import message_from_bytes, policy
+
+    from aiosmtpd.controller import Controller
+
+    class Handler:
+        def __init__(self) -> None:
+            self.messages: list = []
+            self.refuse = 0
+            self.attempts = 0
+            self.received = threading.Event()
+
+        async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's name
+            self.attempts += 1
+            if self.refuse:
+                self.refuse -= 1
+                return "554 Transaction failed: not today"
+            self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+            self.received.set()
+            return "250 OK"
+
+    import socket
+
+    with socket.socket() as probe:  # aiosmtpd checks it is up by connecting: no port 0
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    handler = Handler()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    handler.port = port
+    yield handler
+    controller.stop()
+
+
+@pytest.fixture
+def webhook_sink():
+    """An HTTP server on 127.0.0.1 that keeps every POST; `.statuses` is a list of statuses
+    to answer first (then 200), `.delay` seconds to wait before answering."""
+    import threading
+    import time as _time
+
+    from werkzeug.serving import make_server
+    from werkzeug.wrappers import Request, Response
+
+    class Sink:
+        def __init__(self) -> None:
+            self.requests: list[tuple[dict, bytes]] = []
+            self.statuses: list[int] = []
+            self.delay = 0.0
+            self.attempts = 0
+            self.url = ""
+
+        def __call__(self, environ, start_response):
+            request = Request(environ)
+            self.attempts += 1
+            if self.delay:
+                _time.sleep(self.delay)
+            status = self.statuses.pop(0) if self.statuses else 200
+            if status == 200:
+                self.requests.append((dict(request.headers), request.get_data()))
+            return Response("ok" if status == 200 else "no", status=status)(environ, start_response)
+
+    sink = Sink()
+    server = make_server("127.0.0.1", 0, sink, threaded=True)
+    threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+    ).start()
+    sink.url = f"http://127.0.0.1:{server.server_port}/hook"
+    yield sink
+    server.shutdown()
+    server.server_close()

@@ -210,5 +210,6 @@ def _for_another_store(doc, tmp_path) -> bytes:
     from archiver.exports.signing import load_signing_key, sign_document
 
     key = load_signing_key(ExportConfig(signing_key_path=str(tmp_path / "archive.pem")))
+    assert key is not None
     body = {k: v for k, v in doc.items() if k != "signature"}
     return orjson.dumps(sign_document({**body, "store_id": "another-store"}, key))

@@ -28,7 +28,9 @@ from archiver.capture.history import CHECKED_COLLECTIONS, SOURCE, History
 from archiver.capture.runlog import RunLog
 from archiver.config import Config
 from archiver.errors import USER_ERRORS, ArchiverError, ConfigError
+from archiver.jobs import record_backup
 from archiver.paths import staging_dir
+from archiver.stopping import StopRequested, stop_requested
 from archiver.timestamps import isoformat, utcnow
 from storage.errors import NoSpace, StorageError
 from storage.lock import DEFAULT_LEASE, AccountLock, LockError, LockHeld
@@ -67,6 +69,7 @@ class BackupResult:
     error: str | None = None
     locked: bool = False  # skipped: another job held the account's lock
     resumed: bool = False
+    stopped: bool = False  # SIGTERM: stopped after a checkpointed page; the next run resumes
     warnings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # what the account's tokens cannot do
     seen: Counter[str] = field(default_factory=Counter)
@@ -83,6 +86,12 @@ class BackupResult:
     def describe(self) -> str:
         if self.error:
             return f"@{self.account}: failed: {self.error}"
+        if self.stopped:
+            return (
+                f"@{self.account}: {self.kind} run stopped on request after "
+                f"{sum(self.seen.values())} records; its checkpoint is kept and the next "
+                "backup resumes it"
+            )
         written = ", ".join(f"{k} {v}" for k, v in sorted(self.written.items())) or "nothing new"
         events = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in sorted(self.events.items()))
         run_id = self.manifest.run_id if self.manifest else "-"
@@ -103,6 +112,7 @@ class BackupResult:
             "error": self.error,
             "locked": self.locked,
             "resumed": self.resumed,
+            "stopped": self.stopped,
             "warnings": self.warnings,
             "notes": self.notes,
             "seen": dict(self.seen),
@@ -147,6 +157,9 @@ class Backup:
             log.info("%s", exc)  # the caller prints the one line
             result.error = str(exc)
             result.locked = True
+        except StopRequested:
+            log.warning("account %s: stopped on request; checkpoint kept", self.username)
+            result.stopped = True
         except (*USER_ERRORS, LockError) as exc:
             # nothing of this run is committed; its checkpoint stays for the next run to resume.
             # The caller prints the one line; the log has it at -v
@@ -334,6 +347,8 @@ class Backup:
                     if run.take(walk.name, walk.collection, page, stop_at_known=walk.stop_at_known):
                         break
                     self.progress(f"@{self.username} {walk.name}: {run.seen_in(walk.name)}")
+                    if stop_requested():  # the page is checkpointed: a safe place to stop
+                        raise StopRequested
             except EndpointNotAllowed as exc:
                 if exc.warn:
                     run.warn(str(exc))
@@ -402,23 +417,28 @@ def backup_accounts(
     """Back up each account in turn; one account's failure does not stop the others."""
     results = []
     for username, make_client in clients.items():
+        started_at = isoformat(utcnow())
         try:
             client = make_client()
         except ArchiverError as exc:  # e.g. a token's environment variable is not set
             log.info("account %s: backup failed: %s", username, exc)
-            results.append(BackupResult(username.lstrip("@"), error=str(exc)))
-            continue
-        backup = Backup(
-            store,
-            client,
-            username=username,
-            full=full,
-            progress=progress,
-            lease=lease,
-            wait=wait,
-            staging=staging,
-        )
-        results.append(backup.run())
+            result = BackupResult(username.lstrip("@"), error=str(exc))
+        else:
+            backup = Backup(
+                store,
+                client,
+                username=username,
+                full=full,
+                progress=progress,
+                lease=lease,
+                wait=wait,
+                staging=staging,
+            )
+            result = backup.run()
+        record_backup(store, result, started_at)  # failures that commit no run, too
+        results.append(result)
+        if result.stopped:
+            break  # the other accounts wait for the next start
     return results
 
 

@@ -27,6 +27,7 @@ from archiver.capture.fields import DM_PARAMS, LIST_PARAMS, TWEET_PARAMS, USER_F
 from archiver.capture.ratelimit import RateLimiter, RetryPolicy
 from archiver.config import AccountConfig, XApiConfig
 from archiver.errors import CredentialsError
+from archiver.stopping import interruptible_sleep
 from archiver.timestamps import isoformat, utcnow
 
 log = logging.getLogger(__name__)
@@ -163,7 +164,7 @@ class XClient:
         x_api: XApiConfig,
         *,
         clock: Callable[[], float] = time.time,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] = interruptible_sleep,
         on_wait: Callable[[float, str], None] | None = None,
     ) -> XClient:
         """The client for one configured account, its limits from the `x_api` settings."""

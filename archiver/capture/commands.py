@@ -68,7 +68,11 @@ def _terminal_progress() -> Callable[[str], None] | None:
 def backup_cmd(
     obj: Context, accounts: tuple[str, ...], full: bool, as_json: bool, wait: float
 ) -> None:
-    """Capture the configured accounts through the X API (resumes an interrupted run)."""
+    """Capture the configured accounts through the X API (resumes an interrupted run).
+    SIGTERM stops it after the current page, checkpointed, with exit 0."""
+    from archiver.stopping import install_sigterm_handler
+
+    install_sigterm_handler()
     progress = None if as_json else _terminal_progress()
     results = backup_configured(
         obj.config, obj.archive.store, accounts, full=full, progress=progress, wait=wait

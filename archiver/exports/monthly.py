@@ -24,6 +24,7 @@ from archiver.exports.items import ExportItem, collector_paused_during, sort_ite
 from archiver.exports.register import default_operator, record_export
 from archiver.exports.signing import SigningKey, load_signing_key
 from archiver.timestamps import isoformat, parse_time, utcnow
+from storage.chain import account_manifests, chain_head
 from storage.records import item_key
 from storage.runs import Manifest, iter_run, list_runs
 from storage.store import ObjectStore
@@ -209,6 +210,9 @@ def export_month(
         by_run = {m.run_id: m for m in manifests}
         # the newest run it draws on dates the bundle: the same runs, the same bytes
         newest = max(_committed(by_run[r]) for r in builder.runs)
+        # an outside anchor for the account's manifest chain (archiver/heads.py), as of
+        # that run: the records system holds one each month, and re-exports stay identical
+        builder.add_json("chain-head.json", chain_head_as_of(store, ref.account_id, newest))
         bundle = builder.build(
             {
                 "Source-Organization": cfg.organisation,
@@ -244,6 +248,24 @@ def export_month(
         "account %s month %s: bundle %s %s", ref.username, month, delivery.url, delivery.status
     )
     return MonthlyExport(ref, month, bundle, delivery, key)
+
+
+def chain_head_as_of(store: ObjectStore, account_id: str, when: dt.datetime) -> dict[str, Any]:
+    """The head of the account's chain among the runs committed by `when`."""
+    manifests = [s for s in account_manifests(store, account_id) if _committed(s.manifest) <= when]
+    head = chain_head(manifests)
+    if head is None:  # cannot happen for a bundle with items; say so rather than guess
+        raise ExportError(f"no committed runs of account {account_id} by {when:%Y-%m-%d}")
+    return {
+        "format": "social-archive/chain-head/1",
+        "account_id": head.account_id,
+        "account": head.account,
+        "run_id": head.run_id,
+        "manifest_sha256": head.sha256,
+        "runs": head.runs,
+        "chained": head.chained,
+        "as_of": when.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+    }
 
 
 def _committed(manifest: Manifest) -> dt.datetime:

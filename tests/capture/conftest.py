@@ -13,6 +13,8 @@ import pytest
 # the double's modules sit beside the tests (tests/ is not a package)
 sys.path.insert(0, str(Path(__file__).parent))
 
+from click.testing import CliRunner  # noqa: E402
+from operator_env import account_env, account_toml  # noqa: E402
 from xapi_dataset import Account, Clock  # noqa: E402
 from xapi_double import XApiDouble  # noqa: E402
 
@@ -95,3 +97,28 @@ def backup(local_store: ObjectStore, xapi: XApiDouble, clock: Clock):
         return Backup(store or local_store, client, username=cfg.username, full=full).run()
 
     return run
+
+
+@pytest.fixture
+def operator(real_xapi, config_file, monkeypatch):
+    """Configure accounts against the double and run `archiver ...` as an operator would:
+    setup((account, TAG, kinds?), ..., env={...}, toml="more settings") -> (run, path)."""
+    from archiver.cli import cli
+
+    def setup(*accounts: tuple, env: dict[str, str] | None = None, toml: str = ""):
+        text = f'[x_api]\nbase_url = "{real_xapi.url}"\nmax_retries = 2\n'
+        text += "[capture]\nlease_seconds = 1.5\n"  # a killed backup's lock expires soon
+        for acc, tag, *kinds in accounts:
+            text += account_toml(acc.user["username"], tag, *kinds)
+            for name, value in account_env(acc, tag).items():
+                monkeypatch.setenv(name, value)
+        for name, value in (env or {}).items():
+            monkeypatch.setenv(name, value)
+        path = config_file(text + toml)
+
+        def run(*args: str):
+            return CliRunner().invoke(cli, ["--config", str(path), *args])
+
+        return run, path
+
+    return setup

@@ -12,53 +12,12 @@ import time
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from operator_env import OAUTH1, account_env
 from xapi_dataset import POLICE
 
 from archiver.capture.checkpoint import Checkpoint
-from archiver.cli import cli
 from storage.local import LocalStore
 from storage.runs import iter_records, list_runs
-
-OAUTH1 = ("consumer_key", "consumer_secret", "access_token", "access_token_secret")
-
-
-def _account_toml(username: str, tag: str, kinds: tuple[str, ...] = OAUTH1) -> str:
-    lines = ["[[accounts]]", f'username = "{username}"']
-    lines += [f'{kind}_env = "X_{kind.upper()}_{tag}"' for kind in kinds]
-    return "\n".join(lines) + "\n"
-
-
-def _env(acc, tag: str) -> dict[str, str]:
-    c = acc.creds
-    values = (c.consumer_key, c.consumer_secret, c.access_token, c.access_token_secret)
-    env = {f"X_{k.upper()}_{tag}": v for k, v in zip(OAUTH1, values, strict=True)}
-    env[f"X_BEARER_TOKEN_{tag}"] = c.bearer
-    env[f"X_OAUTH2_USER_TOKEN_{tag}"] = c.oauth2_token
-    return env
-
-
-@pytest.fixture
-def operator(real_xapi, config_file, monkeypatch, tmp_path):
-    """Configure accounts against the double and run `archiver ...` as an operator would."""
-
-    def setup(*accounts: tuple, env: dict[str, str] | None = None):
-        toml = f'[x_api]\nbase_url = "{real_xapi.url}"\nmax_retries = 2\n'
-        toml += "[capture]\nlease_seconds = 1.5\n"  # a killed backup's lock expires soon
-        for acc, tag, *kinds in accounts:
-            toml += _account_toml(acc.user["username"], tag, *kinds)
-            for name, value in _env(acc, tag).items():
-                monkeypatch.setenv(name, value)
-        for name, value in (env or {}).items():
-            monkeypatch.setenv(name, value)
-        path = config_file(toml)
-
-        def run(*args: str):
-            return CliRunner().invoke(cli, ["--config", str(path), *args])
-
-        return run, path
-
-    return setup
 
 
 def test_two_accounts_one_with_bad_credentials(real_xapi, operator, tmp_path):
@@ -136,7 +95,7 @@ def test_a_token_for_another_account_is_caught(real_xapi, operator):
 
 def test_secrets_never_reach_logs_output_or_storage(real_xapi, operator, caplog, tmp_path):
     police = real_xapi.account(POLICE, posts=20)
-    tokens = [v for k, v in _env(police, "POLICE").items()]
+    tokens = [v for k, v in account_env(police, "POLICE").items()]
     run, _ = operator((police, "POLICE", (*OAUTH1, "oauth2_user_token")))
     caplog.set_level(logging.DEBUG)
 
@@ -155,11 +114,8 @@ def test_secrets_never_reach_logs_output_or_storage(real_xapi, operator, caplog,
         assert token.encode() not in stored
 
 
-def test_a_killed_backup_commits_nothing_and_the_next_run_resumes(real_xapi, operator, tmp_path):
-    police = real_xapi.account(POLICE, posts=1000, mentions=30)
-    run, config = operator((police, "POLICE"))
-    real_xapi.stall_after(6)  # the profile, then 5 of 10 pages of posts
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+def _backup_held_at_the_sixth_page(real_xapi, config) -> subprocess.Popen:
+    """`archiver backup` in a real process, once its request for the sixth page is held."""
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -169,15 +125,25 @@ def test_a_killed_backup_commits_nothing_and_the_next_run_resumes(real_xapi, ope
             str(config),
             "backup",
         ],
-        env=env,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
+    deadline = time.monotonic() + 60
+    while real_xapi.count() < 7 and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    if real_xapi.count() != 7:
+        proc.kill()
+        pytest.fail("the backup never reached the sixth page")
+    return proc
+
+
+def test_a_killed_backup_commits_nothing_and_the_next_run_resumes(real_xapi, operator, tmp_path):
+    police = real_xapi.account(POLICE, posts=1000, mentions=30)
+    run, config = operator((police, "POLICE"))
+    real_xapi.stall_after(6)  # the profile, then 5 of 10 pages of posts
+    proc = _backup_held_at_the_sixth_page(real_xapi, config)
     try:
-        deadline = time.monotonic() + 60
-        while real_xapi.count() < 7 and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert real_xapi.count() == 7, "the backup never reached the sixth page"
         proc.kill()  # SIGKILL: no cleanup of any kind
         proc.wait(timeout=30)
     finally:
@@ -204,3 +170,45 @@ def test_a_killed_backup_commits_nothing_and_the_next_run_resumes(real_xapi, ope
     assert committed.details["pages"]["tweets"] == 10
     assert Checkpoint.find(store, police.id) == []
     assert not [p for p in Path(tmp_path / "store").rglob("checkpoints/**/*") if p.is_file()]
+
+
+def test_sigterm_mid_backup_finishes_the_page_exits_0_and_the_next_start_resumes(
+    real_xapi, operator, tmp_path
+):
+    import signal
+
+    from archiver.jobs import JobHistory
+
+    police = real_xapi.account(POLICE, posts=1000, mentions=30)
+    run, config = operator((police, "POLICE"))
+    real_xapi.stall_after(6)  # the profile, then 5 of 10 pages of posts; the 6th is held
+    proc = _backup_held_at_the_sixth_page(real_xapi, config)
+    try:
+        proc.send_signal(signal.SIGTERM)  # while the sixth page is on its way
+        time.sleep(0.2)
+        real_xapi.release()  # the page arrives: it is kept, then the backup stops
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        real_xapi.release()
+
+    assert proc.returncode == 0, err.decode()
+    assert b"Traceback" not in err
+    assert b"stopped on request" in out
+    store = LocalStore(tmp_path / "store")
+    assert list_runs(store, police.id) == []  # nothing partial was committed
+    (cp,) = Checkpoint.find(store, police.id)
+    assert len(cp.pages()["tweets"]) == 6  # the page in flight was finished and kept
+    [record] = JobHistory(store).recent()
+    assert (record.job, record.account, record.status) == ("backup", POLICE, "stopped")
+    real_xapi.requests.clear()
+
+    result = run("backup")
+
+    assert result.exit_code == 0, result.output
+    assert "(resumed)" in result.stdout
+    tweets = [r for r in real_xapi.requests if r.route == "/2/users/:id/tweets"]
+    assert len(tweets) == 4 and all("pagination_token" in r.params for r in tweets)
+    (committed,) = list_runs(store, police.id)
+    assert committed.run_id == cp.run_id

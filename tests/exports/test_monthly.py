@@ -42,6 +42,7 @@ def test_a_month_becomes_one_valid_bag_at_the_destination(sample, tmp_path):
         "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n"
     )
     assert sorted(bag.payload_files()) == [
+        "data/chain-head.json",
         "data/index.html",
         "data/items.csv",
         "data/media/2029604193200152772-HCo5t1CbQAA4FOT.jpg",
@@ -51,6 +52,25 @@ def test_a_month_becomes_one_valid_bag_at_the_destination(sample, tmp_path):
         "data/records.jsonl",
         "data/runs.json",
     ]
+
+
+def test_each_bundle_carries_the_head_of_the_accounts_manifest_chain(sample, tmp_path):
+    import hashlib
+    import json
+
+    from storage.chain import account_manifests as stored
+    from storage.chain import check_chain, walk_back
+
+    (export,) = march(sample).exports
+    bag = unzip_bag(Path(export.delivery.url), tmp_path / "unpacked")
+    head = json.loads((Path(bag.path) / "data" / "chain-head.json").read_text())
+    store = sample.archive.store
+    manifests = stored(store, head["account_id"])
+    [match] = [m for m in manifests if m.run_id == head["run_id"]]
+    data = store.open(match.key).read()
+    assert head["manifest_sha256"] == hashlib.sha256(data).hexdigest() == match.sha256
+    assert head["runs"] == len(walk_back(manifests, head["run_id"]))
+    assert check_chain(manifests) == []
 
 
 def test_bag_info_describes_the_month_for_the_records_system(sample, tmp_path):
@@ -78,7 +98,7 @@ def test_bag_info_describes_the_month_for_the_records_system(sample, tmp_path):
     # dated by the newest run it draws on, not by the day it was made
     newest = sample.archive.runs()[-1].committed_at
     assert info["Bagging-Date"] == newest[:10]
-    assert re.fullmatch(r"\d+\.8", info["Payload-Oxum"])
+    assert re.fullmatch(r"\d+\.9", info["Payload-Oxum"])  # 9 files, chain-head.json too
 
 
 def test_edited_and_deleted_items_come_with_versions_and_deletion_times(sample, tmp_path):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-
 from archiver.audit import AuditLog
 
 
@@ -76,27 +74,6 @@ def test_the_api_is_read_only(client, auth):
     auth.login()
     assert client.post("/api/search?q=road").status_code in (400, 405)
     assert client.delete("/api/items/1001").status_code == 405
-
-
-def test_healthz_is_public_and_says_when_each_account_last_had_a_good_run(client, ui_archive):
-    doc = client.get("/healthz").get_json()
-    assert (doc["status"], doc["storage"], doc["index"]) == ("ok", "ok", "ok")
-    police = next(a for a in doc["accounts"] if a["account"] == "ExampleshirePolice")
-    runs = ui_archive.runs("ExampleshirePolice")
-    assert police["last_good_run"] == runs[-1].run_id
-    assert police["last_good_run_at"] == runs[-1].committed_at
-    # the real sample was imported with gaps (files missing): not a good run
-    milahu = next(a for a in doc["accounts"] if a["account"] == "milahu104")
-    assert milahu["last_good_run"] is None
-
-
-def test_healthz_fails_when_the_index_is_damaged(app, client, ui_root):
-    shutil.rmtree(ui_root / "index")
-    (ui_root / "index").write_text("not an index")
-    response = client.get("/healthz")
-    assert response.status_code == 503
-    assert response.get_json()["index"] == "unreachable"
-    assert response.get_json()["status"] == "failing"
 
 
 def test_tools_call_the_api_with_a_token(client, runner, ui_root, ui_archive):
