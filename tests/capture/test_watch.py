@@ -165,3 +165,59 @@ def test_channels_that_never_answer_are_logged_and_the_job_result_stands(
         Alerter(archive).update("fixity", "fixity_failed", job="fixity", message="m", action="x")
         is None
     )
+
+
+def test_two_schedulers_on_one_s3_store_never_back_up_one_account_at_once(
+    real_xapi, operator, s3_server, make_bucket, s3_client
+):
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from storage.runs import list_runs
+    from storage.s3 import S3Store
+
+    bucket = make_bucket()
+    police = real_xapi.account(POLICE, posts=150, mentions=5)
+    s3 = {
+        "ARCHIVER_STORAGE__BACKEND": "s3",
+        "ARCHIVER_STORAGE__BUCKET": bucket,
+        "ARCHIVER_STORAGE__ENDPOINT_URL": s3_server,
+        "ARCHIVER_STORAGE__REGION": "eu-west-2",
+    }
+    _run, path = operator((police, "POLICE"), env=s3, toml='[schedule]\nindex = ""\n')
+    once = [
+        sys.executable,
+        "-c",
+        "from archiver.cli import main; main()",
+        "--config",
+        str(path),
+        "schedule",
+        "--once",
+        "incremental",
+    ]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    posts = "/2/users/:id/tweets"
+    real_xapi.stall_after(1, route=posts)  # the first scheduler holds the account mid-walk
+    first = subprocess.Popen(once, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while real_xapi.count(posts) < 2:
+            assert time.monotonic() < deadline and first.poll() is None, "first never started"
+            time.sleep(0.05)
+        second = subprocess.run(once, env=env, capture_output=True, text=True, timeout=120)
+        real_xapi.release()
+        _out, first_err = first.communicate(timeout=120)
+    finally:
+        if first.poll() is None:
+            first.kill()
+        real_xapi.release()
+    assert first.returncode == 0, first_err.decode()
+    assert second.returncode == 0, second.stderr  # a skipped account is not a failure
+    assert "skipped: account @ExampleshirePolice: a backup is already running" in second.stdout
+    store = S3Store(s3_client, bucket)
+    assert len(list_runs(store, police.id)) == 1  # one backup, by the first scheduler
+    records = JobHistory(store).recent()
+    assert sorted(r.status for r in records if r.job == "backup") == ["ok", "skipped"]
+    assert list(store.list("alerts/")) == []  # nothing failed, nothing to alert
