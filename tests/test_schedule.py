@@ -265,3 +265,41 @@ def test_fixity_reports_object_lock_retention(s3_client, make_bucket, commit_pos
     assert outcome.ok, outcome.describe()
     [line] = [x for x in outcome.lines if x.startswith("bucket:")]
     assert "Object Lock on, default retention" in line and "GOVERNANCE" in line
+
+
+def test_an_account_that_becomes_overdue_alerts_once_between_jobs(config_file, webhook_sink):
+    import datetime as dt
+
+    import orjson
+
+    from archiver.jobs import JobHistory, JobRecord
+    from archiver.schedule import watch
+    from archiver.timestamps import isoformat
+
+    path = config_file(
+        f'[alerts]\nwebhook_url = "{webhook_sink.url}"\n'
+        '[[accounts]]\nusername = "ExampleshirePolice"\nbearer_token_env = "X_TOKEN"\n'
+    )
+    archive = Archive(load_config(path))
+    last_good = dt.datetime.now(dt.UTC) - dt.timedelta(days=3)  # then the scheduler died
+    JobHistory(archive.store).write(
+        JobRecord(
+            "backup",
+            "incremental",
+            "ExampleshirePolice",
+            isoformat(last_good),
+            isoformat(last_good),
+            "ok",
+        )
+    )
+    watch(archive)
+    watch(archive)  # the next check: still overdue, no second alert
+    [(_headers, body)] = webhook_sink.requests
+    hook = orjson.loads(body)
+    assert (hook["event"], hook["account"], hook["job"]) == (
+        "overdue",
+        "ExampleshirePolice",
+        "backup",
+    )
+    assert hook["since"] and "no good backup of @ExampleshirePolice since" in hook["message"]
+    assert "scheduler is running" in hook["action"]

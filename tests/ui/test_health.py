@@ -158,3 +158,37 @@ def test_the_jobs_page_is_for_admins(every_state):
     client = every_state.test_client()
     AuthActions(client).login("vic")
     assert client.get("/admin/jobs").status_code == 403
+
+
+def test_in_a_browser_an_admin_sees_the_banner_and_the_jobs_page(every_state, browser):
+    import threading
+
+    from ui_story import CHROMIUM, PASSWORD
+    from werkzeug.serving import make_server
+
+    if not CHROMIUM.exists():
+        pytest.skip("Debian chromium is not installed (ops/setup.sh installs it)")
+    server = make_server("127.0.0.1", 0, every_state, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    context = browser.new_context(base_url=f"http://127.0.0.1:{server.server_port}")
+    page = context.new_page()
+    try:
+        page.goto("/login")
+        page.get_by_label("User name").fill("ada")
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        banner = page.get_by_role("alert").filter(has_text="Backups need attention")
+        assert "@ExampleshireFire: failing since" in banner.inner_text()
+        page.get_by_role("navigation").get_by_role("link", name="Jobs").click()
+        states = page.locator("table.states tbody tr")
+        assert states.count() == 4
+        assert "failing" in page.locator("tr.state-failing").inner_text()
+        jobs = page.locator("table.jobs tbody tr")
+        assert jobs.count() == 5
+        assert "token rejected (401)" in page.locator("table.jobs").inner_text()
+    finally:
+        context.close()
+        server.shutdown()
+        thread.join(timeout=5)
+        server.server_close()
