@@ -24,6 +24,8 @@ def rejected(run_cli, store_files, tmp_path):
         assert len(lines) == 1, result.stderr
         assert "Traceback" not in result.output
         assert store_files() == before
+        newest = sorted(tmp_path.glob("store/jobs/*/*/*.json"))[-1].name  # the job history
+        assert "-manual-import-" in newest and "-failed-" in newest
         return lines[0]
 
     return check
