@@ -34,8 +34,10 @@ def test_an_archive_on_s3_imports_verifies_and_catches_tampering(
     keys = [o["Key"] for o in s3_client.list_objects_v2(Bucket=bucket)["Contents"]]
     account = "1964312974236991488"
     runs = [k for k in keys if k.startswith(f"police/social/accounts/{account}/runs/")]
-    # besides the runs only the import's released account lock and the store's identity
-    assert set(keys) - set(runs) == {
+    # besides the runs only the import's released lock, the store's identity and job history
+    jobs = sorted(k.rsplit("/", 1)[1].split("-")[1:4] for k in keys if "/jobs/" in k)
+    assert jobs == [["manual", "import", "milahu104"], ["manual", "verify", "_all"]]
+    assert {k for k in keys if "/jobs/" not in k} - set(runs) == {
         f"police/social/locks/{account}/000000000002.json",
         "police/social/store.json",
     }
