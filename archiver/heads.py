@@ -10,8 +10,8 @@ is one), the scheduler stores one after every job (`heads/<time>.json`), and
      "accounts": [{"account_id", "account", "run_id", "sha256", "runs", "chained"}],
      "audit": {"events", "sha256"}, "signature": {...}}
 
-`store_id` is a random id the store keeps in `meta/store-id.json` (written once), so heads
-of one archive are never checked against another.
+`store_id` is the store's identity (storage/identity.py, `store.json`, written once), so
+heads of one archive are never checked against another.
 """
 
 from __future__ import annotations
@@ -31,12 +31,12 @@ from archiver.errors import ArchiverError
 from archiver.exports.signing import check_document, load_signing_key, sign_document
 from archiver.timestamps import isoformat, utcnow
 from storage.chain import account_manifests, chain_head, load_stored, walk_back
-from storage.errors import NotFound, ObjectExists
+from storage.errors import NotFound
+from storage.identity import store_identity
 from storage.runs import list_accounts
 from storage.store import ObjectStore, read_bytes
 
 HEADS_FORMAT = "social-archive/heads/1"
-STORE_ID_KEY = "meta/store-id.json"
 HEADS_PREFIX = "heads/"
 
 
@@ -45,17 +45,8 @@ class HeadsError(ArchiverError):
 
 
 def store_id(store: ObjectStore) -> str:
-    """The store's id, written the first time it is asked for (create-only: one wins)."""
-    try:
-        return str(orjson.loads(read_bytes(store, STORE_ID_KEY))["store_id"])
-    except NotFound:
-        pass
-    doc = {"store_id": str(uuid.uuid4()), "created_at": isoformat(utcnow())}
-    try:
-        store.put_bytes(STORE_ID_KEY, orjson.dumps(doc))
-    except ObjectExists:  # another process was first
-        return str(orjson.loads(read_bytes(store, STORE_ID_KEY))["store_id"])
-    return doc["store_id"]
+    """The store's identity (storage/identity.py), written the first time it is asked for."""
+    return store_identity(store).store_id
 
 
 def take_heads(archive: Archive, *, now: dt.datetime | None = None) -> dict[str, Any]:
