@@ -41,7 +41,7 @@ def healthz() -> Any:
     try:
         be.index.doc_count()
         doc["index"] = "ok"
-    except SearchIndexError:
+    except (SearchIndexError, StorageError):  # the index checks it belongs to the store
         doc["index"] = "unreachable"
     doc["accounts"] = counts(found or [])
     healthy = found is not None and doc["index"] == "ok" and all(s.state == "ok" for s in found)
