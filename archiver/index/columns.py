@@ -12,10 +12,10 @@ import threading
 from typing import Any, NamedTuple
 
 import numpy as np
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.searching import Searcher
 
 from archiver.index import schema as f
+from archiver.index.whoosh_internals import length_column, numeric_column_bytes, segment_id
 
 KIND_SLOTS = 64  # account_kind = account ordinal * KIND_SLOTS + kind number
 _MONTHS = 12 * 400  # month numbers 1.. from 1970-01; 0 = undated
@@ -30,11 +30,10 @@ def _read_numeric(reader: Any, column: Any, dtype: str) -> np.ndarray:
     """A numeric column as an array, read as one block of bytes when the layout allows."""
     count = reader.doc_count_all()
     out = np.zeros(count, dtype=dtype)
-    try:
-        # whoosh NumericColumn: fixed-width big-endian values; absent trailing docs = 0
-        raw = column._dbfile.get(column._basepos, column._count * column._fixedlen)
-        values = np.frombuffer(bytes(raw), dtype=np.dtype(dtype).newbyteorder(">"))
-    except AttributeError:  # another column layout: read value by value
+    whole = numeric_column_bytes(column)  # big-endian values; absent trailing docs = 0
+    if whole is not None:
+        values = np.frombuffer(whole[0], dtype=np.dtype(dtype).newbyteorder(">"))
+    else:  # another column layout: read value by value
         values = np.fromiter(column, dtype=dtype)
     out[: len(values)] = values[:count]
     return out
@@ -48,11 +47,10 @@ def _column(reader: Any, fieldname: str, dtype: str) -> np.ndarray:
 
 def _text_lengths(reader: Any) -> np.ndarray:
     """The stored length byte of the text field (what BM25 normalises by)."""
-    perdoc = getattr(reader, "_perdoc", None)  # an empty index's reader has none
-    lenfield = _lenfield(f.TEXT)
-    if perdoc is None or not perdoc.has_column(lenfield):
+    column = length_column(reader, f.TEXT)
+    if column is None:
         return np.zeros(reader.doc_count_all(), dtype="u1")
-    return _read_numeric(reader, perdoc.column_reader(lenfield, LENGTHS_COLUMN), "u1")
+    return _read_numeric(reader, column, "u1")
 
 
 def month_numbers(created: np.ndarray) -> np.ndarray:
@@ -135,8 +133,3 @@ class Columns:
             kinds=_column(reader, f.KIND_NUM, "u1"),
             lengths=_text_lengths(reader),
         )
-
-
-def segment_id(reader: Any) -> str:
-    segment = reader.segment()  # an empty index has one reader and no segment
-    return str(segment.segment_id()) if segment is not None else "-"

@@ -18,6 +18,7 @@ from whoosh.searching import Searcher
 from archiver.index import schema as f
 from archiver.index.postings import Postings
 from archiver.index.query import CreatedRange
+from archiver.index.whoosh_internals import deleted_docnums
 
 ALL = None  # "every document": the neutral element of an And
 Mask = np.ndarray  # bool, one per global docnum
@@ -135,9 +136,8 @@ class _Evaluator:
 
     def deleted(self) -> np.ndarray:
         parts = [
-            np.fromiter(reader.deleted_docs_set, dtype=np.int64) + offset
+            np.fromiter(deleted_docnums(reader), dtype=np.int64) + offset
             for reader, offset in self.postings.leaves
-            if reader.has_deletions()
         ]
         docs: np.ndarray = np.concatenate(parts) if parts else np.empty(0, np.int64)
         return docs

@@ -17,11 +17,16 @@ from itertools import accumulate, repeat
 from typing import Any, NamedTuple
 
 import numpy as np
-from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.reading import TermNotFound
 from whoosh.searching import Searcher
 
-from archiver.index.columns import segment_id
+from archiver.index.whoosh_internals import (
+    ONE_POSITION,
+    ONE_POSITION_AT,
+    posting_blocks,
+    segment_id,
+    unfiltered,
+)
 
 DEFAULT_CACHE_MB = 256
 
@@ -53,16 +58,11 @@ def read_term(reader: Any, fieldname: str, text: str, positions: bool) -> Term:
         matcher = reader.postings(fieldname, text)
     except TermNotFound:
         return EMPTY
-    matcher = getattr(matcher, "child", matcher)  # not the deletion filter: ids stay stable
+    matcher = unfiltered(matcher)  # deleted documents too: ids stay the segment's
     ids, freqs, values = array("i"), array("f"), []
-    if isinstance(matcher, W3LeafMatcher):
-        # Whoosh's block tuples directly: ids are deltas from the block's start, weights are
-        # None (all 1), one float for all, or one per posting; values are position bytes
-        while matcher.is_active():
-            if matcher._data is None:
-                matcher._read_data()
-            deltas, weights, block_values = matcher._data
-            count = matcher._blocklength
+    blocks = posting_blocks(matcher)
+    if blocks is not None:
+        for deltas, weights, block_values, count in blocks:
             ids.extend(accumulate(deltas))
             if weights is None or isinstance(weights, float):
                 freqs.extend(repeat(1.0 if weights is None else weights, count))
@@ -70,7 +70,6 @@ def read_term(reader: Any, fieldname: str, text: str, positions: bool) -> Term:
                 freqs.extend(weights)
             if positions:
                 values.extend(block_values)
-            matcher._next_block()
     else:  # another matcher (in-memory postings): posting by posting
         while matcher.is_active():
             ids.append(matcher.id())
@@ -84,10 +83,7 @@ def read_term(reader: Any, fieldname: str, text: str, positions: bool) -> Term:
     return Term(np.frombuffer(ids, np.int32), np.frombuffer(freqs, np.float32), counts, poses)
 
 
-# Whoosh's Positions format: a 4-byte count, then pickle.dumps(list of deltas, protocol 2).
-# Most postings are one word once, early in the text: exactly these 13 bytes, X = position.
-_ONE_POSITION = b"\x00\x00\x00\x01\x80\x02]q\x00KXa."
-_FIXED = np.array([i for i in range(len(_ONE_POSITION)) if i != 10])
+_FIXED = np.array([i for i in range(len(ONE_POSITION)) if i != ONE_POSITION_AT])
 
 
 def _decode_positions(fmt: Any, values: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
@@ -97,8 +93,8 @@ def _decode_positions(fmt: Any, values: list[bytes]) -> tuple[np.ndarray, np.nda
     sizes = np.fromiter(map(len, values), np.int64, len(values))
     blob = np.frombuffer(b"".join(values), np.uint8)
     starts = np.cumsum(sizes) - sizes
-    one = sizes == len(_ONE_POSITION)
-    pattern = np.frombuffer(_ONE_POSITION, np.uint8)[_FIXED]
+    one = sizes == len(ONE_POSITION)
+    pattern = np.frombuffer(ONE_POSITION, np.uint8)[_FIXED]
     if one.any():
         one[one] = (blob[starts[one, None] + _FIXED] == pattern).all(axis=1)
     counts = np.ones(len(values), np.int32)
@@ -107,7 +103,7 @@ def _decode_positions(fmt: Any, values: list[bytes]) -> tuple[np.ndarray, np.nda
     counts[others] = [len(d) for d in decoded]
     at = np.cumsum(counts) - counts
     flat = np.empty(int(counts.sum()), np.int32)
-    flat[at[one]] = blob[starts[one] + 10]
+    flat[at[one]] = blob[starts[one] + ONE_POSITION_AT]
     for i, positions in zip(others, decoded, strict=True):
         flat[at[i] : at[i] + len(positions)] = positions
     return counts, flat

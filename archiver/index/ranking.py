@@ -12,15 +12,15 @@ from collections.abc import Iterable
 
 import numpy as np
 from whoosh.searching import Searcher
-from whoosh.util.numeric import byte_to_length
 
 from archiver.index import schema as f
 from archiver.index.docsets import Matches
 from archiver.index.postings import Postings
+from archiver.index.whoosh_internals import LENGTH_OF_BYTE
 
 K1 = 1.2
 B = 0.75
-_LENGTH_OF_BYTE = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
+_LENGTH_OF_BYTE = np.array(LENGTH_OF_BYTE, dtype=np.float64)
 
 
 def by_relevance(

@@ -15,23 +15,21 @@ from __future__ import annotations
 
 import logging
 import os
-import pickle
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from itertools import islice
 from typing import Any
 
 import orjson
 from whoosh import query as wq
-from whoosh.codec.whoosh3 import W3Codec
 from whoosh.index import FileIndex, LockError
 from whoosh.searching import Searcher
 
 from archiver.index import schema as f
 from archiver.index.errors import IndexBusy, IndexFormatError
 from archiver.index.items import IndexedItem, item_key_of, project, version_key
+from archiver.index.whoosh_internals import CODEC
 from storage.records import COLLECTION_OF_KIND
 from storage.runs import Manifest, iter_records
 from storage.store import ObjectStore
@@ -44,8 +42,6 @@ BATCH_ITEMS = 10_000  # items merged in memory before they go to the writer
 PARALLEL_FROM = 20_000  # records: from here on, a writer process per core pays off
 LOCK_WAIT = 60.0  # seconds to wait for another process's update to finish
 WRITER_MB = 128  # per writer process; measured: more memory barely helps, cores do
-# Whoosh's default posting blocks (128 postings, zlib level 3); see ops/docs/search.md
-CODEC = W3Codec(blocklimit=128, compression=3)
 
 
 @dataclass
@@ -362,71 +358,3 @@ def apply_runs(
         progress(total, total)
     report.seconds = time.monotonic() - started
     return report
-
-
-def _fast_length_lookups() -> None:
-    """Two costs of Whoosh 2.7 when it writes a segment's postings, which looks up the field
-    length of each posting's document (for block statistics):
-    - for a field without a length column (ids, keywords, numbers) it looks on disk again
-      at every posting: one stat() each, a quarter of the indexing time here;
-    - for a field with one (text) it reads the length byte from the file: a seek and a read
-      per posting, ~8% of the indexing time.
-    A segment's files do not change: remember "no column", and read a length column whole
-    (one byte a document) the first time it is needed."""
-    from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3PerDocReader
-
-    def cached_reader(self: Any, fieldname: str, column: Any) -> Any:
-        try:
-            return self._readers[fieldname]
-        except KeyError:
-            reader = self.column_reader(fieldname, column) if self.has_column(fieldname) else None
-            if reader is not None and column is LENGTHS_COLUMN:
-                reader = _whole_byte_column(reader, self._doccount)
-            self._readers[fieldname] = reader
-            return reader
-
-    W3PerDocReader._cached_reader = cached_reader
-
-
-def _whole_byte_column(reader: Any, count: int) -> Any:
-    """A one-byte numeric column as bytes (indexable and iterable like its reader)."""
-    try:
-        data = bytes(reader._dbfile.get(reader._basepos, reader._count))
-    except AttributeError:  # another column layout: keep its reader
-        return reader
-    return data + bytes(max(0, count - len(data)))
-
-
-def _chunked_sort_runs() -> None:
-    """Whoosh's external sort spills a writer's postings to temp files with one pickle.dump
-    per posting, and reads them back with one pickle.load each: ~4 µs a posting, paid for
-    every posting once a segment outgrows `limitmb`. Lists of postings are pickled instead
-    (the merge still streams: one list per run is in memory at a time)."""
-    from whoosh import externalsort
-
-    def write_run(self: Any, file: Any, items: Iterable[Any]) -> None:
-        items = iter(items)
-        while chunk := list(islice(items, SORT_CHUNK)):
-            pickle.dump(chunk, file, pickle.HIGHEST_PROTOCOL)
-        file.close()
-
-    def read_run(self: Any, path: str) -> Iterator[Any]:
-        file = self._open_run(path)
-        try:
-            while True:
-                try:
-                    chunk = pickle.load(file)  # noqa: S301 - our own temp file, just written
-                except EOFError:
-                    return
-                yield from chunk
-        finally:
-            file.close()
-            self._remove_run(path)
-
-    externalsort.SortingPool._write_run = write_run
-    externalsort.SortingPool._read_run = read_run
-
-
-SORT_CHUNK = 2048
-_fast_length_lookups()
-_chunked_sort_runs()
