@@ -106,11 +106,23 @@ def demo(obj: Context, posts: int, seed: int, serve: bool, host: str, port: int)
     is_flag=True,
     help="Import what is there when files listed in the archive's manifest are missing.",
 )
+@click.option(
+    "--no-index",
+    "no_index",
+    is_flag=True,
+    help="Do not update the search index afterwards (bulk loads: run `archiver index` once).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @wait_option
 @pass_ctx
 def import_cmd(
-    obj: Context, path: str, account: str | None, allow_partial: bool, as_json: bool, wait: float
+    obj: Context,
+    path: str,
+    account: str | None,
+    allow_partial: bool,
+    no_index: bool,
+    as_json: bool,
+    wait: float,
 ) -> None:
     """Import an X archive ZIP (any era, or its unpacked folder) or twarc2 JSONL."""
     from archiver.imports import import_path
@@ -130,8 +142,10 @@ def import_cmd(
         run_id=result.manifest.run_id if result.manifest else None,
         counts=dict(result.written),
     )
-    if result.manifest is not None:
+    if result.manifest is not None and not no_index:
         update_index(obj)
+    elif result.manifest is not None:
+        click.echo("note: the search index was not updated; run `archiver index`", err=True)
     if as_json:
         echo_json(result.summary())
         return

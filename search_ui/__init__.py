@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import threading
 from typing import Any
 
 import orjson
@@ -173,6 +174,13 @@ def serve(app: Flask, host: str = "127.0.0.1", port: int = 8000) -> None:
     make_server(app, host, port).run()
 
 
+def _warm_index(be: Backend) -> None:
+    try:
+        be.index.warm()
+    except Exception as exc:  # best effort: a search then pays what warming would have
+        log.warning("search index not warmed: %s", exc)
+
+
 def make_server(app: Flask, host: str = "127.0.0.1", port: int = 8000) -> Any:
     """A waitress server for the app, bound but not yet serving (`.run()`, `.close()`),
     with the pool and limits of `[ui]` (search_ui/serving.py)."""
@@ -185,6 +193,8 @@ def make_server(app: Flask, host: str = "127.0.0.1", port: int = 8000) -> Any:
             log.info("index caught up with %d runs", runs)
     except SearchIndexError as exc:
         log.warning("search index not updated: %s", exc)
+    # the first searches of a fresh process, paid before users ask (serving does not wait)
+    threading.Thread(target=_warm_index, args=(be,), name="warm-index", daemon=True).start()
     server = create_server(app, be.config.ui, host, port)
     log.info("serving on http://%s:%s/", host, server.effective_port)
     return server

@@ -39,7 +39,8 @@ from archiver.index.query import (
     parse_query,
 )
 from archiver.index.searching import MAX_PER_PAGE, SORTS, SearchResult, run_search
-from archiver.index.whoosh_internals import file_storage
+from archiver.index.sidecars import Sidecars, write_missing
+from archiver.index.whoosh_internals import file_storage, segment_id
 from archiver.index.writing import (
     LOCK_WAIT,
     IndexMeta,
@@ -77,7 +78,8 @@ class Index:
         self._lock = threading.Lock()
         self._local = threading.local()
         self._columns = Columns()
-        self._postings = PostingCache(cache_mb)
+        self._sidecars = Sidecars(self.path)
+        self._postings = PostingCache(cache_mb, self._sidecars)
         self._meta: tuple[tuple[int, int], IndexMeta] | None = None
         self._ix = self._open()
         self.last_update: UpdateReport | None = None
@@ -132,6 +134,7 @@ class Index:
         # a fresh searcher, not refresh(): whoosh cannot refresh from an empty index
         searcher = self._ix.searcher()
         self._local.searcher, self._local.ix = searcher, self._ix
+        self._sidecars.forget({segment_id(r) for r, _ in searcher.reader().leaf_readers()})
         return searcher
 
     def meta(self, searcher: Searcher | None = None) -> IndexMeta:
@@ -146,6 +149,20 @@ class Index:
             raise IndexFormatError(self._rebuild_message())
         self._meta = (generation, meta)
         return meta
+
+    def warm(self) -> None:
+        """Do what a fresh process's first searches would: open a searcher, read the meta
+        document and the columns, map the segments' sidecars and have them read ahead, run
+        one search. The UI calls it in a thread at start (serving does not wait for it);
+        each thread still opens its own searcher on its first search."""
+        started = time.monotonic()
+        searcher = self._searcher()
+        self.meta(searcher)
+        self._columns.arrays(searcher)
+        for reader, _ in searcher.reader().leaf_readers():
+            self._sidecars.prefetch(reader)
+        self.search("the", per_page=1)
+        log.info("index %s warmed in %.2f s", self.path, time.monotonic() - started)
 
     def doc_count(self) -> int:
         """How many items the index holds."""
@@ -182,9 +199,11 @@ class Index:
         pending = self.pending_runs(archive)
         if not pending:
             self.last_update = UpdateReport()
+            self._write_sidecars(self._ix, self.path)  # an index built before they existed
             return 0
         self.meta()  # refuses an index of another format
         report = apply_runs(self._ix, archive.store, pending, self._progress(progress, "index"))
+        self._write_sidecars(self._ix, self.path)
         self.last_update = report
         log.info(
             "index %s: %d runs, %d records, %d items written in %.1f s",
@@ -207,6 +226,7 @@ class Index:
             ix = file_storage(str(tmp)).create_index(f.build_schema())
             manifests = list_runs(archive.store)
             report = apply_runs(ix, archive.store, manifests, self._progress(progress, "rebuild"))
+            self._write_sidecars(ix, tmp)
             ix.close()
             self._swap(tmp)
         except BaseException:
@@ -256,6 +276,20 @@ class Index:
                     lock.release()
             self._ix = self._open()
         shutil.rmtree(old, ignore_errors=True)
+
+    @staticmethod
+    def _write_sidecars(ix: windex.FileIndex, folder: Path) -> None:
+        """Decoded postings of the new segments' frequent terms (sidecars.py)."""
+        started = time.monotonic()
+        with ix.searcher() as searcher:
+            written = write_missing(folder, searcher)
+        if written:
+            log.info(
+                "index %s: sidecars of %d segments in %.1f s",
+                folder,
+                written,
+                time.monotonic() - started,
+            )
 
     @staticmethod
     def _progress(progress: bool | Progress, what: str) -> Progress | None:

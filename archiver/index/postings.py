@@ -14,7 +14,7 @@ import threading
 from array import array
 from collections import OrderedDict
 from itertools import accumulate, repeat
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 from whoosh.reading import TermNotFound
@@ -109,11 +109,19 @@ def _decode_positions(fmt: Any, values: list[bytes]) -> tuple[np.ndarray, np.nda
     return counts, flat
 
 
+class TermSource(Protocol):
+    """Where decoded terms come from before Whoosh's blocks (sidecars.Sidecars)."""
+
+    def term(self, reader: Any, fieldname: str, text: str, positions: bool) -> Term | None: ...
+
+
 class PostingCache:
     """Decoded terms by (segment, field, text), least recently used dropped past the
-    budget. Shared by the threads of one process (the UI's)."""
+    budget. Shared by the threads of one process (the UI's). A term is taken from
+    `source` (the segment's memory-mapped sidecar) when it has it, else decoded."""
 
-    def __init__(self, max_mb: float = DEFAULT_CACHE_MB) -> None:
+    def __init__(self, max_mb: float = DEFAULT_CACHE_MB, source: TermSource | None = None) -> None:
+        self.source = source
         self.max_bytes = int(max_mb * 2**20)
         self.bytes = 0
         self._terms: OrderedDict[tuple[str, str, str], Term] = OrderedDict()
@@ -126,7 +134,9 @@ class PostingCache:
             if term is not None and (term.positions is not None or not positions):
                 self._terms.move_to_end(key)
                 return term
-        term = read_term(reader, fieldname, text, positions)
+        term = self.source.term(reader, fieldname, text, positions) if self.source else None
+        if term is None:
+            term = read_term(reader, fieldname, text, positions)
         with self._lock:
             old = self._terms.pop(key, None)
             self.bytes -= old.nbytes if old is not None else 0

@@ -1,13 +1,18 @@
-"""Search benchmark: Whoosh index (archiver.index) vs SQLite FTS5, same corpus, same run.
+"""Search benchmark: Whoosh index (archiver.index) vs SQLite FTS5 and tantivy, same corpus,
+same run.
 
     .venv/bin/python ops/bench/search_bench.py --size 100k
-    .venv/bin/python ops/bench/search_bench.py --size 1M --workdir /var/tmp/bench1m --keep
+    nice -n 10 .venv/bin/python ops/bench/search_bench.py --size 1M --workdir /var/tmp/b1m --keep
+    ... --workdir /var/tmp/b1m --reuse-builds [--rebuild whoosh]   # queries again / one engine
 
 Generates the seeded corpus (ops/bench/synthetic_posts.py) as runs in a local store, builds
-the index with Index.rebuild and FTS5 in child processes (wall time, peak RSS of the process
-tree, size on disk), times Index.update after a run of 1,000 new posts, then times each query
-shape (warm: one untimed pass, then --passes timed passes; p50/p95 per pass, median of
-passes). Prints a table and writes JSON to ops/bench/results/. Not part of the test suite.
+the index with Index.rebuild, FTS5 and tantivy (optional: `pip install tantivy`, benchmark
+only) in child processes (wall time, process CPU time of the child and its workers, peak RSS
+of the process tree, size on disk, load average), times Index.update after a run of 1,000
+new posts, then times each query shape: warm (one untimed pass, then --passes timed passes;
+p50/p95 per pass, median of passes), with no postings cache, and cold: a fresh process per
+shape that opens the index and runs each distinct instance once. Prints a table and writes
+JSON to ops/bench/results/. Not part of the test suite.
 """
 
 from __future__ import annotations
@@ -31,6 +36,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import resource  # noqa: E402
 
 import psutil  # noqa: E402
 from fts5_baseline import Searcher as Fts5Searcher  # noqa: E402
@@ -57,8 +64,18 @@ TARGETS = {
 
 
 # -- builds in child processes (clean memory figures) ---------------------------------------
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _load() -> float:
+    return round(os.getloadavg()[0], 2)
+
+
 def _child(args: list[str]) -> dict[str, Any]:
     """Run this script's build subcommand; sample the RSS of its whole process tree."""
+    cpu, load = _children_cpu(), _load()
     proc = subprocess.Popen([sys.executable, __file__, *args], stdout=subprocess.PIPE)
     peak = 0
     watched = psutil.Process(proc.pid)
@@ -84,7 +101,12 @@ def _child(args: list[str]) -> dict[str, Any]:
     if proc.returncode:
         raise SystemExit(f"build {args[0]} failed ({proc.returncode})")
     result = json.loads(out)
-    result.update(wall_s=round(wall, 2), peak_rss_mb=round(peak / 2**20))
+    result.update(
+        wall_s=round(wall, 2),
+        cpu_s=round(_children_cpu() - cpu, 2),
+        peak_rss_mb=round(peak / 2**20),
+        load_avg=[load, _load()],
+    )
     return result
 
 
@@ -116,6 +138,84 @@ def build_fts5(store: str, db: str) -> None:
     started = time.perf_counter()
     rows = fts5_build(LocalStore(store), Path(db))
     print(json.dumps({"seconds": round(time.perf_counter() - started, 2), "items": rows}))
+
+
+def build_tantivy(store: str, path: str) -> None:
+    import tantivy_baseline
+
+    started = time.perf_counter()
+    rows = tantivy_baseline.build(LocalStore(store), Path(path))
+    print(json.dumps({"seconds": round(time.perf_counter() - started, 2), "items": rows}))
+
+
+def _has_tantivy() -> bool:
+    try:
+        import tantivy  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def cold_shape(engine: str, path: str, instances_file: str) -> None:
+    """In this fresh process: open the engine's index, run each instance once; print the
+    open time, the first query's time and p50/p95 over the instances, and process CPU."""
+    instances = json.loads(Path(instances_file).read_text())
+    cpu = time.process_time()
+    started = time.perf_counter()
+    if engine == "whoosh":
+        idx = Index(path)
+        idx.doc_count()  # a searcher open, as the UI's first request does
+        call = idx.search
+    else:
+        import tantivy_baseline
+
+        tv = tantivy_baseline.Searcher(Path(path))
+        call = tv.search
+    opened = (time.perf_counter() - started) * 1000
+    samples = []
+    for args in instances:
+        t = time.perf_counter()
+        call(**args)
+        samples.append((time.perf_counter() - t) * 1000)
+    p50, p95 = _percentiles(samples)
+    print(
+        json.dumps(
+            {
+                "open_ms": round(opened, 1),
+                "first_ms": round(samples[0], 1),
+                "p50_ms": round(p50, 2),
+                "p95_ms": round(p95, 2),
+                "cpu_s": round(time.process_time() - cpu, 2),
+                "queries": len(samples),
+            }
+        )
+    )
+
+
+def cold(engine: str, path: Path, instances: list[dict[str, Any]], work: Path) -> dict[str, Any]:
+    distinct = list({json.dumps(a, sort_keys=True): a for a in instances}.values())
+    if engine == "tantivy":
+        distinct = [_tantivy_args(a) for a in distinct]
+    file = work / "cold-instances.json"
+    file.write_text(json.dumps(distinct))
+    out = subprocess.run(
+        [sys.executable, __file__, "_cold", engine, str(path), str(file)],
+        stdout=subprocess.PIPE,
+        check=True,
+    ).stdout
+    return json.loads(out)
+
+
+def _tantivy_args(args: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "q": args["q"],
+        "account": args.get("account"),
+        "since": args.get("since"),
+        "until": args.get("until"),
+        "sort": args.get("sort", "relevance"),
+        "highlight": args.get("highlight", True),
+        "facets": args.get("facets", True),
+    }
 
 
 # -- queries ---------------------------------------------------------------------------------
@@ -210,6 +310,11 @@ def main() -> None:
         help="with --workdir of an earlier --keep run: measure the queries "
         "again on its indexes (after a query-side change)",
     )
+    parser.add_argument(
+        "--rebuild",
+        default="",
+        help="with --reuse-builds: engines to build again (comma-separated: whoosh,fts5,tantivy)",
+    )
     opts = parser.parse_args()
     size = SIZES.get(opts.size) or int(opts.size)
     work = Path(opts.workdir or tempfile.mkdtemp(prefix="search-bench-"))
@@ -244,23 +349,29 @@ def run(size: int, work: Path, opts: argparse.Namespace) -> dict[str, Any]:
         corpus = write_corpus(store, Corpus.make(opts.seed), size, progress=_corpus_progress)
         print(f"\ncorpus written in {time.perf_counter() - started:.0f} s", file=sys.stderr)
         corpus_file.write_text(json.dumps(corpus.__dict__))
+    tantivy_path = work / "tantivy"
     builds_file = work / "builds.json"
-    if opts.reuse_builds and builds_file.exists() and index_path.exists() and fts_path.exists():
-        print("reusing the indexes built by an earlier run", file=sys.stderr)
-        whoosh, fts5 = json.loads(builds_file.read_text())
-    else:
-        for stale in (index_path, fts_path):
-            if stale.exists():
-                shutil.rmtree(stale) if stale.is_dir() else stale.unlink()
-        print("building whoosh...", file=sys.stderr)
-        whoosh = _child(["_build-whoosh", str(store_path), str(index_path)])
-        whoosh["size_mb"] = round(_dir_size(index_path) / 2**20, 1)
-        print("building fts5...", file=sys.stderr)
-        fts5 = _child(["_build-fts5", str(store_path), str(fts_path)])
-        fts5["size_mb"] = round(_dir_size(fts_path) / 2**20, 1)
-        for built in (whoosh, fts5):
-            built["posts_per_s"] = round(corpus.posts / built["seconds"])
-        builds_file.write_text(json.dumps([whoosh, fts5]))
+    paths = {"whoosh": index_path, "fts5": fts_path, "tantivy": tantivy_path}
+    engines = ["whoosh", "fts5", *(["tantivy"] if _has_tantivy() else [])]
+    builds: dict[str, Any] = {}
+    if opts.reuse_builds and builds_file.exists():
+        builds = json.loads(builds_file.read_text())
+        if isinstance(builds, list):  # an older run's file: [whoosh, fts5]
+            builds = dict(zip(("whoosh", "fts5"), builds, strict=True))
+    again = set(filter(None, opts.rebuild.split(",")))
+    for engine in engines:
+        if engine in builds and engine not in again and paths[engine].exists():
+            print(f"reusing the {engine} index built by an earlier run", file=sys.stderr)
+            continue
+        stale = paths[engine]
+        if stale.exists():
+            shutil.rmtree(stale) if stale.is_dir() else stale.unlink()
+        print(f"building {engine}...", file=sys.stderr)
+        built = _child([f"_build-{engine}", str(store_path), str(stale)])
+        built["size_mb"] = round(_dir_size(stale) / 2**20, 1)
+        built["posts_per_s"] = round(corpus.posts / built["seconds"])
+        builds[engine] = built
+        builds_file.write_text(json.dumps(builds))
 
     archive = Archive(Config(storage=StorageConfig(path=str(store_path))))
     idx = Index(index_path)
@@ -279,19 +390,35 @@ def run(size: int, work: Path, opts: argparse.Namespace) -> dict[str, Any]:
     rng = random.Random(opts.seed + 7)
     plan = query_shapes(corpus, idx, opts.queries, rng)
     fts = Fts5Searcher(fts_path)
+    tv = None
+    if "tantivy" in builds:
+        import tantivy_baseline
+
+        tv = tantivy_baseline.Searcher(tantivy_path)
     queries: dict[str, Any] = {}
+    query_cpu, query_load = time.process_time(), _load()
     for name, instances in plan["shapes"].items():
+        # cold first: a fresh process per shape, before this one has paged anything in
+        queries[name] = {"whoosh (cold process)": cold("whoosh", index_path, instances, work)}
+        if tv is not None:
+            queries[name]["tantivy (cold process)"] = cold("tantivy", tantivy_path, instances, work)
         full = [lambda a=a: idx.search(**a) for a in instances]
         bare = [
             lambda a=a: idx.search(**{**a, "highlight": False, "facets": False}) for a in instances
         ]
-        cold = [lambda a=a: uncached.search(**a) for a in instances]
-        queries[name] = {
-            "whoosh": timed(full, opts.passes),
-            "whoosh (no highlights, no facets)": timed(bare, opts.passes),
-            "whoosh (no postings cache)": timed(cold, 1, warm=False),
-            "fts5": timed([fts5_call(fts, a) for a in instances], opts.passes),
-        }
+        uncached_calls = [lambda a=a: uncached.search(**a) for a in instances]
+        queries[name].update(
+            {
+                "whoosh": timed(full, opts.passes),
+                "whoosh (no highlights, no facets)": timed(bare, opts.passes),
+                "whoosh (no postings cache)": timed(uncached_calls, 1, warm=False),
+                "fts5": timed([fts5_call(fts, a) for a in instances], opts.passes),
+            }
+        )
+        if tv is not None:
+            tv_args = [_tantivy_args(a) for a in instances]
+            calls = [lambda a=a: tv.search(**a) for a in tv_args]
+            queries[name]["tantivy"] = timed(calls, opts.passes)
         print(f"  {name}: {queries[name]['whoosh']}", file=sys.stderr)
     return {
         "size": corpus.posts,
@@ -303,7 +430,7 @@ def run(size: int, work: Path, opts: argparse.Namespace) -> dict[str, Any]:
             "jsonl_gz_mb": round(corpus.gzip_bytes / 2**20, 1),
             **plan["stats"],
         },
-        "build": {"whoosh": whoosh, "fts5": fts5},
+        "build": builds,
         "incremental_1000_s": {
             "whoosh": round(statistics.median(incremental), 3),
             "fts5": round(statistics.median(fts_incremental), 3),
@@ -312,6 +439,8 @@ def run(size: int, work: Path, opts: argparse.Namespace) -> dict[str, Any]:
         "query_process": {
             "postings_cache_mb": round(idx._postings.bytes / 2**20, 1),
             "rss_mb": round(psutil.Process().memory_info().rss / 2**20),
+            "cpu_s": round(time.process_time() - query_cpu, 1),
+            "load_avg": [query_load, _load()],
         },
         "targets": TARGETS,
     }
@@ -324,32 +453,43 @@ def print_table(r: dict[str, Any]) -> None:
         f"({c['jsonl_gz_mb']} MB gzip), {r['machine']['cpus']} cpus"
     )
     print(
-        f"{'engine':<8} {'build s':>8} {'posts/s':>8} {'index MB':>9} {'x JSONL':>8} "
-        f"{'peak RSS MB':>12} {'+1,000 posts s':>15}"
+        f"{'engine':<8} {'build s':>8} {'CPU s':>8} {'posts/s':>8} {'index MB':>9} "
+        f"{'x JSONL':>8} {'peak RSS MB':>12} {'load avg':>12} {'+1,000 posts s':>15}"
     )
-    for name in ("whoosh", "fts5"):
-        e = b[name]
+    for name, e in b.items():
+        load = "-".join(str(x) for x in e.get("load_avg", []))
         print(
-            f"{name:<8} {e['seconds']:>8} {e['posts_per_s']:>8,} {e['size_mb']:>9} "
-            f"{e['size_mb'] / c['jsonl_mb']:>8.2f} {e['peak_rss_mb']:>12} "
-            f"{r['incremental_1000_s'][name]:>15}"
+            f"{name:<8} {e['seconds']:>8} {e.get('cpu_s', '-'):>8} {e['posts_per_s']:>8,} "
+            f"{e['size_mb']:>9} {e['size_mb'] / c['jsonl_mb']:>8.2f} {e['peak_rss_mb']:>12} "
+            f"{load:>12} {r['incremental_1000_s'].get(name, '-'):>15}"
         )
-    print(
-        f"\n{'query p50 / p95 ms':<32} {'whoosh (UI call)':>18} {'whoosh bare':>14} "
-        f"{'no cache':>16} {'fts5':>14} {'ratio p50':>9}"
-    )
+    columns = [
+        ("whoosh", "whoosh (UI call)"),
+        ("whoosh (no highlights, no facets)", "whoosh bare"),
+        ("whoosh (no postings cache)", "no cache"),
+        ("whoosh (cold process)", "cold process"),
+        ("fts5", "fts5"),
+        ("tantivy", "tantivy"),
+        ("tantivy (cold process)", "tantivy cold"),
+    ]
+    print(f"\n{'query p50 / p95 ms':<30}" + "".join(f"{t:>18}" for _, t in columns))
     for name, q in r["queries"].items():
-        w, bare, f = q["whoosh"], q["whoosh (no highlights, no facets)"], q["fts5"]
-        cold = q.get("whoosh (no postings cache)", {"p50_ms": "-", "p95_ms": "-"})
-        ratio = w["p50_ms"] / f["p50_ms"] if f["p50_ms"] else float("inf")
-        print(
-            f"{name:<32} {w['p50_ms']:>8} / {w['p95_ms']:<7} {bare['p50_ms']:>6} / "
-            f"{bare['p95_ms']:<6} {cold['p50_ms']:>7} / {cold['p95_ms']:<7} "
-            f"{f['p50_ms']:>6} / {f['p95_ms']:<6} {ratio:>8.2f}x"
-        )
+        cells = []
+        for key, _ in columns:
+            m = q.get(key)
+            cells.append(f"{m['p50_ms']:>8} / {m['p95_ms']:<7}" if m else f"{'-':>18}")
+        print(f"{name:<30}" + "".join(f"{cell:>18}" for cell in cells))
+    print(f"\n{'cold process':<30} {'open ms':>8} {'first query ms':>15}")
+    for name, q in r["queries"].items():
+        m = q.get("whoosh (cold process)")
+        if m:
+            print(f"{name:<30} {m['open_ms']:>8} {m['first_ms']:>15}")
     if "query_process" in r:
         p = r["query_process"]
-        print(f"\nquery process: RSS {p['rss_mb']} MB, postings cache {p['postings_cache_mb']} MB")
+        print(
+            f"\nquery process: RSS {p['rss_mb']} MB, postings cache {p['postings_cache_mb']} MB, "
+            f"CPU {p.get('cpu_s', '-')} s, load average {p.get('load_avg', '-')}"
+        )
 
 
 if __name__ == "__main__":
@@ -357,5 +497,9 @@ if __name__ == "__main__":
         build_whoosh(sys.argv[2], sys.argv[3])
     elif len(sys.argv) == 4 and sys.argv[1] == "_build-fts5":
         build_fts5(sys.argv[2], sys.argv[3])
+    elif len(sys.argv) == 4 and sys.argv[1] == "_build-tantivy":
+        build_tantivy(sys.argv[2], sys.argv[3])
+    elif len(sys.argv) == 5 and sys.argv[1] == "_cold":
+        cold_shape(sys.argv[2], sys.argv[3], sys.argv[4])
     else:
         main()

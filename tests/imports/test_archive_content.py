@@ -135,3 +135,24 @@ def test_post_text_is_stored_as_typed_and_raw_as_served(tmp_path, run_cli):
     rec = view(tmp_path)["500"].latest
     assert rec["text"] == "Fish & chips <script>alert(1)</script> &lt;"
     assert rec["raw"]["tweet"]["full_text"] == served
+
+
+def test_no_index_commits_the_run_and_leaves_the_index_to_archiver_index(tmp_path, run_cli):
+    from archiver.archive import Archive
+    from archiver.config import load_config
+    from archiver.index import Index
+
+    path = write_archive(tmp_path / "a.zip", {"tweets.js": ytd("tweets", [tweet("300", "Hi")])})
+    result = run_cli("import", str(path), "--no-index")
+    assert result.exit_code == 0, result.output
+    assert "run `archiver index`" in result.stderr
+    assert "300" in view(tmp_path)
+    config = load_config(tmp_path / "archiver.toml")
+    archive = Archive(config)
+    index = Index(config.index.path)
+    assert len(index.pending_runs(archive)) == 1 and index.doc_count() == 0
+    index.close()
+    assert run_cli("index").exit_code == 0
+    index = Index(config.index.path)
+    assert not index.pending_runs(archive) and index.doc_count() == 1
+    index.close()

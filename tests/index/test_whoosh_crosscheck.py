@@ -21,7 +21,7 @@ from whoosh import query as wq
 from whoosh import sorting
 
 from archiver.index import schema as f
-from archiver.index import whoosh_internals
+from archiver.index import sidecars, whoosh_internals
 from archiver.index.docsets import matching_docs
 from archiver.index.items import IndexedItem
 from archiver.index.postings import PostingCache, Postings
@@ -81,8 +81,11 @@ def _build(archive: Any, runs: Any, index: Any) -> None:
 
 
 @pytest.fixture
-def fixed(archive, runs, index):
+def fixed(archive, runs, index, monkeypatch):
+    # frequent terms from sidecars (sidecars.py), the others decoded from Whoosh's blocks
+    monkeypatch.setattr(sidecars, "MIN_POSTINGS", 40)
     _build(archive, runs, index)
+    assert any((index.path / sidecars.DIRNAME).iterdir())
     assert len(list(index._searcher().reader().leaf_readers())) > 1
     return index
 

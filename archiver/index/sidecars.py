@@ -1,0 +1,204 @@
+"""Decoded postings of a segment's frequent terms, written once and memory-mapped on open.
+
+Decoding a frequent word from Whoosh's blocks costs ~1 µs a posting (0.7 s for a word in
+most of a million posts, several seconds for a phrase's positions), which the postings
+cache pays once per process: the first searches after every restart were slow. Segments
+are immutable, so a segment's frequent terms are decoded once, when the segment has been
+committed, into plain arrays beside it (`sidecars/<segment id>/`); a fresh process maps
+them and answers its first query as fast as a warm one. Rare terms stay in Whoosh's blocks
+(decoding them is cheap) and go through the postings cache.
+
+Layout of a sidecar directory: `terms.json` ({field: {text: [start, end, pstart, pend]}}:
+postings start..end, positions pstart..pend) and four arrays, `ids` (segment docnums),
+`freqs`, `counts` (positions per posting; text terms only) and `positions`, each in the
+narrowest unsigned type that holds the segment's values. Deleted documents are included,
+as in Whoosh's blocks: deletions are applied at query time.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from archiver.index import schema as f
+from archiver.index.postings import Term, read_term
+from archiver.index.whoosh_internals import segment_id
+
+log = logging.getLogger(__name__)
+
+DIRNAME = "sidecars"
+VERSION = 1
+# A term goes into the sidecar from this many postings in the segment: below it, decoding
+# from Whoosh's blocks takes about a millisecond (measured: see ops/docs/search.md).
+MIN_POSTINGS = 1000
+_ARRAYS = ("ids", "freqs", "counts", "positions")
+# fields people filter by often enough for a frequent term to matter (kind:, has:, ...);
+# positions only where phrases need them
+_FIELDS = (f.TEXT, f.ACCOUNT, f.KIND, f.HAS, f.IS, f.LANG, f.AUTHOR, f.HASHTAGS, f.MENTIONS)
+
+
+def _narrow(values: np.ndarray) -> np.ndarray:
+    top = int(values.max()) if len(values) else 0
+    for dtype in (np.uint8, np.uint16, np.uint32):
+        if top <= np.iinfo(dtype).max and (not len(values) or values.min() >= 0):
+            return values.astype(dtype)
+    return values.astype(np.int64)
+
+
+def write_segment(reader: Any, folder: Path) -> int:
+    """Decode the frequent terms of one segment into `folder` (made atomically: written
+    beside it, then renamed). Returns the number of terms."""
+    terms: dict[str, dict[str, list[int]]] = {}
+    parts: dict[str, list[np.ndarray]] = {name: [] for name in _ARRAYS}
+    at = [0, 0]
+    for fieldname in _FIELDS:
+        if fieldname not in reader.schema or not reader.schema[fieldname].indexed:
+            continue
+        positions = reader.schema[fieldname].format.supports("positions")
+        for text_bytes, info in reader.iter_field(fieldname):
+            if info.doc_frequency() < MIN_POSTINGS:
+                continue
+            text = text_bytes.decode("utf-8")
+            term = read_term(reader, fieldname, text, positions)
+            n, p = len(term.ids), 0 if term.positions is None else len(term.positions)
+            terms.setdefault(fieldname, {})[text] = [at[0], at[0] + n, at[1], at[1] + p]
+            parts["ids"].append(term.ids)
+            parts["freqs"].append(term.freqs)
+            if term.counts is not None and term.positions is not None:
+                parts["counts"].append(term.counts)
+                parts["positions"].append(term.positions)
+            else:  # no positions: zero counts keep counts aligned with ids
+                parts["counts"].append(np.zeros(n, np.int32))
+            at[0] += n
+            at[1] += p
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
+    try:
+        for name in _ARRAYS:
+            joined = np.concatenate(parts[name]) if parts[name] else np.empty(0, np.int32)
+            freqs_exact = name != "freqs" or np.array_equal(joined, np.round(joined))
+            array = _narrow(joined) if freqs_exact else joined.astype(np.float32)
+            np.save(tmp / f"{name}.npy", array)
+        (tmp / "terms.json").write_text(json.dumps({"version": VERSION, "terms": terms}))
+        try:
+            os.rename(tmp, folder)
+        except OSError:  # another process wrote it first: the same content
+            shutil.rmtree(tmp, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return sum(len(t) for t in terms.values())
+
+
+def write_missing(index_dir: Path, searcher: Any) -> int:
+    """Write the sidecar of every segment of the searcher's generation that lacks one,
+    and remove those of segments no longer in it. Returns how many were written."""
+    root = index_dir / DIRNAME
+    live: set[str] = set()
+    written = 0
+    for reader, _ in searcher.reader().leaf_readers():
+        seg = segment_id(reader)
+        if seg == "-":
+            continue
+        live.add(seg)
+        if reader.doc_count_all() >= MIN_POSTINGS and not (root / seg).exists():
+            write_segment(reader, root / seg)
+            written += 1
+    if root.exists():
+        for old in root.iterdir():
+            # an open reader of an older generation keeps its mapped files (POSIX unlink)
+            if old.name not in live and not old.name.startswith("."):
+                shutil.rmtree(old, ignore_errors=True)
+    return written
+
+
+class _Mapped(NamedTuple):
+    terms: dict[str, dict[str, list[int]]]
+    arrays: dict[str, np.ndarray]
+
+
+class Sidecars:
+    """The sidecars of an index directory, mapped on first use, per segment."""
+
+    def __init__(self, index_dir: Path) -> None:
+        self.root = index_dir / DIRNAME
+        self._lock = threading.Lock()
+        self._mapped: dict[str, _Mapped | None] = {}
+
+    def _segment(self, seg: str) -> _Mapped | None:
+        if seg in self._mapped:
+            return self._mapped[seg]
+        with self._lock:
+            if seg not in self._mapped:
+                self._mapped[seg] = self._load(self.root / seg)
+            return self._mapped[seg]
+
+    @staticmethod
+    def _load(folder: Path) -> _Mapped | None:
+        try:
+            meta = json.loads((folder / "terms.json").read_text())
+            if meta.get("version") != VERSION:
+                return None
+            arrays = {n: np.load(folder / f"{n}.npy", mmap_mode="r") for n in _ARRAYS}
+        except (OSError, ValueError) as exc:
+            if not isinstance(exc, FileNotFoundError):
+                log.warning("index sidecar %s unreadable (%s): decoding from Whoosh", folder, exc)
+            return None
+        return _Mapped(meta["terms"], arrays)
+
+    def has(self, reader: Any) -> bool:
+        return self._segment(segment_id(reader)) is not None
+
+    def term(self, reader: Any, fieldname: str, text: str, positions: bool) -> Term | None:
+        """The term's postings from the segment's sidecar (with positions when asked and
+        the field has them); None when the segment has no sidecar or the term is not in
+        it."""
+        mapped = self._segment(segment_id(reader))
+        if mapped is None:
+            return None
+        span = mapped.terms.get(fieldname, {}).get(text)
+        if span is None:
+            return None
+        start, end, pstart, pend = span
+        a = mapped.arrays
+        has_positions = positions and fieldname == f.TEXT
+        return Term(
+            np.asarray(a["ids"][start:end], dtype=np.int32),
+            np.asarray(a["freqs"][start:end], dtype=np.float32),
+            np.asarray(a["counts"][start:end], dtype=np.int32) if has_positions else None,
+            np.asarray(a["positions"][pstart:pend], dtype=np.int32) if has_positions else None,
+        )
+
+    def prefetch(self, reader: Any) -> None:
+        """Map the segment's sidecar and ask the kernel to read it ahead (not waited for)."""
+        seg = segment_id(reader)
+        if self._segment(seg) is None:
+            return
+        for name in (*(f"{n}.npy" for n in _ARRAYS), "terms.json"):
+            _will_need(self.root / seg / name)
+
+    def forget(self, live: set[str]) -> None:
+        """Drop the maps of segments merged away."""
+        with self._lock:
+            for seg in [s for s in self._mapped if s not in live]:
+                del self._mapped[seg]
+
+
+def _will_need(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        if hasattr(os, "posix_fadvise"):
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_WILLNEED)
+    finally:
+        os.close(fd)
