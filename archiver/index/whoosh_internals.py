@@ -14,8 +14,8 @@ import logging
 import os
 import pickle
 from collections.abc import Iterable, Iterator
-from importlib import metadata
 from itertools import islice
+from pathlib import Path
 from typing import Any
 
 import whoosh
@@ -60,11 +60,15 @@ def check_version() -> None:
 
 
 def _installed(distribution: str) -> bool:
+    """Whether the distribution's metadata sits beside the `whoosh` package (a directory
+    listing: importlib.metadata scans every path entry, ~0.1-0.4 s at each start)."""
+    site = Path(whoosh.__file__).resolve().parent.parent
+    prefix = distribution.replace("-", "_").lower() + "-"
     try:
-        metadata.version(distribution)
-    except metadata.PackageNotFoundError:
+        names = os.listdir(site)
+    except OSError:
         return False
-    return True
+    return any(n.lower().startswith(prefix) and n.endswith(".dist-info") for n in names)
 
 
 # -- opening --------------------------------------------------------------------------------
