@@ -1,11 +1,15 @@
-"""Pure functions: official-archive and classic-archive objects -> normalised records."""
+"""Pure functions: official-archive and classic-archive objects -> normalised records.
+
+Every field is read through `archiver.imports.fields.Obj`, so a value of the wrong type is
+a FieldError naming the field (never an AttributeError); the entry loops in xarchive add the
+file and the entry number."""
 
 from __future__ import annotations
 
 import re
 from typing import Any
 
-from archiver.timestamps import iso
+from archiver.imports.fields import FieldError, Obj
 from archiver.xapi_records import post_text
 from storage.records import new_record
 
@@ -13,58 +17,54 @@ SOURCE = "x-archive"
 _STATUS_URL = re.compile(r"^https?://(?:mobile\.)?(?:twitter|x)\.com/\w+/status(?:es)?/(\d+)")
 
 
-def _ints(values: dict[str, Any], *names: str) -> dict[str, int]:
-    out = {}
-    for name in names:
-        if values.get(name) not in (None, ""):
-            out[name] = int(values[name])
-    return out
-
-
-def edit_chain(tweet: dict[str, Any]) -> list[str]:
+def edit_chain(tweet: Obj) -> list[str]:
     """Ids of the edit chain, oldest first (`initial` on the first version, `edit` on later)."""
-    info = tweet.get("edit_info") or {}
-    initial = info.get("initial") or (info.get("edit") or {}).get("editControlInitial") or {}
-    chain = [str(i) for i in initial.get("editTweetIds") or []]
-    first = (info.get("edit") or {}).get("initialTweetId")
-    if first and str(first) not in chain:
-        chain.insert(0, str(first))
-    own = str(tweet.get("id_str") or tweet.get("id"))
-    if chain and own not in chain:
+    info = tweet.obj("edit_info")
+    edit = info.obj("edit")
+    initial = info.obj("initial") if info.has("initial") else edit.obj("editControlInitial")
+    chain = initial.ids("editTweetIds")
+    first = edit.id("initialTweetId")
+    if first and first not in chain:
+        chain.insert(0, first)
+    own = tweet.id("id_str") or tweet.id("id")
+    if chain and own and own not in chain:
         chain.append(own)
     return chain
 
 
-def media_of_raw(tweet: dict[str, Any]) -> list[dict[str, Any]]:
+def media_of_raw(tweet: Obj) -> list[Obj]:
     """All media entities: extended_entities has every item, entities only the first photo."""
-    ext = (tweet.get("extended_entities") or {}).get("media")
-    return ext or (tweet.get("entities") or {}).get("media") or []
+    return tweet.obj("extended_entities").objs("media") or tweet.obj("entities").objs("media")
 
 
-def _quoted_id(tweet: dict[str, Any], text: str) -> str | None:
+def _quoted_id(tweet: Obj, text: str) -> str | None:
     """Archives carry no quoted_status: a quote is a post whose last link is to a status."""
-    urls = (tweet.get("entities") or {}).get("urls") or []
+    urls = tweet.obj("entities").objs("urls")
     if not urls:
         return None
     last = urls[-1]
-    match = _STATUS_URL.match(last.get("expanded_url") or "")
-    if match and (tweet.get("is_quote_status") or text.rstrip().endswith(last.get("url") or "\0")):
+    match = _STATUS_URL.match(last.text("expanded_url") or "")
+    if match and (
+        tweet.flag("is_quote_status") or text.rstrip().endswith(last.text("url") or "\0")
+    ):
         return match.group(1)
     return None
 
 
-def media_of(tweet: dict[str, Any]) -> list[dict[str, Any]]:
+def media_of(tweet: Obj) -> list[dict[str, Any]]:
     media = []
     for m in media_of_raw(tweet):
-        url = m.get("media_url_https") or m.get("media_url")
-        if m.get("type") in ("video", "animated_gif"):
-            variants = (m.get("video_info") or {}).get("variants") or []
-            mp4s = [v for v in variants if v.get("content_type") == "video/mp4"]
+        url = m.text("media_url_https") or m.text("media_url")
+        kind = m.text("type", "photo")
+        if kind in ("video", "animated_gif"):
+            mp4s = [
+                v
+                for v in m.obj("video_info").objs("variants")
+                if v.text("content_type") == "video/mp4"
+            ]
             if mp4s:
-                url = max(mp4s, key=lambda v: int(v.get("bitrate") or 0))["url"]
-        media.append(
-            {"key": str(m.get("id_str") or m.get("id")), "type": m.get("type", "photo"), "url": url}
-        )
+                url = max(mp4s, key=lambda v: v.number("bitrate") or 0).text("url")
+        media.append({"key": str(m.id("id_str") or m.id("id")), "type": kind, "url": url})
     return media
 
 
@@ -73,47 +73,60 @@ def media_file_name(tweet_id: str, url: str) -> str:
     return f"{tweet_id}-{url.split('?', 1)[0].rsplit('/', 1)[-1]}"
 
 
+def _metrics(tweet: Obj) -> dict[str, int]:
+    return {
+        name: value
+        for name in ("favorite_count", "retweet_count")
+        if (value := tweet.number(name)) is not None
+    }
+
+
 def tweet_record(
     entry: dict[str, Any],
     owner: dict[str, str],
     captured_at: str | None,
     *,
-    deleted_at: str | None = None,
     note: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """A tweets.js, tweet.js or deleted-tweets.js entry (bare 2018, wrapped since) or classic."""
-    tweet = entry.get("tweet", entry)
-    tid = str(tweet.get("id_str") or tweet["id"])
-    text = post_text(tweet.get("full_text") if "full_text" in tweet else tweet.get("text", ""))
-    entities = tweet.get("entities") or {}
-    urls = [u.get("expanded_url") or u.get("url") for u in entities.get("urls") or []]
+    """A tweets.js, tweet.js or deleted-tweets.js entry (bare 2018, wrapped since) or classic.
+    A field of the wrong type raises FieldError."""
+    wrapper = Obj(entry)
+    tweet = wrapper.obj("tweet") if "tweet" in wrapper.value else wrapper
+    tid = tweet.id("id_str") or tweet.id("id")
+    if tid is None:
+        raise FieldError(f"{tweet.path}.id_str", "an id", None)
+    typed = tweet.text("full_text") if "full_text" in tweet.value else tweet.text("text", "")
+    text = post_text(typed)
+    entities = tweet.obj("entities")
+    urls = [u.text("expanded_url") or u.text("url") for u in entities.objs("urls")]
     referenced = []
-    reply_to = tweet.get("in_reply_to_status_id_str") or tweet.get("in_reply_to_status_id")
+    reply_to = tweet.id("in_reply_to_status_id_str") or tweet.id("in_reply_to_status_id")
     kind = "post"
     if reply_to:
         kind = "reply"
-        referenced.append({"type": "replied_to", "id": str(reply_to)})
-    retweeted = tweet.get("retweeted_status")
-    if retweeted or (text or "").startswith("RT @"):
+        referenced.append({"type": "replied_to", "id": reply_to})
+    retweeted = tweet.obj("retweeted_status")
+    if retweeted.value or (text or "").startswith("RT @"):
         kind = "repost"
-        source_id = (retweeted or {}).get("id_str") or next(
+        source_id = retweeted.id("id_str") or next(
             (
-                m.get("source_status_id_str")
+                m.id("source_status_id_str")
                 for m in media_of_raw(tweet)
-                if m.get("source_status_id_str")
+                if m.id("source_status_id_str")
             ),
             None,
         )
         if source_id:
-            referenced.append({"type": "retweeted", "id": str(source_id)})
+            referenced.append({"type": "retweeted", "id": source_id})
     elif kind == "post" and (quoted := _quoted_id(tweet, text or "")):
         kind = "quote"
         referenced.append({"type": "quoted", "id": quoted})
     if note is not None:
-        core = note.get("noteTweet", note).get("core", {})
-        text = post_text(core.get("text", text))
+        held = Obj(note, "note")
+        core = (held.obj("noteTweet") if "noteTweet" in held.value else held).obj("core")
+        text = post_text(core.text("text", text))
         urls = urls + [
-            u.get("expandedUrl") for u in core.get("urls") or [] if u.get("expandedUrl") not in urls
+            u.text("expandedUrl") for u in core.objs("urls") if u.text("expandedUrl") not in urls
         ]
     raw = entry if note is None else {**entry, **note}
     return new_record(
@@ -122,35 +135,49 @@ def tweet_record(
         account=owner["username"],
         account_id=owner["id"],
         author=dict(owner),
-        created_at=iso(tweet.get("created_at")),
+        created_at=tweet.time("created_at"),
         text=text,
-        lang=tweet.get("lang"),
-        in_reply_to_id=str(reply_to) if reply_to else None,
+        lang=tweet.text("lang"),
+        in_reply_to_id=reply_to,
         referenced=referenced,
-        hashtags=[h.get("text") for h in entities.get("hashtags") or []],
-        mentions=[m.get("screen_name") for m in entities.get("user_mentions") or []],
+        hashtags=[h.text("text") for h in entities.objs("hashtags")],
+        mentions=[m.text("screen_name") for m in entities.objs("user_mentions")],
         urls=urls,
         media=media_of(tweet),
-        metrics=_ints(tweet, "favorite_count", "retweet_count"),
+        metrics=_metrics(tweet),
         edit_history_ids=edit_chain(tweet),
-        deleted_at=iso(deleted_at or tweet.get("deleted_at")),
+        deleted_at=tweet.time("deleted_at"),
         source=SOURCE,
         captured_at=captured_at,
         raw=raw,
     )
 
 
+def _unwrap(entry: dict[str, Any], key: str) -> Obj:
+    # entries are wrapped ({"like": {...}}) since 2019; bare before
+    outer = Obj(entry)
+    return outer.obj(key) if key in outer.value else outer
+
+
+def _required_id(obj: Obj, key: str) -> str:
+    value = obj.id(key)
+    if value is None:
+        raise FieldError(f"{obj.path}.{key}", "an id", None)
+    return value
+
+
 def like_record(
     entry: dict[str, Any], owner: dict[str, str], captured_at: str | None
 ) -> dict[str, Any]:
-    like = entry.get("like", entry)
+    like = _unwrap(entry, "like")
+    link = like.text("expandedUrl")
     return new_record(
-        id=str(like["tweetId"]),
+        id=_required_id(like, "tweetId"),
         kind="like",
         account=owner["username"],
         account_id=owner["id"],
-        text=like.get("fullText"),
-        urls=[like["expandedUrl"]] if like.get("expandedUrl") else [],
+        text=like.text("fullText"),
+        urls=[link] if link else [],
         source=SOURCE,
         captured_at=captured_at,
         raw=entry,
@@ -161,15 +188,16 @@ def relation_record(
     entry: dict[str, Any], kind: str, owner: dict[str, str], captured_at: str | None
 ) -> dict[str, Any]:
     """follower.js / following.js: an account id (and a link), no names."""
-    rel = entry.get(kind, entry)
-    uid = str(rel["accountId"])
+    rel = _unwrap(entry, kind)
+    uid = _required_id(rel, "accountId")
+    link = rel.text("userLink")
     return new_record(
         id=uid,
         kind=kind,
         account=owner["username"],
         account_id=owner["id"],
         author={"id": uid},
-        urls=[rel["userLink"]] if rel.get("userLink") else [],
+        urls=[link] if link else [],
         source=SOURCE,
         captured_at=captured_at,
         raw=entry,
@@ -180,16 +208,23 @@ def dm_records(
     entry: dict[str, Any], owner: dict[str, str], captured_at: str | None
 ) -> list[dict[str, Any]]:
     """One record per message of a conversation (1:1 or group); other events stay in the file."""
-    conv = entry.get("dmConversation", entry)
+    conv = _unwrap(entry, "dmConversation")
+    conversation = conv.id("conversationId")
     records = []
-    for event in conv.get("messages") or []:
-        msg = event.get("messageCreate") or event.get("welcomeMessageCreate")
-        if not msg or not msg.get("id"):
+    for event in conv.objs("messages"):
+        msg = (
+            event.obj("messageCreate")
+            if event.has("messageCreate")
+            else event.obj("welcomeMessageCreate")
+        )
+        mid = msg.id("id")
+        if not mid:
             continue
-        sender = str(msg.get("senderId") or "")
+        sender = msg.id("senderId") or ""
+        recipient = msg.id("recipientId")
         records.append(
             new_record(
-                id=str(msg["id"]),
+                id=mid,
                 kind="dm",
                 account=owner["username"],
                 account_id=owner["id"],
@@ -197,22 +232,22 @@ def dm_records(
                     "id": sender,
                     **({"username": owner["username"]} if sender == owner["id"] else {}),
                 },
-                created_at=iso(msg.get("createdAt")),
-                text=msg.get("text"),
-                conversation_id=str(conv.get("conversationId")),
-                urls=[u.get("expanded") or u.get("url") for u in msg.get("urls") or []],
+                created_at=msg.time("createdAt"),
+                text=msg.text("text"),
+                conversation_id=str(conversation),
+                urls=[u.text("expanded") or u.text("url") for u in msg.objs("urls")],
                 media=[
                     {
                         "key": u.rsplit("/", 2)[-2] if u.count("/") > 2 else u,
                         "type": "dm_media",
                         "url": u,
                     }
-                    for u in msg.get("mediaUrls") or []
+                    for u in msg.texts("mediaUrls")
                 ],
-                mentions=[str(msg["recipientId"])] if msg.get("recipientId") else [],
+                mentions=[recipient] if recipient else [],
                 source=SOURCE,
                 captured_at=captured_at,
-                raw={"conversationId": conv.get("conversationId"), **event},
+                raw={"conversationId": conv.get("conversationId"), **event.value},
             )
         )
     return records
@@ -221,22 +256,25 @@ def dm_records(
 def profile_record(
     account: dict[str, Any], profile: dict[str, Any], owner: dict[str, str], captured_at: str | None
 ) -> dict[str, Any]:
-    acc = account.get("account", account)
-    prof = profile.get("profile", profile)
-    desc = prof.get("description") or {}
+    acc = Obj(account, "account")
+    acc = acc.obj("account") if "account" in acc.value else acc
+    prof = Obj(profile, "profile")
+    prof = prof.obj("profile") if "profile" in prof.value else prof
+    desc = prof.obj("description")
+    website = desc.text("website")
     return new_record(
         id=owner["id"],
         kind="profile",
         account=owner["username"],
         account_id=owner["id"],
         author=dict(owner),
-        created_at=iso(acc.get("createdAt")),
-        text=desc.get("bio"),
-        urls=[desc["website"]] if desc.get("website") else [],
+        created_at=acc.time("createdAt"),
+        text=desc.text("bio"),
+        urls=[website] if website else [],
         media=[
-            {"key": k, "type": "photo", "url": prof[k]}
+            {"key": k, "type": "photo", "url": url}
             for k in ("avatarMediaUrl", "headerMediaUrl")
-            if prof.get(k)
+            if (url := prof.text(k))
         ],
         source=SOURCE,
         captured_at=captured_at,

@@ -12,9 +12,98 @@ from typing import Any
 import orjson
 
 from archiver.errors import ArchiveFormatError
+from archiver.imports.fields import (
+    ID,
+    NUMBER,
+    OBJECT,
+    REQUIRED_ID,
+    TEXT,
+    FieldError,
+    Obj,
+    check_shape,
+)
 from archiver.imports.xarchive import Parsed
-from archiver.timestamps import iso
-from archiver.xapi_records import parse_endpoint, records_from_page
+from archiver.xapi_records import ENDPOINT_KINDS, parse_endpoint, records_from_page
+
+# The X API v2 shapes, as far as archiver.xapi_records reads them: a page is checked against
+# them before its records are built, so a wrong type is one line naming the field
+_ENTITIES = {
+    "hashtags": [{"tag": TEXT}],
+    "mentions": [{"username": TEXT}],
+    "urls": [{"url": TEXT, "expanded_url": TEXT}],
+}
+_REFERENCES = [{"type": TEXT, "id": REQUIRED_ID}]
+_USER = {
+    "id": ID,
+    "username": TEXT,
+    "name": TEXT,
+    "created_at": TEXT,
+    "description": TEXT,
+    "entities": {"url": _ENTITIES, "description": _ENTITIES},
+    "public_metrics": OBJECT,
+}
+_MEDIA = {
+    "media_key": ID,
+    "type": TEXT,
+    "url": TEXT,
+    "preview_image_url": TEXT,
+    "alt_text": TEXT,
+    "variants": [{"content_type": TEXT, "url": TEXT, "bit_rate": NUMBER}],
+}
+_TWEET = {
+    "id": REQUIRED_ID,
+    "text": TEXT,
+    "author_id": ID,
+    "created_at": TEXT,
+    "lang": TEXT,
+    "conversation_id": ID,
+    "entities": _ENTITIES,
+    "note_tweet": {"text": TEXT, "entities": _ENTITIES},
+    "attachments": {"media_keys": [ID], "media": [_MEDIA]},
+    "referenced_tweets": _REFERENCES,
+    "public_metrics": OBJECT,
+    "edit_history_tweet_ids": [ID],
+    "edit_history_post_ids": [ID],
+    # a flattened tweet's inlined expansions
+    "author": _USER,
+    "in_reply_to_user": _USER,
+}
+_ITEMS: dict[str, dict[str, Any]] = {
+    "tweet": _TWEET,
+    "user": {**_USER, "id": REQUIRED_ID},
+    "dm": {
+        **_ENTITIES,
+        "id": REQUIRED_ID,
+        "sender_id": ID,
+        "created_at": TEXT,
+        "text": TEXT,
+        "dm_conversation_id": ID,
+        "entities": _ENTITIES,
+        "attachments": {"media_keys": [ID]},
+        "referenced_tweets": _REFERENCES,
+    },
+    "list": {
+        "id": REQUIRED_ID,
+        "owner_id": ID,
+        "name": TEXT,
+        "description": TEXT,
+        "created_at": TEXT,
+        "member_count": NUMBER,
+        "follower_count": NUMBER,
+    },
+}
+_USER_KINDS = ("follower", "following", "list_member", "profile")
+
+
+def _page_shape(endpoint: str) -> dict[str, Any]:
+    kind = ENDPOINT_KINDS.get(parse_endpoint(endpoint)[0])
+    item = _ITEMS["user" if kind in _USER_KINDS else kind if kind in _ITEMS else "tweet"]
+    return {
+        "data": (item, [item]),
+        "includes": {"users": [_USER], "tweets": [_TWEET], "posts": [_TWEET], "media": [_MEDIA]},
+        "errors": [{"detail": TEXT, "title": TEXT}],
+        "__twarc": {"url": TEXT, "retrieved_at": TEXT},
+    }
 
 
 def is_twarc_jsonl(path: str) -> bool:
@@ -26,17 +115,29 @@ def is_twarc_jsonl(path: str) -> bool:
     return any(k in head for k in (b'"data"', b'"id"', b'"__twarc"'))
 
 
-def _objects(path: str) -> Iterator[dict[str, Any]]:
-    """Each JSON object of the file, line by line (or the one pretty-printed page)."""
+def _objects(path: str) -> Iterator[tuple[dict[str, Any], str, str | None]]:
+    """Each page of the file as (page, endpoint, retrieved at), line by line (or the one
+    pretty-printed page), its shape checked: entry N is line N."""
     label = os.path.basename(path)
     with open(path, "rb") as fh:
         first = fh.readline()
         if first.strip() == b"{":  # one page saved with indentation: small, read whole
-            yield _load(first + fh.read(), label, "the file")
+            yield _checked(_load(first + fh.read(), label, "the file"), label, 1)
             return
         for n, line in enumerate(itertools.chain([first], fh), 1):
             if line.strip():
-                yield _load(line, label, f"line {n}")
+                yield _checked(_load(line, label, f"line {n}"), label, n)
+
+
+def _checked(obj: dict[str, Any], label: str, entry: int) -> tuple[dict[str, Any], str, str | None]:
+    try:
+        meta = Obj(obj).obj("__twarc")
+        endpoint = meta.text("url") or "/2/tweets"
+        check_shape(obj, _page_shape(endpoint) if "data" in obj else _ITEMS["tweet"])
+        retrieved = meta.time("retrieved_at")
+    except FieldError as exc:
+        raise exc.at(label, entry) from None
+    return _as_page(obj), endpoint, retrieved
 
 
 def _load(data: bytes, label: str, where: str) -> dict[str, Any]:
@@ -51,25 +152,22 @@ def _load(data: bytes, label: str, where: str) -> dict[str, Any]:
     return obj
 
 
-def _as_page(obj: dict[str, Any]) -> tuple[dict[str, Any], str]:
-    """(page, endpoint) for a raw page or a flattened tweet."""
-    meta = obj.get("__twarc") or {}
+def _as_page(obj: dict[str, Any]) -> dict[str, Any]:
+    """The page of a raw page or a flattened tweet (its shape already checked)."""
     if "data" in obj:
-        return obj, meta.get("url") or "/2/tweets"
+        return obj
     # flattened: the tweet's expansions are inlined; give them back as includes
     users = [u for u in (obj.get("author"), obj.get("in_reply_to_user")) if isinstance(u, dict)]
     media = (obj.get("attachments") or {}).get("media") or []
-    return {"data": [obj], "includes": {"users": users, "media": media}}, meta.get(
-        "url"
-    ) or "/2/tweets"
+    return {"data": [obj], "includes": {"users": users, "media": media}}
 
 
-def _infer_owner(pages: Iterable[tuple[dict[str, Any], str]]) -> dict[str, str]:
+def _infer_owner(pages: Iterable[tuple[dict[str, Any], str, str | None]]) -> dict[str, str]:
     """The account a twarc file is about: the user in a /2/users/<id>/ URL, else the most
     frequent author."""
     ids: Counter[str] = Counter()
     users: dict[str, dict[str, Any]] = {}
-    for page, endpoint in pages:
+    for page, endpoint, _retrieved in pages:
         for user in (page.get("includes") or {}).get("users") or []:
             users.setdefault(str(user.get("id")), user)
         route, route_ids = parse_endpoint(endpoint)
@@ -85,13 +183,13 @@ def _infer_owner(pages: Iterable[tuple[dict[str, Any], str]]) -> dict[str, str]:
         )
     uid = ids.most_common(1)[0][0]
     user = users.get(uid, {})
-    return {"id": uid, "username": user.get("username", uid), "name": user.get("name", "")}
+    return {"id": uid, "username": user.get("username") or uid, "name": user.get("name") or ""}
 
 
 def parse_twarc(path: str, *, owner: dict[str, str] | None) -> Parsed:
     """Whose file it is comes from a first pass; records stream in the second."""
     if owner is None:
-        owner = _infer_owner(_as_page(obj) for obj in _objects(path))
+        owner = _infer_owner(_objects(path))
     parsed = Parsed(owner=owner, era="twarc2", details={"era": "twarc2"})
     parsed.records = _records(path, parsed)
     parsed.files.append((os.path.basename(path), path))
@@ -100,9 +198,7 @@ def parse_twarc(path: str, *, owner: dict[str, str] | None) -> Parsed:
 
 def _records(path: str, parsed: Parsed) -> Iterator[tuple[str | None, dict[str, Any]]]:
     owner = parsed.owner
-    for obj in _objects(path):
-        page, endpoint = _as_page(obj)
-        captured = iso((page.get("__twarc") or {}).get("retrieved_at"))
+    for page, endpoint, captured in _objects(path):
         for error in page.get("errors") or []:
             detail = error.get("detail") or error.get("title")
             parsed.warnings.append(f"partial error in source page: {detail}")

@@ -12,11 +12,12 @@ import csv
 import io
 import logging
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from archiver.errors import ArchiveFormatError
+from archiver.imports.fields import FieldError, Obj, entries
 from archiver.imports.files import SourceFiles
 from archiver.imports.records import (
     SOURCE,
@@ -28,9 +29,9 @@ from archiver.imports.records import (
     tweet_record,
 )
 from archiver.imports.ytd import decode_text, global_name, iter_js, parse_js
-from archiver.timestamps import iso
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 # manifest dataType -> how its entries become records
 _TWEET_TYPES = ("tweet", "tweets", "communityTweet")
@@ -101,18 +102,10 @@ class OfficialArchive:
         """(era, {dataType: [(file, prefix, declared count)]}, {dataType: media dir}, manifest)."""
         if self.files.exists(self._name("data/manifest.js")):
             manifest = self._load("data/manifest.js", "window.__THAR_CONFIG")
-            types: dict[str, list[tuple[str, str, int | None]]] = {}
-            media: dict[str, str] = {}
-            for dtype, info in (manifest.get("dataTypes") or {}).items():
-                if dtype not in _IMPORTED and dtype not in _ENCRYPTED_DM_TYPES:
-                    continue
-                for f in info.get("files") or []:
-                    prefix = "window." + f["globalName"].rsplit(".part", 1)[0]
-                    types.setdefault(dtype, []).append(
-                        (f["fileName"], prefix, int(f.get("count") or 0))
-                    )
-                if info.get("mediaDirectory"):
-                    media[dtype] = info["mediaDirectory"]
+            try:
+                types, media = _manifest_types(Obj(manifest, "manifest"))
+            except FieldError as exc:
+                raise exc.at(f"{self.files.label}: data/manifest.js") from None
             return "2020+", types, media, manifest
         types = {}
         for rel in self.files.names():
@@ -128,22 +121,30 @@ class OfficialArchive:
         return "2018", types, dict(_ROOT_MEDIA), {}
 
     def _owner(self, manifest: dict, types: dict) -> dict[str, str]:
-        user = manifest.get("userInfo") or {}
-        if user.get("accountId"):
-            return {
-                "id": str(user["accountId"]),
-                "username": user.get("userName", ""),
-                "name": user.get("displayName", ""),
-            }
+        try:
+            user = Obj(manifest, "manifest").obj("userInfo")
+            if user.id("accountId"):
+                return {
+                    "id": str(user.id("accountId")),
+                    "username": user.text("userName") or "",
+                    "name": user.text("displayName") or "",
+                }
+        except FieldError as exc:
+            raise exc.at(f"{self.files.label}: data/manifest.js") from None
         for rel, prefix, _ in types.get("account", []):
             if self.files.exists(self._name(rel)):
-                acc = (self._load(rel, prefix) or [{}])[0].get("account", {})
-                if acc.get("accountId"):
-                    return {
-                        "id": str(acc["accountId"]),
-                        "username": acc.get("username", ""),
-                        "name": acc.get("accountDisplayName", ""),
-                    }
+                where = f"{self.files.label}: {rel}"
+                found = entries(self._load(rel, prefix), where) or [{}]
+                try:
+                    acc = Obj(found[0]).obj("account")
+                    if acc.id("accountId"):
+                        return {
+                            "id": str(acc.id("accountId")),
+                            "username": acc.text("username") or "",
+                            "name": acc.text("accountDisplayName") or "",
+                        }
+                except FieldError as exc:
+                    raise exc.at(where, 1) from None
         raise ArchiveFormatError(
             f"{self.files.label}: the archive does not say whose it is; give --account"
         )
@@ -159,13 +160,13 @@ class OfficialArchive:
                 f"archive belongs to @{archive_owner['username']} ({archive_owner['id']}); "
                 f"imported as @{owner['username']} as asked"
             )
-        info = manifest.get("archiveInfo") or {}
-        captured = iso(info.get("generationDate"))
-        parsed.details = {
-            "era": era,
-            "generated_at": captured,
-            "is_partial_archive": bool(info.get("isPartialArchive")),
-        }
+        try:
+            info = Obj(manifest, "manifest").obj("archiveInfo")
+            captured = info.time("generationDate")
+            partial = info.flag("isPartialArchive")
+        except FieldError as exc:
+            raise exc.at(f"{self.files.label}: data/manifest.js") from None
+        parsed.details = {"era": era, "generated_at": captured, "is_partial_archive": partial}
         if manifest:
             parsed.files.append(("data/manifest.js", self._name("data/manifest.js")))
         present: dict[str, list[tuple[str, str, int | None]]] = {}
@@ -186,14 +187,25 @@ class OfficialArchive:
         parsed.records = self._records(parsed, present, media_dirs, captured)
         return parsed
 
-    def _entries(self, parsed: Parsed, dfiles: list[tuple[str, str, int | None]]) -> Iterator[Any]:
-        """Stream every entry of a data type's files; a count unlike the manifest's is a warning."""
+    def _entries(
+        self,
+        parsed: Parsed,
+        dfiles: list[tuple[str, str, int | None]],
+        build: Callable[[Any], _T] = lambda entry: entry,
+    ) -> Iterator[_T]:
+        """Stream `build(entry)` of every entry of a data type's files; a field of the wrong
+        type names the file and the entry; a count unlike the manifest's is a warning."""
         for rel, prefix, declared in dfiles:
             count = 0
+            where = f"{self.files.label}: {rel}"
             with self.files.open(self._name(rel)) as fh:
-                for entry in iter_js(fh, f"{self.files.label}: {rel}", prefix):
+                for entry in iter_js(fh, where, prefix):
                     count += 1
-                    yield entry
+                    try:
+                        built = build(entry)
+                    except FieldError as exc:
+                        raise exc.at(where, count) from None
+                    yield built
             if declared is not None and declared != count:
                 parsed.warnings.append(
                     f"{rel}: manifest declares {declared} entries, file has {count}"
@@ -208,12 +220,16 @@ class OfficialArchive:
         captured: str | None,
     ) -> Iterator[tuple[str | None, dict[str, Any]]]:
         owner = parsed.owner
-        notes = _NoteIndex(list(self._entries(parsed, present.get("noteTweet", []))))
+        notes = _NoteIndex()
+        for _ in self._entries(parsed, present.get("noteTweet", []), notes.add):
+            pass
+
+        def post(entry: Any) -> dict[str, Any]:
+            return tweet_record(entry, owner, captured, note=notes.match(entry))
+
         missing_media = 0
         for dtype in (*_TWEET_TYPES, "deletedTweets"):
-            for entry in self._entries(parsed, present.get(dtype, [])):
-                note = notes.match(entry.get("tweet", entry))
-                record = tweet_record(entry, owner, captured, note=note)
+            for record in self._entries(parsed, present.get(dtype, []), post):
                 missing_media += self._tweet_media(parsed, record, media_dirs.get(dtype))
                 yield "tweets", record
         if notes.unmatched:
@@ -224,14 +240,22 @@ class OfficialArchive:
             parsed.warnings.append(
                 f"{missing_media} media files referenced by posts are not in the archive"
             )
-        for entry in self._entries(parsed, present.get("like", [])):
-            yield "likes", like_record(entry, owner, captured)
+        for like in self._entries(
+            parsed, present.get("like", []), lambda e: like_record(e, owner, captured)
+        ):
+            yield "likes", like
         for kind in ("follower", "following"):
-            for entry in self._entries(parsed, present.get(kind, [])):
-                yield None, relation_record(entry, kind, owner, captured)
+            for rel in self._entries(
+                parsed,
+                present.get(kind, []),
+                lambda e, kind=kind: relation_record(e, kind, owner, captured),  # type: ignore[misc]
+            ):
+                yield None, rel
         for dtype in ("directMessages", "directMessagesGroup", "directMessage"):
-            for entry in self._entries(parsed, present.get(dtype, [])):
-                yield from ((None, r) for r in dm_records(entry, owner, captured))
+            for messages in self._entries(
+                parsed, present.get(dtype, []), lambda e: dm_records(e, owner, captured)
+            ):
+                yield from ((None, r) for r in messages)
             self._media_folder(parsed, media_dirs.get(dtype))
         encrypted = sum(1 for _ in self._entries(parsed, present.get("messageEvent", [])))
         if encrypted:
@@ -239,12 +263,17 @@ class OfficialArchive:
                 f"{encrypted} encrypted chat events (message-event.js) are ciphertext; "
                 "kept as the original file only"
             )
-        accounts = list(self._entries(parsed, present.get("account", [])))
-        profiles = list(self._entries(parsed, present.get("profile", [])))
+        accounts = list(self._entries(parsed, present.get("account", []), Obj))
+        profiles = list(self._entries(parsed, present.get("profile", []), Obj))
         self._media_folder(parsed, media_dirs.get("profile"))
         if accounts or profiles:
-            account, profile = (accounts or [{}])[0], (profiles or [{}])[0]
-            yield None, profile_record(account, profile, owner, captured)
+            account, profile = (accounts or [Obj({})])[0], (profiles or [Obj({})])[0]
+            try:
+                yield None, profile_record(account.value, profile.value, owner, captured)
+            except FieldError as exc:
+                dtype = "account" if exc.field.startswith("account") else "profile"
+                source_file = present[dtype][0][0]
+                raise exc.at(f"{self.files.label}: {source_file}", 1) from None
 
     def _tweet_media(self, parsed: Parsed, record: dict[str, Any], folder: str | None) -> int:
         """Queue a post's media files to be kept beside the records; count the missing ones."""
@@ -268,30 +297,63 @@ class OfficialArchive:
             )
 
 
+def _unwrapped(entry: Any, key: str) -> Obj:
+    outer = Obj(entry)
+    return outer.obj(key) if key in outer.value else outer
+
+
+def _manifest_types(
+    manifest: Obj,
+) -> tuple[dict[str, list[tuple[str, str, int | None]]], dict[str, str]]:
+    """({dataType: [(file, prefix, declared count)]}, {dataType: media dir}) of a manifest."""
+    types: dict[str, list[tuple[str, str, int | None]]] = {}
+    media: dict[str, str] = {}
+    data_types = manifest.obj("dataTypes")
+    for dtype in data_types.value:
+        if dtype not in _IMPORTED and dtype not in _ENCRYPTED_DM_TYPES:
+            continue
+        info = data_types.obj(dtype)
+        for f in info.objs("files"):
+            name, global_ = f.text("fileName"), f.text("globalName")
+            if not name or not global_:
+                raise FieldError(
+                    f"{f.path}.{'fileName' if not name else 'globalName'}", "text", None
+                )
+            prefix = "window." + global_.rsplit(".part", 1)[0]
+            types.setdefault(dtype, []).append((name, prefix, f.number("count") or 0))
+        folder = info.text("mediaDirectory")
+        if folder:
+            media[dtype] = folder
+    return types, media
+
+
 class _NoteIndex:
     """note-tweet.js entries carry no tweet id: match on the creation second plus a text prefix."""
 
-    def __init__(self, notes: list[dict[str, Any]]) -> None:
-        self._by_second: dict[str, list[dict[str, Any]]] = {}
+    def __init__(self) -> None:
+        self._by_second: dict[str, list[tuple[dict[str, Any], str]]] = {}
         self._used: set[int] = set()
-        self._count = len(notes)
-        for note in notes:
-            core = note.get("noteTweet", note)
-            second = (iso(core.get("createdAt")) or "")[:19]
-            self._by_second.setdefault(second, []).append(note)
+        self._count = 0
 
-    def match(self, tweet: dict[str, Any]) -> dict[str, Any] | None:
+    def add(self, note: Any) -> None:
+        core = _unwrapped(note, "noteTweet")
+        second = (core.time("createdAt") or "")[:19]
+        text = core.obj("core").text("text", "") or ""
+        self._by_second.setdefault(second, []).append((note, text))
+        self._count += 1
+
+    def match(self, entry: Any) -> dict[str, Any] | None:
         if not self._by_second:
             return None
-        text = tweet.get("full_text") or ""
+        tweet = _unwrapped(entry, "tweet")
+        text = tweet.text("full_text") or ""
         if "…" not in text and not text.rstrip().endswith("..."):
             return None
-        second = (iso(tweet.get("created_at")) or "")[:19]
+        second = (tweet.time("created_at") or "")[:19]
         prefix = re.split(r"…|\.\.\.", text, maxsplit=1)[0].strip()[:80]
-        for note in self._by_second.get(second, []):
+        for note, note_text in self._by_second.get(second, []):
             if id(note) in self._used:
                 continue
-            note_text = note.get("noteTweet", note).get("core", {}).get("text", "")
             if note_text.startswith(prefix[:-1] if len(prefix) > 1 else prefix):
                 self._used.add(id(note))
                 return note
@@ -315,45 +377,73 @@ def parse_classic(
     def load(rel: str) -> Any:
         return parse_js(files.read(root + rel), f"{label}: {rel}")
 
-    user = load("data/js/user_details.js") if files.exists(root + "data/js/user_details.js") else {}
-    archive_owner = {
-        "id": str(user.get("id") or ""),
-        "username": user.get("screen_name", ""),
-        "name": user.get("full_name", ""),
-    }
+    def load_obj(rel: str) -> Obj:
+        if not files.exists(root + rel):
+            return Obj({}, "file")
+        try:
+            return Obj(load(rel), "file")
+        except FieldError as exc:
+            raise exc.at(f"{label}: {rel}") from None
+
+    user = load_obj("data/js/user_details.js")
+    try:
+        archive_owner = {
+            "id": user.id("id") or "",
+            "username": user.text("screen_name") or "",
+            "name": user.text("full_name") or "",
+        }
+    except FieldError as exc:
+        raise exc.at(f"{label}: data/js/user_details.js") from None
     if not owner and not archive_owner["id"]:
         raise ArchiveFormatError(f"{label}: the archive does not say whose it is; give --account")
     parsed = Parsed(owner=owner or archive_owner, era="classic")
-    payload = (
-        load("data/js/payload_details.js")
-        if files.exists(root + "data/js/payload_details.js")
-        else {}
-    )
-    captured = iso(payload.get("created_at"))
+    payload = load_obj("data/js/payload_details.js")
+    try:
+        captured = payload.time("created_at")
+        declared = payload.number("tweets")
+    except FieldError as exc:
+        raise exc.at(f"{label}: data/js/payload_details.js") from None
     parsed.details = {"era": "classic", "generated_at": captured}
-    if payload.get("tweets") is not None:
-        parsed.expected["tweets"] = int(payload["tweets"])
-    index = load("data/js/tweet_index.js") if files.exists(root + "data/js/tweet_index.js") else []
+    if declared is not None:
+        parsed.expected["tweets"] = declared
+    index_rel = "data/js/tweet_index.js"
+    index = (
+        entries(load(index_rel), f"{label}: {index_rel}") if files.exists(root + index_rel) else []
+    )
     seen: set[str] = set()
     records: list[tuple[str | None, dict[str, Any]]] = []
     parsed.records = records
-    for month in index:
-        rel = month["file_name"]
+    for n, month_entry in enumerate(index, 1):
+        try:
+            month = Obj(month_entry)
+            rel = month.text("file_name")
+            count = month.number("tweet_count")
+        except FieldError as exc:
+            raise exc.at(f"{label}: {index_rel}", n) from None
+        if not rel:
+            raise FieldError("entry.file_name", "text", None).at(f"{label}: {index_rel}", n)
         if not files.exists(root + rel):
-            parsed.gaps.append(f"{rel} ({month.get('tweet_count', '?')} posts) is missing")
+            parsed.gaps.append(f"{rel} ({'?' if count is None else count} posts) is missing")
             continue
-        for tweet in load(rel):
-            rec = tweet_record(tweet, parsed.owner, captured)
+        for i, tweet in enumerate(entries(load(rel), f"{label}: {rel}", "posts"), 1):
+            try:
+                rec = tweet_record(tweet, parsed.owner, captured)
+            except FieldError as exc:
+                raise exc.at(f"{label}: {rel}", i) from None
             seen.add(rec["id"])
             records.append(("tweets", rec))
         parsed.files.append((rel, root + rel))
     if files.exists(root + "tweets.csv"):
         # the CSV lists every post; it fills in months whose .js file is absent
         parsed.files.append(("tweets.csv", root + "tweets.csv"))
-        for row in _csv_rows(files, root + "tweets.csv"):
+        for n, row in enumerate(_csv_rows(files, root + "tweets.csv"), 1):
             if row["tweet_id"] not in seen:
-                seen.add(row["tweet_id"])
-                records.append(("tweets", _csv_record(row, parsed.owner, captured)))
+                try:
+                    rec = _csv_record(row, parsed.owner, captured)
+                except FieldError as exc:
+                    raise exc.at(f"{label}: tweets.csv", n) from None
+                seen.add(rec["id"])
+                records.append(("tweets", rec))
         parsed.gaps = [g + " (posts taken from tweets.csv)" for g in parsed.gaps]
     elif parsed.gaps and not allow_partial:
         raise ArchiveFormatError(
@@ -378,19 +468,24 @@ def _csv_rows(files: SourceFiles, name: str) -> Iterator[dict[str, str]]:
 
 
 def _csv_record(row: dict[str, str], owner: dict[str, str], captured: str | None) -> dict[str, Any]:
+    # a short row leaves None in its last columns, a long one a list under the key None:
+    # neither is a cell of the CSV
+    cells = {k: v for k, v in row.items() if isinstance(k, str) and isinstance(v, str)}
     tweet: dict[str, Any] = {
-        "id_str": row["tweet_id"],
-        "text": row.get("text", ""),
-        "created_at": row.get("timestamp"),
-        "in_reply_to_status_id_str": row.get("in_reply_to_status_id") or None,
+        "id_str": cells.get("tweet_id"),
+        "text": cells.get("text", ""),
+        "created_at": cells.get("timestamp"),
+        "in_reply_to_status_id_str": cells.get("in_reply_to_status_id") or None,
         "entities": {
-            "urls": [{"expanded_url": u} for u in (row.get("expanded_urls") or "").split(",") if u]
+            "urls": [
+                {"expanded_url": u} for u in (cells.get("expanded_urls") or "").split(",") if u
+            ]
         },
     }
-    if row.get("retweeted_status_id"):
-        tweet["retweeted_status"] = {"id_str": row["retweeted_status_id"]}
+    if cells.get("retweeted_status_id"):
+        tweet["retweeted_status"] = {"id_str": cells["retweeted_status_id"]}
     rec = tweet_record(tweet, owner, captured)
-    rec["raw"] = dict(row)  # the CSV row as the source wrote it
+    rec["raw"] = cells  # the CSV row as the source wrote it
     return rec
 
 

@@ -81,6 +81,11 @@ def iter_js(fh: BinaryIO, where: str, expect: str | None = None) -> Iterator[Any
     prefix = match.group(1)
     if expect and not prefix.startswith(expect):
         raise ArchiveFormatError(f"{where}: expected {expect!r}, found {prefix!r}")
+    start = head[eq + 1 :].lstrip()[:1]
+    if start and start != b"[":
+        # entries are a list; ijson would find no items in anything else and say nothing
+        got = {b"{": "an object", b'"': "text"}.get(start, "a single value")
+        raise ArchiveFormatError(f"{where}: expected a list of entries, got {got}")
     body = _Body(fh, head[eq + 1 :], eq + 1, where)
     count = 0
     try:

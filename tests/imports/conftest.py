@@ -167,3 +167,24 @@ def tweet(tid: str, text: str, created: str = "Fri Mar 06 13:02:05 +0000 2026", 
     }
     body.update(extra)
     return {"tweet": body}
+
+
+@pytest.fixture
+def rejected(run_cli, store_files, tmp_path):
+    """Import a path that must fail; return the error line after checking nothing was written."""
+    good = write_archive(tmp_path / "good.zip", {"tweets.js": ytd("tweets", [tweet("1", "kept")])})
+    assert run_cli("import", str(good)).exit_code == 0
+    before = store_files()
+
+    def check(path, *args: str) -> str:
+        result = run_cli("import", str(path), *args)
+        assert result.exit_code == 1, result.output
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1, result.stderr
+        assert "Traceback" not in result.output
+        assert store_files() == before
+        newest = sorted(tmp_path.glob("store/jobs/*/*/*.json"))[-1].name  # the job history
+        assert "-manual-import-" in newest and "-failed-" in newest
+        return lines[0]
+
+    return check

@@ -5,30 +5,7 @@ from __future__ import annotations
 import json
 import zipfile
 
-import pytest
-
 from .conftest import tweet, write_archive, ytd
-
-
-@pytest.fixture
-def rejected(run_cli, store_files, tmp_path):
-    """Import a path that must fail; return the error line after checking nothing was written."""
-    good = write_archive(tmp_path / "good.zip", {"tweets.js": ytd("tweets", [tweet("1", "kept")])})
-    assert run_cli("import", str(good)).exit_code == 0
-    before = store_files()
-
-    def check(path, *args: str) -> str:
-        result = run_cli("import", str(path), *args)
-        assert result.exit_code == 1, result.output
-        lines = result.stderr.strip().splitlines()
-        assert len(lines) == 1, result.stderr
-        assert "Traceback" not in result.output
-        assert store_files() == before
-        newest = sorted(tmp_path.glob("store/jobs/*/*/*.json"))[-1].name  # the job history
-        assert "-manual-import-" in newest and "-failed-" in newest
-        return lines[0]
-
-    return check
 
 
 def test_not_a_zip(rejected, tmp_path):

@@ -1,0 +1,215 @@
+"""Reading fields of a source's JSON with their types checked where they are read.
+
+Archive files and twarc pages are hostile input: a list where an object belongs, a number
+where text belongs. `Obj` wraps one JSON object; each read names the type it wants and
+raises `FieldError` (an ArchiveFormatError) naming the field's path when the value is of
+another type, so no importer meets an `AttributeError` or a `TypeError`. The loop that
+reads entries adds the file and the entry number (`FieldError.at`).
+
+    tweet = Obj(entry, "entry").obj("tweet")
+    tweet.text("full_text")          # str or None (absent or null)
+    tweet.id("id_str")               # str of a string or a whole number, or None
+    tweet.objs("entities", "urls")   # list of Obj (absent or null: [])
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from archiver.errors import ArchiveFormatError
+from archiver.timestamps import iso
+
+_TYPE_NAMES = {
+    dict: "an object",
+    list: "a list",
+    str: "text",
+    bool: "true/false",
+    int: "a number",
+    float: "a number",
+    type(None): "null",
+}
+
+
+def type_name(value: object) -> str:
+    return _TYPE_NAMES.get(type(value), type(value).__name__)
+
+
+class FieldError(ArchiveFormatError):
+    """A field of the wrong type: `field` is its path in the entry (`entry.tweet.id_str`)."""
+
+    def __init__(self, field: str, expected: str, value: object) -> None:
+        self.field = field
+        self.reason = f"{field}: expected {expected}, got {type_name(value)}"
+        super().__init__(self.reason)
+
+    def at(self, where: str, entry: int | None = None) -> ArchiveFormatError:
+        """The one-line error naming the file (and the entry number) too."""
+        place = f"{where}: entry {entry}" if entry is not None else where
+        return ArchiveFormatError(f"{place}: {self.reason}")
+
+
+class Obj:
+    """One JSON object of a source, read field by field with the types checked."""
+
+    __slots__ = ("path", "value")
+
+    def __init__(self, value: object, path: str = "entry") -> None:
+        if not isinstance(value, dict):
+            raise FieldError(path, "an object", value)
+        self.value: dict[str, Any] = value
+        self.path = path
+
+    def _at(self, key: str) -> str:
+        return f"{self.path}.{key}"
+
+    def has(self, key: str) -> bool:
+        """Present and not null."""
+        return self.value.get(key) is not None
+
+    def get(self, key: str) -> Any:
+        """The value as it is, unchecked: only for values kept verbatim (raw)."""
+        return self.value.get(key)
+
+    def obj(self, key: str) -> Obj:
+        """A nested object ({} when absent or null)."""
+        value = self.value.get(key)
+        return Obj({} if value is None else value, self._at(key))
+
+    def text(self, key: str, default: str | None = None) -> str | None:
+        value = self.value.get(key)
+        if value is None:
+            return default
+        if not isinstance(value, str):
+            raise FieldError(self._at(key), "text", value)
+        return value
+
+    def id(self, key: str) -> str | None:
+        """An id, written as text or as a whole number (never true/false or a fraction)."""
+        value = self.value.get(key)
+        if value is None or value == "":
+            return None
+        if isinstance(value, bool) or not isinstance(value, str | int):
+            raise FieldError(self._at(key), "an id (text or a whole number)", value)
+        return str(value)
+
+    def number(self, key: str) -> int | None:
+        """A count: a whole number, or text of ASCII digits as archives write them."""
+        value = self.value.get(key)
+        if value is None or value == "":
+            return None
+        if isinstance(value, str) and value.isascii() and value.isdigit():
+            return int(value)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise FieldError(self._at(key), "a whole number", value)
+        return value
+
+    def flag(self, key: str) -> bool:
+        value = self.value.get(key)
+        if value is None:
+            return False
+        if isinstance(value, str) and value in ("true", "false"):
+            return value == "true"
+        if not isinstance(value, bool):
+            raise FieldError(self._at(key), "true or false", value)
+        return value
+
+    def time(self, key: str) -> str | None:
+        """A timestamp in any of the sources' forms, as ISO 8601 UTC (None when absent)."""
+        value = self.value.get(key)
+        if value is None or value == "":
+            return None
+        if isinstance(value, bool) or not isinstance(value, str | int):
+            raise FieldError(self._at(key), "a timestamp", value)
+        try:
+            return iso(value)
+        except (ValueError, OverflowError, OSError):
+            raise FieldError(self._at(key), "a timestamp", value) from None
+
+    def array(self, key: str) -> list[Any]:
+        """A list ([] when absent or null); its items are unchecked."""
+        value = self.value.get(key)
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            raise FieldError(self._at(key), "a list", value)
+        return value
+
+    def objs(self, key: str) -> list[Obj]:
+        """A list of objects ([] when absent or null)."""
+        return [Obj(v, f"{self._at(key)}[{i}]") for i, v in enumerate(self.array(key))]
+
+    def texts(self, key: str) -> list[str]:
+        """A list of text values ([] when absent or null)."""
+        out = []
+        for i, value in enumerate(self.array(key)):
+            if not isinstance(value, str):
+                raise FieldError(f"{self._at(key)}[{i}]", "text", value)
+            out.append(value)
+        return out
+
+    def ids(self, key: str) -> list[str]:
+        """A list of ids ([] when absent or null)."""
+        out = []
+        for i, value in enumerate(self.array(key)):
+            if isinstance(value, bool) or not isinstance(value, str | int):
+                raise FieldError(f"{self._at(key)}[{i}]", "an id (text or a whole number)", value)
+            out.append(str(value))
+        return out
+
+
+def entries(value: object, where: str, what: str = "entries") -> list[Any]:
+    """A data file's top level must be a list (of entries)."""
+    if not isinstance(value, list):
+        raise ArchiveFormatError(f"{where}: expected a list of {what}, got {type_name(value)}")
+    return value
+
+
+# -- shapes: what a whole object must look like, for code that reads it with .get() ----------
+# A shape is a scalar token, a dict {key: shape} (an object; keys not named are not read, so
+# not checked; a value may be null), a list [shape] (a list of that shape), or a tuple of
+# shapes (any one of them). `ID!` is an id that must be there.
+TEXT, ID, REQUIRED_ID, NUMBER, OBJECT = "text", "id", "id!", "number", "object"
+
+
+def check_shape(value: object, shape: object, path: str = "entry") -> None:
+    """Raise FieldError at the first value that does not have its shape."""
+    if isinstance(shape, tuple):
+        errors = []
+        for option in shape:
+            try:
+                check_shape(value, option, path)
+                return
+            except FieldError as exc:
+                errors.append(exc)
+        raise errors[-1]
+    if isinstance(shape, dict):
+        if not isinstance(value, dict):
+            raise FieldError(path, "an object", value)
+        for key, inner in shape.items():
+            got = value.get(key)
+            if inner == REQUIRED_ID and (got is None or got == "" or got == 0):
+                # consumers take a falsy id for a missing one
+                raise FieldError(f"{path}.{key}", "an id", got)
+            if got is None:
+                continue
+            check_shape(got, inner, f"{path}.{key}")
+        return
+    if isinstance(shape, list):
+        if not isinstance(value, list):
+            raise FieldError(path, "a list", value)
+        for i, item in enumerate(value):
+            check_shape(item, shape[0], f"{path}[{i}]")
+        return
+    if shape == TEXT:
+        ok = isinstance(value, str)
+    elif shape in (ID, REQUIRED_ID):
+        ok = isinstance(value, str | int) and not isinstance(value, bool)
+    elif shape == NUMBER:
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+    elif shape == OBJECT:
+        ok = isinstance(value, dict)
+    else:  # pragma: no cover - a shape written wrong is a bug here, not bad input
+        raise ValueError(f"unknown shape {shape!r}")
+    if not ok:
+        names = {TEXT: "text", ID: "an id", REQUIRED_ID: "an id", NUMBER: "a number"}
+        raise FieldError(path, names.get(str(shape), "an object"), value)
