@@ -27,9 +27,11 @@ log = logging.getLogger("archiver")
 
 
 class ArchiverGroup(click.Group):
-    """Turns the archiver's own errors into one line and exit 1."""
+    """Turns the archiver's own errors into one line and exit 1; anything else (a bug) into
+    one line naming the command, exit 1. Only --debug shows a traceback."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        command = self.command_words(ctx)
         try:
             return super().invoke(ctx)
         except USER_ERRORS as exc:
@@ -37,6 +39,30 @@ class ArchiverGroup(click.Group):
                 raise
             click.echo(f"error: {exc}", err=True)
             sys.exit(1)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise  # usage errors (exit 2), --help, Ctrl-C at a prompt: click's own
+        except Exception as exc:
+            if ctx.params.get("debug"):
+                raise
+            log.debug("unexpected error in %s", command, exc_info=True)
+            click.echo(
+                f"error: archiver {command} failed unexpectedly ({type(exc).__name__}); "
+                "run with --debug for details",
+                err=True,
+            )
+            sys.exit(1)
+
+    def command_words(self, ctx: click.Context) -> str:
+        """The (sub)command being run, e.g. `users add`, from the arguments left to parse."""
+        args = [*getattr(ctx, "_protected_args", ()), *ctx.args]
+        words: list[str] = []
+        group: click.Command = self
+        for arg in args:
+            if not isinstance(group, click.Group) or arg not in group.commands:
+                break
+            words.append(arg)
+            group = group.commands[arg]
+        return " ".join(words) or "(no command)"
 
 
 def _setup_logging(debug: bool, verbose: bool) -> None:

@@ -61,3 +61,24 @@ def show_count(what: str) -> Callable[[int], None]:
 def echo_json(value: Any) -> None:
     """Print a value as indented JSON: every command's --json output."""
     click.echo(orjson.dumps(value, option=orjson.OPT_INDENT_2).decode())
+
+
+class Day(click.DateTime):
+    """A `--from`/`--to` day (YYYY-MM-DD) within the index's range, so the day after it is
+    a date too (`--to 9999-12-31` is bad usage, not an OverflowError)."""
+
+    name = "day"
+
+    def __init__(self) -> None:
+        super().__init__(["%Y-%m-%d"])
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        from archiver.index.query import FIRST_DAY, LAST_DAY
+
+        day = super().convert(value, param, ctx)
+        if not FIRST_DAY <= day.date() <= LAST_DAY:
+            self.fail(f"{day:%Y-%m-%d} is not a day from {FIRST_DAY} to {LAST_DAY}", param, ctx)
+        return day
+
+
+DAY = Day()

@@ -97,8 +97,7 @@ class BoundedReader:
         if self.consumed > self._info.file_size:
             raise self._translate(
                 UnsafeZip(
-                    f"{self._info.filename} inflates beyond its declared size "
-                    "(decompression bomb?)"
+                    f"{self._info.filename} inflates beyond its declared size (decompression bomb?)"
                 )
             )
         return data

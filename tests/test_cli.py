@@ -75,3 +75,42 @@ def test_command_modules_do_not_import_the_cli():
     )
     subprocess.run([sys.executable, "-c", code], check=True)
     assert "archiver.capture.commands" in modules
+
+
+def _with_command(command: click.Command):
+    """Register a command for one test (a real bug has no fixed address to test it by)."""
+    cli.add_command(command)
+    return command
+
+
+def test_an_unexpected_error_is_one_line_naming_the_command(config_file):
+    @click.group("boomgroup", help="Fails.")
+    def group() -> None:
+        pass
+
+    @group.command("sub", help="Fails.")
+    @click.argument("name")
+    def sub(name: str) -> None:
+        held: dict[str, str] = {}
+        held["token-like detail" + name[:0]]  # noqa: B018 - the KeyError is the point
+
+    _with_command(group)
+    try:
+        config = str(config_file())
+        result = CliRunner().invoke(cli, ["--config", config, "boomgroup", "sub", "x"])
+        assert result.exit_code == 1
+        assert result.stderr == (
+            "error: archiver boomgroup sub failed unexpectedly (KeyError); "
+            "run with --debug for details\n"
+        )
+        assert "Traceback" not in result.output and "token-like" not in result.output
+        debug = CliRunner().invoke(cli, ["--config", config, "--debug", "boomgroup", "sub", "x"])
+        assert isinstance(debug.exception, KeyError)  # --debug lets the traceback through
+    finally:
+        cli.commands.pop("boomgroup")
+
+
+def test_usage_errors_still_exit_2_with_clicks_message():
+    result = CliRunner().invoke(cli, ["users", "add"])
+    assert result.exit_code == 2
+    assert "Missing argument 'NAME'" in result.output

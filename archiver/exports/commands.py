@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from archiver.audit import AuditLog
-from archiver.clikit import echo_json
+from archiver.clikit import DAY, echo_json
 from archiver.errors import ConfigError
 from archiver.exports.disclosure import Disclosure
 from archiver.exports.errors import ExportError
@@ -114,12 +114,8 @@ def _echo_disclosure(obj: Any, d: Disclosure) -> None:
 @click.option(
     "--kind", "kinds", multiple=True, type=click.Choice(KINDS), help="Only this kind; repeatable."
 )
-@click.option(
-    "--from", "since", type=click.DateTime(["%Y-%m-%d"]), help="Created on or after (UTC)."
-)
-@click.option(
-    "--to", "until", type=click.DateTime(["%Y-%m-%d"]), help="Created on or before (UTC)."
-)
+@click.option("--from", "since", type=DAY, help="Created on or after (UTC).")
+@click.option("--to", "until", type=DAY, help="Created on or before (UTC).")
 @click.option(
     "--redact/--no-redact",
     default=True,

@@ -366,8 +366,7 @@ class Redactor:
     @property
     def log(self) -> list[LoggedRedaction]:
         return [
-            LoggedRedaction(*k[:5], occurrences=n, exemption=k[5])
-            for k, n in self._log.items()
+            LoggedRedaction(*k[:5], occurrences=n, exemption=k[5]) for k, n in self._log.items()
         ]
 
     def summary(self) -> dict[str, int]:

@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from archiver.clikit import echo_json
+from archiver.clikit import DAY, echo_json
 from archiver.index.binding import open_index, rebuild_index
 from archiver.index.searching import SORTS, SearchResult
 from storage.records import KINDS
@@ -85,12 +85,10 @@ def index_cmd(obj: Any, rebuild: bool) -> None:
 @click.option(
     "--from",
     "from_",
-    type=click.DateTime(["%Y-%m-%d"]),
+    type=DAY,
     help="Created on or after this day (YYYY-MM-DD).",
 )
-@click.option(
-    "--to", type=click.DateTime(["%Y-%m-%d"]), help="Created on or before this day (YYYY-MM-DD)."
-)
+@click.option("--to", type=DAY, help="Created on or before this day (YYYY-MM-DD).")
 @click.option(
     "--sort",
     type=click.Choice(SORTS),

@@ -191,9 +191,7 @@ def test_a_malformed_body_is_retried_once_then_fails_the_account_in_one_line(
     )
 
 
-def test_a_429_whose_reset_is_past_backs_off_like_one_without_reset(
-    xapi, configure, backup, clock
-):
+def test_a_429_whose_reset_is_past_backs_off_like_one_without_reset(xapi, configure, backup, clock):
     """Measured before: six requests within 0.3 s, then the account failed."""
     acc = xapi.account(POLICE, posts=50)
     xapi.fail(TWEETS, 429, times=3, reset=True)

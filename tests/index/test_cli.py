@@ -129,3 +129,19 @@ def test_an_unreadable_index_is_one_line_and_exit_1(run_cli, tmp_path):
     )
     assert result.stderr.endswith("); run `archiver index --rebuild`\n")
     assert result.stderr.count("\n") == 1
+
+
+def test_search_never_prints_a_traceback_for_bad_input(run_cli, committed):
+    result = run_cli("index")
+    assert result.exit_code == 0
+    deep = run_cli("search", "(" * 250 + "road")
+    assert deep.exit_code == 0, deep.output
+    assert "nested deeper than 32" in deep.output
+    for args in (("--to", "9999-12-31"), ("--from", "0001-01-01"), ("--page", "²")):
+        result = run_cli("search", "road", *args)
+        assert result.exit_code == 2, (args, result.output)
+        assert "Traceback" not in result.output
+    result = run_cli("search", "road", "--to", "9999-12-31")
+    assert "9999-12-31 is not a day from 1970-01-01 to 2999-12-31" in result.output
+    huge = run_cli("search", "road", "--page", "99999999999999999999")
+    assert huge.exit_code in (0, 1, 2) and "Traceback" not in huge.output
