@@ -16,6 +16,7 @@ import hashlib
 import os
 import secrets
 import sqlite3
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -67,24 +68,43 @@ class SessionStore:
     def __init__(self, path: str | os.PathLike[str], clock: Callable[[], float] = time.time):
         self.path = Path(path)
         self.clock = clock
-        self._ready = False
+        # one connection per thread (and per process: a forked worker opens its own)
+        self._local = threading.local()
+
+    def _identity(self) -> tuple[int, int, int] | None:
+        try:
+            st = self.path.stat()
+        except FileNotFoundError:
+            return None
+        return (os.getpid(), st.st_dev, st.st_ino)
+
+    def _connection(self) -> sqlite3.Connection:
+        # reused while the process and the file are the same (a removed or replaced file,
+        # e.g. to log everyone out, is opened afresh)
+        held = getattr(self._local, "db", None)
+        identity = self._identity()
+        if held is not None and identity is not None and held[0] == identity:
+            return held[1]
+        if held is not None:
+            held[1].close()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # private like the users file: handles are not cookies, but who is logged in is
+        os.close(os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600))
+        db = sqlite3.connect(self.path, timeout=10.0, isolation_level=None)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.executescript(_SCHEMA)
+        self._local.db = (self._identity(), db)
+        return db
 
     @contextlib.contextmanager
     def _db(self) -> Iterator[sqlite3.Connection]:
-        if not self._ready:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            # private like the users file: handles are not cookies, but who is logged in is
-            fd = os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600)
-            os.close(fd)
-        db = sqlite3.connect(self.path, timeout=10.0, isolation_level=None)
+        db = self._connection()
         try:
-            if not self._ready:
-                db.execute("PRAGMA journal_mode=WAL")
-                db.executescript(_SCHEMA)
-                self._ready = True
             yield db
-        finally:
+        except sqlite3.DatabaseError:
+            self._local.db = None  # a broken connection is not reused
             db.close()
+            raise
 
     def create(self, user_id: str, user_name: str, stamp: str, address: str, agent: str) -> str:
         """A new session; returns the token for the cookie (kept here only as its hash)."""
