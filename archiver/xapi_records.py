@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from archiver.errors import ArchiveFormatError
+from archiver.parties import dm_participants, mentioned_ids, reply_to_user_id
 from archiver.timestamps import iso, isoformat, utcnow
 from storage.records import new_record
 
@@ -222,6 +223,7 @@ def tweet_record(
     refs = _referenced(tweet, inc)
     author_id = tweet.get("author_id")
     edits = tweet.get("edit_history_tweet_ids") or tweet.get("edit_history_post_ids") or ()
+    reply_id = next((r["id"] for r in refs if r["type"] == "replied_to"), None)
     return new_record(
         id=tweet["id"],
         kind=kind,
@@ -232,10 +234,12 @@ def tweet_record(
         text=_full_text(tweet),
         lang=tweet.get("lang"),
         conversation_id=tweet.get("conversation_id"),
-        in_reply_to_id=next((r["id"] for r in refs if r["type"] == "replied_to"), None),
+        in_reply_to_id=reply_id,
+        in_reply_to_user_id=reply_to_user_id(tweet) if reply_id else None,
         referenced=refs,
         hashtags=_hashtags(entities),
         mentions=_mentions(entities),
+        mentioned_user_ids=mentioned_ids(tweet),
         urls=_urls(entities),
         media=_media(tweet, inc),
         metrics=tweet.get("public_metrics"),
@@ -309,6 +313,8 @@ def dm_record(
         referenced=_referenced(event, inc) or None,
         hashtags=_hashtags(entities),
         mentions=_mentions(entities),
+        mentioned_user_ids=mentioned_ids({"entities": entities}),
+        participant_ids=dm_participants(event),
         urls=_urls(entities),
         media=_media(event, inc),
         source=source,

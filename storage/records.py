@@ -58,9 +58,12 @@ RECORD_FIELDS = (
     "lang",
     "conversation_id",
     "in_reply_to_id",
+    "in_reply_to_user_id",  # who the reply answers (None when not a reply or unknown)
     "referenced",
     "hashtags",
     "mentions",
+    "mentioned_user_ids",  # ids of the users @mentioned, where the source gave them
+    "participant_ids",  # a DM's participants by user id (the account's own included)
     "urls",
     "media",
     "metrics",
@@ -99,6 +102,8 @@ def new_record(**fields: Any) -> dict[str, Any]:
             "referenced",
             "hashtags",
             "mentions",
+            "mentioned_user_ids",
+            "participant_ids",
             "urls",
             "media",
             "edit_history_ids",

@@ -77,7 +77,8 @@ def disclose(
     signing_key = load_signing_key(cfg)
     notice = (
         f"Personal data of third parties is masked ({redactor.profile.exemption}); "
-        "see redaction-log.csv."
+        "redaction-summary.csv counts each person's masks by category, "
+        "redaction-log.csv gives every one."
         if redactor
         else None
     )
@@ -98,6 +99,9 @@ def disclose(
             buf = io.StringIO(newline="")
             redactor.write_log(buf)
             b.add_bytes("redaction-log.csv", buf.getvalue().encode("utf-8-sig"))
+            buf = io.StringIO(newline="")
+            redactor.write_summary(buf)
+            b.add_bytes("redaction-summary.csv", buf.getvalue().encode("utf-8-sig"))
             record["redaction"] = {
                 "profile": redactor.profile.name,
                 "exemption": redactor.profile.exemption,

@@ -16,6 +16,7 @@ from typing import Any, ParamSpec, TypeVar
 
 from archiver.archive import AccountRef, Archive
 from archiver.exports.errors import ExportError
+from archiver.parties import with_parties
 from storage.runs import Manifest, list_runs
 from storage.view import Item, merge_runs
 
@@ -42,7 +43,7 @@ class ExportItem:
             account_id,
             item.collection,
             item.key,
-            list(item.versions),
+            [with_parties(rec) for rec in item.versions],  # older runs: derived from raw
             item.deleted_at,
             tuple(item.runs),
         )

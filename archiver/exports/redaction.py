@@ -31,12 +31,15 @@ from archiver.exports.thirdparties import (
     URL_HANDLE,
     Census,
     norm,
+    user_object,
 )
 
 FOI_EXEMPTION = "FOIA 2000 s.40(2) personal information of third parties"
 FOI_DM_EXEMPTION = "FOIA 2000 s.40(2) and s.41 private correspondence"
 SAR_EXEMPTION = "DPA 2018 Sch.2 Pt.3 para.16 information about other individuals"
 
+SUMMARY_COLUMNS = ("pseudonym", "category", "items", "occurrences", "exemption")
+_NUMBERED = re.compile(r"^\[REDACTED (user|post)-(\d+)\]$")
 LOG_COLUMNS = ("item", "version", "field", "category", "replacement", "occurrences", "exemption")
 
 # structural values no pattern (phone, postcode...) should be looked for in
@@ -182,6 +185,7 @@ class Redactor:
         self._withheld_dms = 0
         self._names: re.Pattern[str] | None = None
         self._patterns_on = True
+        self._context: frozenset[int] = frozenset()  # the people the current version names
 
     # -- what is withheld whole ------------------------------------------------------------
     def excluded(self, item: ExportItem) -> bool:
@@ -223,6 +227,7 @@ class Redactor:
             version = self._ref(str(rec.get("id")))
             # contact details in a subject's own post are theirs; elsewhere, anyone's
             self._patterns_on = not self.profile.by_subject(rec)
+            self._context = self._census.involved(rec)
             versions.append(self._walk(rec, "", key, version))
         return ExportItem(
             item.account_id, item.collection, key, versions, item.deleted_at, item.seen_in
@@ -238,10 +243,18 @@ class Redactor:
 
     def _walk(self, value: Any, path: str, item: str, version: str) -> Any:
         if isinstance(value, dict):
-            return {
-                k: self._walk(v, f"{path}.{k}" if path else k, item, version)
-                for k, v in value.items()
-            }
+            outer = self._context
+            user = user_object(value) or (value.get("id"), value.get("username"), None)
+            owner = self._reg.who(user[0], user[1])
+            if owner is not None:  # a user object: its name is its own person's
+                self._context = frozenset({owner})
+            try:
+                return {
+                    k: self._walk(v, f"{path}.{k}" if path else k, item, version)
+                    for k, v in value.items()
+                }
+            finally:
+                self._context = outer
         if isinstance(value, list):
             return [self._walk(v, f"{path}[]", item, version) for v in value]
         if isinstance(value, int) and not isinstance(value, bool):
@@ -274,11 +287,11 @@ class Redactor:
         if token:
             return ("user id" if "user-" in token else "post id"), token
         if key in HANDLE_KEYS or path.endswith("mentions[]"):
-            token = self._reg.by_handle.get(norm(text))
+            token = self._reg.handle_token(text)
             if token:
                 return "user handle", token
         if key in NAME_KEYS:
-            token = self._reg.by_name_lower.get(text.strip().lower())
+            token = self._reg.name_token(text, self._context)
             if token:
                 return "user name", token
         return None
@@ -313,7 +326,7 @@ class Redactor:
         text = self._sub(
             AT_HANDLE,
             text,
-            lambda h: self._reg.by_handle.get(h.lower()),
+            self._reg.handle_token,
             "user handle",
             path,
             item,
@@ -325,7 +338,7 @@ class Redactor:
             text = self._sub(
                 self._names,
                 text,
-                lambda n: self._reg.by_name_lower.get(n.lower()),
+                lambda n: self._reg.name_token(n, self._context),
                 "user name",
                 path,
                 item,
@@ -338,7 +351,7 @@ class Redactor:
 
     def _url(self, url: str, path: str, item: str, version: str) -> str:
         def replace(m: re.Match[str]) -> str:
-            token = self._reg.by_handle.get(m.group(2).lower())
+            token = self._reg.handle_token(m.group(2))
             if not token:
                 return m.group(0)
             self._note(item, version, path, "user handle", token)
@@ -375,6 +388,31 @@ class Redactor:
         for (_i, _v, _f, category, _t, _e), n in self._log.items():
             out[category] += n
         return dict(sorted(out.items()))
+
+    def people_summary(self) -> list[tuple[str, str, int, int, str]]:
+        """(pseudonym, category, items, occurrences, exemption): one row per person (or post,
+        or kind of detail) and category, people first in pseudonym order."""
+        items: dict[tuple[str, str, str], set[str]] = {}
+        counts: Counter[tuple[str, str, str]] = Counter()
+        for (item, _v, _f, category, token, exemption), n in self._log.items():
+            items.setdefault((token, category, exemption), set()).add(item)
+            counts[(token, category, exemption)] += n
+
+        def order(key: tuple[str, str, str]) -> tuple[int, int, str, str]:
+            m = _NUMBERED.match(key[0])
+            rank = {"user": 0, "post": 1}.get(m.group(1), 2) if m else 3
+            return (rank, int(m.group(2)) if m else 0, key[0], key[1])
+
+        return [
+            (token, category, len(items[key]), counts[key], exemption)
+            for key in sorted(counts, key=order)
+            for token, category, exemption in [key]
+        ]
+
+    def write_summary(self, fh: Any) -> None:
+        writer = SafeCsvWriter(fh, SUMMARY_COLUMNS)
+        for row in self.people_summary():
+            writer.row(list(row))
 
     def write_log(self, fh: Any) -> None:
         writer = SafeCsvWriter(fh, LOG_COLUMNS)

@@ -16,6 +16,7 @@ from archiver.exports.errors import ExportError
 from archiver.exports.items import ExportItem, collector_paused_during, load_scope, sort_items
 from archiver.exports.redaction import RedactionProfile, Redactor
 from archiver.exports.register import default_operator
+from archiver.parties import user_ids_of
 
 
 def _subject_id(items: Iterable[ExportItem], handle: str) -> str | None:
@@ -46,24 +47,7 @@ def involves(rec: dict[str, Any], handle: str | None, user_id: str | None) -> bo
             return True
         if handle and str(ref_author.get("username") or "").lower() == handle:
             return True
-    raw: dict[str, Any] = rec["raw"] if isinstance(rec.get("raw"), dict) else {}
-    people = {
-        str(raw.get(k))
-        for k in (
-            "in_reply_to_user_id",
-            "in_reply_to_user_id_str",
-            "recipientId",
-            "senderId",
-            "sender_id",
-        )
-        if raw.get(k)
-    }
-    people |= {str(p) for p in raw.get("participant_ids") or ()}
-    if rec.get("kind") == "dm" and rec.get("conversation_id"):
-        people |= set(str(rec["conversation_id"]).split("-"))
-    if user_id and user_id in people:
-        return True
-    if handle and str(raw.get("in_reply_to_screen_name") or "").lower() == handle:
+    if user_id and user_id in user_ids_of(rec):
         return True
     return (
         bool(handle)

@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from archiver.parties import user_ids_of, with_parties
+
 # keys whose value names a user (a whole-value match there is certainly a handle or name)
 HANDLE_KEYS = frozenset(
     {"username", "screen_name", "screenName", "userName", "in_reply_to_screen_name"}
@@ -81,53 +83,136 @@ def norm(handle: str) -> str:
     return handle.lstrip("@").lower()
 
 
+AMBIGUOUS_NAME = "[REDACTED name]"
+
+
 @dataclass
 class Pseudonyms:
-    """One pseudonym per third-party person (known by id, handle or name) and per post."""
+    """One pseudonym per third-party person and per post.
 
-    by_id: dict[str, str] = field(default_factory=dict)
-    by_handle: dict[str, str] = field(default_factory=dict)
-    by_name: dict[str, str] = field(default_factory=dict)  # as written
-    by_name_lower: dict[str, str] = field(default_factory=dict)
+    A person is keyed on their user id, or their handle where no id is known; a display name
+    never makes or joins a person (two people may share one). A user object that shows an id
+    and a handle together joins what was seen of each, so one person is one pseudonym
+    wherever they appear. Pseudonyms are numbered in the order people were first seen."""
+
     posts: dict[str, str] = field(default_factory=dict)
-    people: int = 0
+    _parent: list[int] = field(default_factory=list)
+    _ids: dict[str, int] = field(default_factory=dict)
+    _handles: dict[str, int] = field(default_factory=dict)
+    _names: dict[str, set[int]] = field(default_factory=dict)  # lower-cased name -> people
+    _written: dict[str, None] = field(default_factory=dict)  # names as written, for text
+    _group_ids: dict[int, set[str]] = field(default_factory=dict)  # a person's user ids
+    _tokens: dict[int, str] | None = None
+
+    def _root(self, n: int) -> int:
+        while self._parent[n] != n:
+            self._parent[n] = self._parent[self._parent[n]]
+            n = self._parent[n]
+        return n
+
+    def _join(self, a: int, b: int) -> int:
+        a, b = self._root(a), self._root(b)
+        if a != b:
+            a, b = min(a, b), max(a, b)
+            self._parent[b] = a  # the earlier-seen person keeps its place in the numbering
+            self._group_ids.setdefault(a, set()).update(self._group_ids.pop(b, set()))
+        return a
+
+    def _new(self) -> int:
+        n = len(self._parent)
+        self._parent.append(n)
+        return n
 
     def person(self, user_id: Any, handle: Any, name: Any) -> None:
         uid = str(user_id) if user_id not in (None, "") else None
         h = norm(handle) if isinstance(handle, str) and handle else None
-        token = (uid and self.by_id.get(uid)) or (h and self.by_handle.get(h))
-        if not token:
-            if not (uid or h):
-                return  # a bare name identifies no one we can mask consistently
-            self.people += 1
-            token = f"[REDACTED user-{self.people}]"
+        if not (uid or h):
+            return  # a bare name identifies no one
+        self._tokens = None
+        by_id = self._ids.get(uid) if uid else None
+        by_handle = self._handles.get(h) if h else None
+        if uid is None:
+            n = by_handle if by_handle is not None else self._new()
+        else:
+            n = by_id if by_id is not None else self._new()
+            if by_handle is not None and self._root(by_handle) != self._root(n):
+                others = self._group_ids.get(self._root(by_handle), set())
+                if not others - {uid}:  # a handle another id holds is someone else's
+                    n = self._join(n, by_handle)
+            self._group_ids.setdefault(self._root(n), set()).add(uid)
+        n = self._root(n)
         if uid:
-            self.by_id.setdefault(uid, token)
+            self._ids.setdefault(uid, n)
         if h:
-            self.by_handle.setdefault(h, token)
+            self._handles.setdefault(h, n)
         if isinstance(name, str) and len(name.strip()) >= 4:
-            self.by_name.setdefault(name.strip(), token)
-            self.by_name_lower.setdefault(name.strip().lower(), token)
+            self._names.setdefault(name.strip().lower(), set()).add(n)
+            self._written.setdefault(name.strip())
 
     def post(self, post_id: Any) -> None:
         pid = str(post_id) if post_id not in (None, "") else ""
-        if pid and pid not in self.posts and pid not in self.by_id:
+        if pid and pid not in self.posts and pid not in self._ids:
             self.posts[pid] = f"[REDACTED post-{len(self.posts) + 1}]"
 
+    # -- lookups (after the census) --------------------------------------------------------
+    @property
+    def people(self) -> int:
+        return len(self._token_map())
+
+    def _token_map(self) -> dict[int, str]:
+        if self._tokens is None:
+            roots = sorted({self._root(n) for n in range(len(self._parent))})
+            self._tokens = {r: f"[REDACTED user-{i}]" for i, r in enumerate(roots, 1)}
+        return self._tokens
+
+    def _token(self, n: int | None) -> str | None:
+        return None if n is None else self._token_map()[self._root(n)]
+
+    def who(self, user_id: Any = None, handle: Any = None) -> int | None:
+        """The person an id (first) or a handle names, as a stable number, or None."""
+        if user_id not in (None, "") and str(user_id) in self._ids:
+            return self._root(self._ids[str(user_id)])
+        if isinstance(handle, str) and norm(handle) in self._handles:
+            return self._root(self._handles[norm(handle)])
+        return None
+
+    def token_of(self, person: int | None) -> str | None:
+        return self._token(person)
+
+    def user_token(self, user_id: str) -> str | None:
+        return self._token(self._ids.get(user_id))
+
+    def handle_token(self, handle: str) -> str | None:
+        return self._token(self._handles.get(norm(handle)))
+
     def id_token(self, value: str) -> str | None:
-        return self.by_id.get(value) or self.posts.get(value)
+        return self.user_token(value) or self.posts.get(value)
+
+    def name_token(self, name: str, context: frozenset[int] = frozenset()) -> str | None:
+        """A display name's pseudonym: its one bearer's, or (shared) the bearer the context
+        names, or a mask that attributes it to no one."""
+        people = {self._root(n) for n in self._names.get(name.strip().lower(), ())}
+        if not people:
+            return None
+        if len(people) == 1:
+            return self._token(next(iter(people)))
+        here = people & context
+        return self._token(next(iter(here))) if len(here) == 1 else AMBIGUOUS_NAME
+
+    def shared_names(self) -> int:
+        return sum(len({self._root(n) for n in v}) > 1 for v in self._names.values())
 
     def names_pattern(self) -> re.Pattern[str] | None:
         """Display names in free text: several words match in any case; a single word only
         as written (so a third party called "Police" does not mask the word everywhere)."""
-        names = sorted(self.by_name, key=len, reverse=True)
+        names = sorted(self._written, key=len, reverse=True)
         if not names:
             return None
         alternatives = [f"(?i:{re.escape(n)})" if " " in n else re.escape(n) for n in names]
         return re.compile(r"(?<!\w)(?:" + "|".join(alternatives) + r")(?!\w)")
 
 
-def _user_object(d: dict[str, Any]) -> tuple[Any, Any, Any] | None:
+def user_object(d: dict[str, Any]) -> tuple[Any, Any, Any] | None:
     """(id, handle, name) when a dict is a whole user: an include, a mention, an account."""
     handle = next(
         (
@@ -158,6 +243,20 @@ class Census:
             return not self.visible(author.get("id"), author.get("username"))
         return rec.get("kind") not in OWN_KINDS
 
+    def involved(self, rec: dict[str, Any]) -> frozenset[int]:
+        """The people a record names in its metadata: whose shared display name it means."""
+        who = self.names.who
+        people = {who(user_id=uid) for uid in user_ids_of(rec)}
+        author = rec.get("author") or {}
+        people.add(who(author.get("id"), author.get("username")))
+        for m in rec.get("mentions") or ():
+            if isinstance(m, dict):
+                people.add(who(m.get("id"), m.get("username")))
+            elif isinstance(m, str):
+                people.add(who(m, m))
+        people.discard(None)
+        return frozenset(p for p in people if p is not None)
+
     def take(self, records: Iterable[dict[str, Any]]) -> None:
         records = list(records)
         for rec in records:
@@ -171,7 +270,7 @@ class Census:
 
     def _whole_people(self, value: Any) -> None:
         if isinstance(value, dict):
-            user = _user_object(value)
+            user = user_object(value)
             if user:
                 self._person(*user)
             for v in value.values():
@@ -187,10 +286,13 @@ class Census:
         if self.third_party(rec):
             for pid in [rec.get("id"), *(rec.get("edit_history_ids") or ())]:
                 self.names.post(pid)
-        raw: dict[str, Any] = rec["raw"] if isinstance(rec.get("raw"), dict) else {}
-        replied_to = raw.get("in_reply_to_user_id_str") or raw.get("in_reply_to_user_id")
+        with_parties(rec)
+        replied_to = rec.get("in_reply_to_user_id")
         if rec.get("in_reply_to_id") and replied_to and not self.visible(replied_to, None):
             self.names.post(rec["in_reply_to_id"])
+        for uid in [replied_to, *rec["mentioned_user_ids"], *rec["participant_ids"]]:
+            if uid:
+                self._person(user_id=uid)
         for mention in rec.get("mentions") or ():
             if isinstance(mention, dict):
                 self._person(mention.get("id"), mention.get("username"), mention.get("name"))
@@ -205,7 +307,8 @@ class Census:
                     ref_author.get("id"), ref_author.get("username"), ref_author.get("name")
                 )
                 self.names.post(ref.get("id"))
-        self._payload(raw)
+        # the payload is disclosed too: whatever it names must be found to be masked
+        self._payload(rec.get("raw"))
         self._payload([rec.get("text"), rec.get("urls")])
 
     def _payload(self, value: Any) -> None:

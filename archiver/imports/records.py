@@ -10,6 +10,7 @@ import re
 from typing import Any
 
 from archiver.imports.fields import FieldError, Obj
+from archiver.parties import dm_participants, mentioned_ids, reply_to_user_id
 from archiver.xapi_records import post_text
 from storage.records import new_record
 
@@ -139,9 +140,11 @@ def tweet_record(
         text=text,
         lang=tweet.text("lang"),
         in_reply_to_id=reply_to,
+        in_reply_to_user_id=reply_to_user_id(tweet.value) if reply_to else None,
         referenced=referenced,
         hashtags=[h.text("text") for h in entities.objs("hashtags")],
         mentions=[m.text("screen_name") for m in entities.objs("user_mentions")],
+        mentioned_user_ids=mentioned_ids(tweet.value),
         urls=urls,
         media=media_of(tweet),
         metrics=_metrics(tweet),
@@ -210,6 +213,11 @@ def dm_records(
     """One record per message of a conversation (1:1 or group); other events stay in the file."""
     conv = _unwrap(entry, "dmConversation")
     conversation = conv.id("conversationId")
+    # everyone the conversation's events name: a group message names only its sender
+    members = dm_participants({}, conversation)
+    for event in conv.value.get("messages") or []:
+        if isinstance(event, dict):
+            members += [m for m in dm_participants(event) if m not in members]
     records = []
     for event in conv.objs("messages"):
         msg = (
@@ -245,6 +253,7 @@ def dm_records(
                     for u in msg.texts("mediaUrls")
                 ],
                 mentions=[recipient] if recipient else [],
+                participant_ids=members,
                 source=SOURCE,
                 captured_at=captured_at,
                 raw={"conversationId": conv.get("conversationId"), **event.value},

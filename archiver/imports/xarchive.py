@@ -476,6 +476,7 @@ def _csv_record(row: dict[str, str], owner: dict[str, str], captured: str | None
         "text": cells.get("text", ""),
         "created_at": cells.get("timestamp"),
         "in_reply_to_status_id_str": cells.get("in_reply_to_status_id") or None,
+        "in_reply_to_user_id_str": cells.get("in_reply_to_user_id") or None,
         "entities": {
             "urls": [
                 {"expanded_url": u} for u in (cells.get("expanded_urls") or "").split(",") if u

@@ -124,6 +124,7 @@ def write_sample_runs(store, samples: Path) -> tuple[str, str]:
                 created_at="2026-03-06T13:10:00.000Z",
                 text="@SamaHoole Doctor: Try to eat some vegetables. (edited)",
                 in_reply_to_id="2029903915454799872",
+                in_reply_to_user_id="2253756806",
                 mentions=["SamaHoole"],
                 edit_history_ids=["2029903943413772741", "2029906000000000001"],
                 source="x-api-v2",
