@@ -7,6 +7,7 @@ step is idempotent: a second run imports nothing new and reuses the generated fi
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 from collections.abc import Callable
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from archiver.archive import Archive
 from archiver.demo import DEMO_ACCOUNT, write_demo_archive, write_demo_mentions_jsonl
+from archiver.exports.signing import generate_key, load_signing_key
 from archiver.imports import import_path
 from archiver.index import Index, open_index
 from archiver.index.searching import Hit
@@ -39,8 +41,29 @@ def demo_files(archive: Archive, posts: int, seed: int) -> tuple[Path, Path]:
     return zip_path, jsonl_path
 
 
+def demo_signing_key(archive: Archive, say: Callable[[str], None]) -> None:
+    """Evidence export works in the demo: without a configured key, the demo makes one
+    beside its sources (once) and uses it for this process."""
+    cfg = archive.config
+    if cfg.export.signing_key_env or cfg.export.signing_key_path:
+        return
+    folder = Path(cfg.storage.path if cfg.storage.backend == "local" else ".") / "demo-keys"
+    path = folder / "demo-signing-key.pem"
+    key = (
+        load_signing_key(dataclasses.replace(cfg.export, signing_key_path=str(path)))
+        if path.exists()
+        else generate_key(path)
+    )
+    archive.config = dataclasses.replace(
+        cfg, export=dataclasses.replace(cfg.export, signing_key_path=str(path))
+    )
+    assert key is not None
+    say(f"demo signing key {path} ({key.fingerprint}); evidence bundles are signed with it")
+
+
 def run_demo(archive: Archive, *, posts: int, seed: int, say: Callable[[str], None]) -> Index:
     """Build the demo archive and index; returns the up-to-date index."""
+    demo_signing_key(archive, say)
     zip_path, jsonl_path = demo_files(archive, posts, seed)
     say(f"demo sources in {zip_path.parent}")
     say(import_path(archive, str(zip_path)).describe())

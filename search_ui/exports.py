@@ -25,10 +25,11 @@ from flask import (
 )
 
 from archiver.config import Config
-from archiver.errors import USER_ERRORS
+from archiver.errors import USER_ERRORS, ConfigError
 from archiver.exports.evidence import export_evidence
 from archiver.exports.foi import Criteria, export_foi
 from archiver.exports.register import list_exports
+from archiver.exports.signing import load_signing_key
 from archiver.index import SearchIndexError
 from search_ui.auth import role_required
 from search_ui.backend import backend
@@ -139,7 +140,8 @@ def evidence() -> Any:
         chosen.append(found[0])
     form = EvidenceExportForm()
     status = 200
-    if form.validate_on_submit():
+    not_ready = evidence_not_ready()
+    if not_ready is None and form.validate_on_submit():
         try:
             done = export_evidence(
                 backend().archive,
@@ -168,7 +170,25 @@ def evidence() -> Any:
             return redirect(url_for("exports.exports"))
     elif request.method == "POST":
         status = 400
-    return render_template("export_evidence.html", chosen=chosen, form=form), status
+    return render_template(
+        "export_evidence.html", chosen=chosen, form=form, not_ready=not_ready
+    ), status
+
+
+def evidence_not_ready() -> str | None:
+    """Why evidence cannot be exported (no signing key, or one that does not load), or None:
+    said before the officer fills in the form, not after."""
+    try:
+        key = load_signing_key(backend().archive.config.export)
+    except ConfigError as exc:
+        return f"Evidence export is not working: {exc}."
+    if key is None:
+        return (
+            "Evidence export is not configured: evidence bundles are signed, and no signing key"
+            " is set. An administrator makes one with `archiver export keygen PATH` and sets"
+            " export.signing_key_path (or export.signing_key_env)."
+        )
+    return None
 
 
 @bp.route("/download/<name>")

@@ -17,7 +17,9 @@ def test_demo_builds_a_searchable_archive_and_is_idempotent(config_file):
     assert "@ExampleshirePolice: read " in first.output
     assert "committed: " in first.output
     assert 'search "witness appeal": ' in first.output
+    (key_line,) = [ln for ln in first.output.splitlines() if ln.startswith("demo signing key ")]
     again = runner.invoke(cli, ["--config", path, "demo", "--posts", "300", "--no-serve"])
+    assert key_line in again.output.splitlines()  # made once, reused
     assert again.output.count("nothing new: everything is already in the archive") == 2
     runs = json.loads(runner.invoke(cli, ["--config", path, "runs", "--json"]).output)
     assert [r["source"] for r in runs] == ["x-archive", "twarc"]

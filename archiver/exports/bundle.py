@@ -12,6 +12,8 @@ same bytes.
     data/items.csv         one row per version, safe to open in a spreadsheet
     data/index.html        a printable listing that loads nothing from outside
     data/media/...         the items' media files, checked against their run manifests
+    VERIFY.txt             how to check the bag with sha256sum, bagit.py and openssl alone
+    public-key.pem         the signing key (signed bundles), beside signature-ed25519.json/.sig
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ import orjson
 
 from archiver import TOOL
 from archiver.exports.errors import ExportError
+from archiver.exports.instructions import write_instructions, write_raw_signature
 from archiver.exports.items import ExportItem
 from archiver.exports.listing import CsvListing, HtmlListing
 from archiver.exports.media import MediaIndex, copy_verified
@@ -292,9 +295,10 @@ class BundleBuilder:
             info["Signing-Key-Fingerprint"] = signing_key.fingerprint
         info = {k: v for k, v in info.items() if v not in (None, "", [])}
         _make_bag(self.bag_dir, info)
+        write_instructions(self.bag_dir, self.name, signing_key)
         _finish_tag_files(self.bag_dir)
         if signing_key is not None:
-            sign_bag(self.bag_dir, signing_key)
+            write_raw_signature(self.bag_dir, sign_bag(self.bag_dir, signing_key))
         zip_path = self._work / f"{self.name}.zip"
         _write_zip(self.bag_dir, zip_path, self.name, bagging_date)
         digest, size = _sha256_file(zip_path)

@@ -7,6 +7,9 @@ on stderr and exit 1 (see archiver.cli).
 from __future__ import annotations
 
 import datetime as dt
+import json
+import os
+import shlex
 import sys
 from typing import Any
 
@@ -22,7 +25,13 @@ from archiver.exports.foi import Criteria, export_foi
 from archiver.exports.monthly import export_monthly
 from archiver.exports.register import default_operator, list_exports
 from archiver.exports.sar import export_sar
-from archiver.exports.signing import fingerprint, generate_key, load_public_key, load_signing_key
+from archiver.exports.signing import (
+    fingerprint,
+    generate_key,
+    load_public_key,
+    load_signing_key,
+    public_key_path,
+)
 from archiver.exports.verify import verify_bundle
 from storage.records import KINDS
 
@@ -252,11 +261,16 @@ def evidence_cmd(
 @export.command("keygen")
 @click.argument("path", type=click.Path(dir_okay=False))
 def keygen_cmd(path: str) -> None:
-    """Make an Ed25519 signing key at PATH (mode 0600) and print its public key."""
+    """Make an Ed25519 signing key at PATH (mode 0600; missing folders are made), write its
+    public key beside it and print the setting to add."""
     key = generate_key(path)
-    click.echo(f"private key written to {path}; set export.signing_key_path to it")
+    absolute = os.path.abspath(path)
+    click.echo(f"private key written to {absolute} (keep it secret; back it up)")
+    click.echo(f"public key written to {public_key_path(absolute)} (publish it)")
     click.echo(f"key fingerprint: {key.fingerprint}")
-    click.echo(key.public_pem().decode().rstrip())
+    click.echo("add to the [export] section of your config file:")
+    click.echo(f"signing_key_path = {json.dumps(absolute)}")
+    click.echo(f"(or set ARCHIVER_EXPORT__SIGNING_KEY_PATH={shlex.quote(absolute)})")
 
 
 @export.command("list")

@@ -293,7 +293,8 @@ def export_evidence(
                 "exported_by": operator,
                 "exported_at": isoformat(at, "seconds"),
                 "organisation": cfg.organisation,
-                "archive": archive.store.description,
+                # which kind of store, never its path or bucket: a statement leaves the building
+                "archive": f"the archive's {archive.config.storage.backend} object store",
                 "tool": TOOL,
                 "signing_key_fingerprint": signing_key.fingerprint,
             },

@@ -92,13 +92,25 @@ def load_signing_key(cfg: ExportConfig, env: Mapping[str, str] | None = None) ->
     return None
 
 
+def public_key_path(path: str | os.PathLike[str]) -> Path:
+    """Where the public half of a key file goes: beside it, `<name>.pub.pem`."""
+    p = Path(path)
+    return p.with_name(p.name.removesuffix(".pem") + ".pub.pem")
+
+
 def generate_key(path: str | os.PathLike[str]) -> SigningKey:
-    """Write a new private key readable by its owner only; refuse to overwrite one."""
+    """Write a new private key readable by its owner only (its folder made if missing, 0700)
+    and its public key beside it; refuse to overwrite either."""
     key = Ed25519PrivateKey.generate()
     pem = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
+    public = public_key_path(path)
+    for existing in (Path(path), public):
+        if existing.exists():
+            raise ExportError(f"{existing} already exists; not overwriting a key")
     try:
+        Path(path).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
         raise ExportError(f"{path} already exists; not overwriting a key") from None
@@ -106,7 +118,9 @@ def generate_key(path: str | os.PathLike[str]) -> SigningKey:
         raise ExportError(f"cannot write {path}: {exc.strerror}") from None
     with os.fdopen(fd, "wb") as out:
         out.write(pem)
-    return SigningKey(key, "file")
+    signing = SigningKey(key, "file")
+    public.write_bytes(signing.public_pem())
+    return signing
 
 
 def load_public_key(path: str | os.PathLike[str]) -> Ed25519PublicKey:
@@ -122,9 +136,11 @@ def load_public_key(path: str | os.PathLike[str]) -> Ed25519PublicKey:
     return key
 
 
-def sign_bag(bag_dir: Path, key: SigningKey) -> None:
-    """Write the signature file beside the tag manifest (outside it: it cannot sign itself)."""
+def sign_bag(bag_dir: Path, key: SigningKey) -> bytes:
+    """Write the signature file beside the tag manifest (outside it: it cannot sign itself);
+    return the signature's raw bytes."""
     signed = (bag_dir / SIGNED_FILE).read_bytes()
+    signature = key.private.sign(signed)
     doc = {
         "format": SIGNATURE_FORMAT,
         "algorithm": "Ed25519",
@@ -133,11 +149,12 @@ def sign_bag(bag_dir: Path, key: SigningKey) -> None:
             key.public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
         ).decode(),
         "key_fingerprint": key.fingerprint,
-        "signature": base64.b64encode(key.private.sign(signed)).decode(),
+        "signature": base64.b64encode(signature).decode(),
     }
     (bag_dir / SIGNATURE_FILE).write_bytes(
         orjson.dumps(doc, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n"
     )
+    return signature
 
 
 @dataclass(frozen=True)

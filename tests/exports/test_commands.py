@@ -189,20 +189,26 @@ def test_verify_bundle_with_a_published_public_key(run, tmp_path):
 
 def test_keygen_writes_a_private_key_only_its_owner_can_read(tmp_path):
     runner = CliRunner()
-    result = runner.invoke(cli, ["export", "keygen", str(tmp_path / "k.pem")])
-    assert result.exit_code == 0
-    assert stat.S_IMODE((tmp_path / "k.pem").stat().st_mode) == 0o600
+    path = tmp_path / "keys" / "new" / "k.pem"  # folders that do not exist yet
+    result = runner.invoke(cli, ["export", "keygen", str(path)])
+    assert result.exit_code == 0, result.output
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
     lines = result.output.splitlines()
+    assert lines[0] == f"private key written to {path} (keep it secret; back it up)"
     assert (
-        lines[0]
-        == f"private key written to {tmp_path / 'k.pem'}; set export.signing_key_path to it"
+        lines[1] == f"public key written to {tmp_path / 'keys' / 'new' / 'k.pub.pem'} (publish it)"
     )
-    assert re.fullmatch(r"key fingerprint: SHA256:[0-9a-f]{64}", lines[1])
-    assert lines[2] == "-----BEGIN PUBLIC KEY-----"
-    assert "PRIVATE" not in result.output
-    again = runner.invoke(cli, ["export", "keygen", str(tmp_path / "k.pem")])
+    assert re.fullmatch(r"key fingerprint: SHA256:[0-9a-f]{64}", lines[2])
+    assert lines[3:5] == [
+        "add to the [export] section of your config file:",
+        f'signing_key_path = "{path}"',
+    ]
+    public = (tmp_path / "keys" / "new" / "k.pub.pem").read_text()
+    assert public.startswith("-----BEGIN PUBLIC KEY-----")
+    assert "PRIVATE" not in result.output and "PRIVATE" not in public
+    again = runner.invoke(cli, ["export", "keygen", str(path)])
     assert again.exit_code == 1
-    assert again.stderr == f"error: {tmp_path / 'k.pem'} already exists; not overwriting a key\n"
+    assert again.stderr == f"error: {path} already exists; not overwriting a key\n"
 
 
 def test_export_list_shows_the_export_records(run, tmp_path):

@@ -9,7 +9,7 @@ import zipfile
 
 import bagit
 import pytest
-from ui_story import SECRET, csrf_token
+from ui_story import SECRET, AuthActions, csrf_token
 
 from archiver.archive import Archive
 from archiver.audit import AuditLog
@@ -116,13 +116,25 @@ def test_an_export_failure_is_shown_and_nothing_is_recorded(client, auth, ui_roo
     auth.login("eve")
     (ui_root / "signing.pem").unlink()  # the key went missing
     page = client.get("/exports/evidence?id=1001")
+    # said before the form is filled in, and the button is off
+    assert "Evidence export is not working: export.signing_key_path: cannot read" in page.text
+    assert '<button type="submit" disabled>Export and sign</button>' in page.text
     response = client.post(
         "/exports/evidence?id=1001",
         data={"case": "C-1", "reason": "test", "csrf_token": csrf_token(page.text)},
     )
     assert response.status_code == 400
-    assert "The export failed: export.signing_key_path: cannot read" in response.text
+    assert "Evidence export is not working" in response.text
     assert AuditLog(ui_archive.store).events(action="export") == []
+
+
+def test_the_evidence_form_says_when_no_signing_key_is_configured(ui_archive):
+    client = create_app({"TESTING": True, "SECRET_KEY": SECRET}, archive=ui_archive).test_client()
+    AuthActions(client).login("eve")
+    page = client.get("/exports/evidence?id=1001")
+    assert page.status_code == 200
+    assert "Evidence export is not configured" in page.text
+    assert "archiver export keygen PATH" in page.text
 
 
 def test_selecting_nothing_or_nonsense_is_refused(client, auth):
