@@ -10,6 +10,7 @@ head hash that `archiver audit verify` prints somewhere else to detect that too.
 
 from __future__ import annotations
 
+import getpass
 import hashlib
 import logging
 import re
@@ -30,6 +31,17 @@ log = logging.getLogger(__name__)
 
 PREFIX = "audit/events/"
 GENESIS = "0" * 64  # the `prev` of the first event
+
+
+def cli_actor() -> str:
+    """Who ran a command, as the audit log names them: `cli:<os user>`, never mistaken for a
+    UI user (UI names cannot hold a colon)."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli:unknown"
+
+
 ACTIONS = (
     "login",
     "logout",

@@ -4,14 +4,13 @@ search_ui and archiver.audit. Registered in archiver/cli.py; `obj` is archiver.c
 
 from __future__ import annotations
 
-import getpass
 import sys
 from typing import Any
 
 import click
 import orjson
 
-from archiver.audit import ACTIONS, AuditLog
+from archiver.audit import ACTIONS, AuditLog, cli_actor
 from archiver.clikit import echo_json
 from search_ui.users import (
     MIN_PASSWORD,
@@ -22,14 +21,6 @@ from search_ui.users import (
     normalise_name,
     users_path,
 )
-
-
-def _operator() -> str:
-    """Who ran a command, as the audit log names them."""
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):
-        return "cli"
 
 
 def _users(obj: Any) -> UserFile:
@@ -100,7 +91,7 @@ def users_add(obj: Any, name: str, role: str, password_stdin: bool) -> None:
     """Add a user (the password is prompted for, never given on the command line)."""
     users = _users(obj)
     user = users.add(name, _read_password(password_stdin), role)
-    AuditLog(obj.archive.store).record(_operator(), "user_added", name=user.name, role=role)
+    AuditLog(obj.archive.store).record(cli_actor(), "user_added", name=user.name, role=role)
     click.echo(f"added {user.name} ({user.role}) to {users.path}")
 
 
@@ -127,7 +118,7 @@ def users_list(obj: Any, as_json: bool) -> None:
 def users_remove(obj: Any, name: str) -> None:
     """Remove a user; their sessions end (the last admin cannot be removed)."""
     user = _users(obj).remove(name)
-    AuditLog(obj.archive.store).record(_operator(), "user_removed", name=user.name)
+    AuditLog(obj.archive.store).record(cli_actor(), "user_removed", name=user.name)
     click.echo(f"removed {user.name}")
 
 
@@ -138,7 +129,7 @@ def users_remove(obj: Any, name: str) -> None:
 def users_set_role(obj: Any, name: str, role: str) -> None:
     """Change a user's role (viewer, exporter or admin); their sessions end."""
     user = _users(obj).set_role(name, role)
-    AuditLog(obj.archive.store).record(_operator(), "role_changed", name=user.name, role=role)
+    AuditLog(obj.archive.store).record(cli_actor(), "role_changed", name=user.name, role=role)
     click.echo(f"{user.name} is now {user.role}")
 
 
@@ -153,7 +144,7 @@ def users_set_role(obj: Any, name: str, role: str) -> None:
 def users_set_password(obj: Any, name: str, password_stdin: bool) -> None:
     """Set a new password for a user; their sessions end."""
     user = _users(obj).set_password(name, _read_password(password_stdin))
-    AuditLog(obj.archive.store).record(_operator(), "password_changed", name=user.name)
+    AuditLog(obj.archive.store).record(cli_actor(), "password_changed", name=user.name)
     click.echo(f"password of {user.name} changed")
 
 
@@ -169,11 +160,11 @@ def users_token(obj: Any, name: str, revoke: bool) -> None:
     name = normalise_name(name)
     if revoke:
         users.revoke_token(name)
-        AuditLog(store).record(_operator(), "token_revoked", name=name)
+        AuditLog(store).record(cli_actor(), "token_revoked", name=name)
         click.echo(f"the API token of {name} is revoked")
         return
     token = users.issue_token(name)
-    AuditLog(store).record(_operator(), "token_issued", name=name)
+    AuditLog(store).record(cli_actor(), "token_issued", name=name)
     click.echo(token)
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import click
 
-from archiver.audit import AuditLog
+from archiver.audit import AuditLog, cli_actor
 from archiver.clikit import DAY, echo_json
 from archiver.errors import ConfigError
 from archiver.exports.disclosure import Disclosure
@@ -23,7 +23,7 @@ from archiver.exports.errors import ExportError
 from archiver.exports.evidence import export_evidence
 from archiver.exports.foi import Criteria, export_foi
 from archiver.exports.monthly import export_monthly
-from archiver.exports.register import default_operator, list_exports
+from archiver.exports.register import list_exports
 from archiver.exports.sar import export_sar
 from archiver.exports.signing import (
     fingerprint,
@@ -93,8 +93,11 @@ def monthly_cmd(
 
 
 def _audit(obj: Any, operator: str | None, **detail: Any) -> None:
-    """The audit log's line for an export made here (the UI writes its own)."""
-    AuditLog(obj.archive.store).record(operator or default_operator(), "export", **detail)
+    """The audit log's line for an export made here (the UI writes its own): the actor is
+    `cli:<os user>`; an --operator named on the command line is kept as a detail."""
+    if operator:
+        detail = {**detail, "operator": operator}
+    AuditLog(obj.archive.store).record(cli_actor(), "export", **detail)
 
 
 def _echo_disclosure(obj: Any, d: Disclosure) -> None:
