@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from archiver.errors import ConfigError
+from archiver.timestamps import display_zone
 
 ENV_PREFIX = "ARCHIVER_"
 _CREDENTIAL_ENVS = (
@@ -152,6 +153,9 @@ class UiConfig:
     item_cache_items: int = 1000  # item pages kept in memory (the least recently viewed go)
     # reverse proxies in front of the UI whose X-Forwarded-For/-Proto are believed
     trusted_proxies: int = 0
+    # the zone every time a person reads is shown in (pages, CSV, listings, CLI tables), and
+    # the days of date filters; records and the JSON API stay UTC
+    timezone: str = "Europe/London"
 
 
 @dataclass(frozen=True)
@@ -292,6 +296,10 @@ def _validate(cfg: Config) -> None:
     for name in ("backoff_base", "backoff_cap", "timeout"):
         if getattr(cfg.storage, name) <= 0:
             raise ConfigError(f"storage.{name}: must be more than 0")
+    try:
+        display_zone(cfg.ui.timezone)
+    except ValueError as exc:
+        raise ConfigError(f"ui.timezone: {exc}") from None
     if not cfg.x_api.base_url.startswith(("http://", "https://")):
         raise ConfigError(f"x_api.base_url: must be an http(s) URL, got {cfg.x_api.base_url!r}")
     if cfg.capture.lease_seconds <= 0:

@@ -7,7 +7,9 @@ A leaf module (standard library only), so storage/ may use it without knowing th
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 _FORMATS = (
     "%a %b %d %H:%M:%S %z %Y",  # archive tweets: "Fri Mar 06 13:02:05 +0000 2026"
@@ -54,3 +56,75 @@ def iso(value: str | int | None) -> str | None:
     """A source's timestamp as the records store it (milliseconds), or None."""
     ts = parse_time(value)
     return isoformat(ts, "milliseconds") if ts else None
+
+
+# -- times as people read them ------------------------------------------------------------
+# Records, manifests and the JSON API keep UTC ISO 8601 (above). Everything a person reads
+# (pages, CSV, printable listings, custody statements, CLI tables) shows the local time of
+# `ui.timezone`, DST-correct, through these functions and nothing else; where the text is
+# evidence (item pages, evidence bundles) UTC stands beside it.
+DISPLAY_TIMEZONE = "Europe/London"
+
+
+@functools.lru_cache(maxsize=16)
+def display_zone(name: str = DISPLAY_TIMEZONE) -> ZoneInfo:
+    """The zone by IANA name; ValueError naming it when the system has no such zone."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {name!r} (an IANA name, e.g. Europe/London)") from None
+
+
+def _aware(value: str | int | dt.datetime | None) -> dt.datetime | None:
+    if isinstance(value, dt.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    try:
+        return parse_time(value)
+    except ValueError:
+        return None
+
+
+def local_time(
+    value: str | int | dt.datetime | None,
+    zone: str = DISPLAY_TIMEZONE,
+    *,
+    seconds: bool = False,
+    unknown: str = "unknown",
+) -> str:
+    """'6 Mar 2026 13:02 GMT', '1 Jul 2026 09:15 BST': a time as a person in `zone` reads it."""
+    ts = _aware(value)
+    if ts is None:
+        return unknown if value in (None, "") else str(value)
+    local = ts.astimezone(display_zone(zone))
+    clock = "%H:%M:%S" if seconds else "%H:%M"
+    return f"{local.day} {local:%b %Y} {local.strftime(clock)} {local.tzname()}"
+
+
+def utc_text(value: str | int | dt.datetime | None, *, seconds: bool = True) -> str:
+    """'2026-03-06 13:02:05 UTC': the evidential form shown beside a local time."""
+    ts = _aware(value)
+    if ts is None:
+        return "unknown"
+    return ts.astimezone(dt.UTC).strftime(
+        "%Y-%m-%d %H:%M:%S UTC" if seconds else "%Y-%m-%d %H:%M UTC"
+    )
+
+
+def evidence_time(value: str | int | dt.datetime | None, zone: str = DISPLAY_TIMEZONE) -> str:
+    """'1 Jul 2026 09:15:02 BST (2026-07-01 08:15:02 UTC)': local time with UTC beside it."""
+    if _aware(value) is None:
+        return local_time(value, zone)
+    return f"{local_time(value, zone, seconds=True)} ({utc_text(value)})"
+
+
+def local_date(value: str | int | dt.datetime | None, zone: str = DISPLAY_TIMEZONE) -> str:
+    """'2026-03-06': the day (in `zone`) a time falls on, for tables and facets."""
+    ts = _aware(value)
+    return ts.astimezone(display_zone(zone)).strftime("%Y-%m-%d") if ts else ""
+
+
+def day_start(day: dt.date, zone: str = DISPLAY_TIMEZONE) -> dt.datetime:
+    """The UTC instant a day begins in `zone` (date filters read days there: since:, --from,
+    the search form). Midnight exists on every day in Europe/London (DST moves 01:00)."""
+    local = dt.datetime.combine(day, dt.time(), tzinfo=display_zone(zone))
+    return local.astimezone(dt.UTC)

@@ -23,6 +23,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from archiver.archive import Archive
 from archiver.config import Config, load_config
 from archiver.errors import ArchiverError, ConfigError
+from archiver.timestamps import evidence_time, local_time
+from archiver.wording import plural
 from search_ui.backend import EXTENSION, Backend, LoginThrottle, RequestAuditLog
 from search_ui.catalogue import Catalogue
 from search_ui.markup import highlight_markup, visible_controls
@@ -118,6 +120,14 @@ def _register(app: Flask) -> None:
 
     app.jinja_env.filters["highlight"] = lambda hit: highlight_markup(hit.highlights, hit.text)
     app.jinja_env.filters["visible"] = visible_controls
+    # times people read: ui.timezone (archiver.timestamps owns the formats); evidence: + UTC
+    app.jinja_env.filters["localtime"] = lambda value: local_time(
+        value, app.extensions[EXTENSION].config.ui.timezone
+    )
+    app.jinja_env.filters["evidencetime"] = lambda value: evidence_time(
+        value, app.extensions[EXTENSION].config.ui.timezone
+    )
+    app.jinja_env.filters["plural"] = plural
     app.jinja_env.filters["pretty_json"] = lambda value: orjson.dumps(
         value, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS
     ).decode()

@@ -96,6 +96,7 @@ class SearchRequest:
                 per_page=self.per_page,
                 highlight=highlight,
                 facets=facets,
+                zone=backend().config.ui.timezone,
             )
         except SearchArgumentError as exc:
             raise BadSearch(str(exc)) from None
@@ -109,6 +110,7 @@ class SearchRequest:
                 kind=self.kind or None,
                 since=self.from_,
                 until=until,
+                zone=backend().config.ui.timezone,
             )
         )
 

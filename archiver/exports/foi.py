@@ -7,6 +7,7 @@ unless asked for. The bundle carries a redaction log and a disclosure record.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 import shlex
@@ -21,19 +22,21 @@ from archiver.exports.items import ExportItem, collector_paused_during, load_sco
 from archiver.exports.redaction import RedactionProfile, Redactor
 from archiver.exports.register import default_operator
 from archiver.index import Index, open_index
-from archiver.timestamps import parse_time
+from archiver.timestamps import DISPLAY_TIMEZONE, local_date
 from storage.records import KINDS
 
 
 @dataclass(frozen=True)
 class Criteria:
-    """What an FOI request covers. Dates are inclusive, UTC."""
+    """What an FOI request covers. Dates are inclusive days in `zone` (export_foi sets it
+    to ui.timezone)."""
 
     query: str = ""
     accounts: tuple[str, ...] = ()
     kinds: tuple[str, ...] = ()
     since: dt.date | None = None
     until: dt.date | None = None
+    zone: str = DISPLAY_TIMEZONE
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -65,17 +68,18 @@ def _searchable(rec: dict[str, Any]) -> str:
     return "\n".join(str(p) for p in parts if p).lower()
 
 
-def _in_dates(item: ExportItem, since: dt.date | None, until: dt.date | None) -> bool:
+def _in_dates(item: ExportItem, criteria: Criteria) -> bool:
+    """Created on one of the days asked for, the days read in ui.timezone."""
+    since, until = criteria.since, criteria.until
     if since is None and until is None:
         return True
     for rec in item.versions:
-        try:
-            ts = parse_time(rec.get("created_at"))
-        except ValueError:
-            ts = None
-        if ts is None:
+        day = local_date(rec.get("created_at"), criteria.zone)
+        if not day:
             continue
-        if (since is None or ts.date() >= since) and (until is None or ts.date() <= until):
+        if (since is None or day >= since.isoformat()) and (
+            until is None or day <= until.isoformat()
+        ):
             return True
     return False
 
@@ -86,7 +90,7 @@ def _scan(items: Iterable[ExportItem], criteria: Criteria) -> list[ExportItem]:
     for item in items:
         if criteria.kinds and item.kind not in criteria.kinds:
             continue
-        if not _in_dates(item, criteria.since, criteria.until):
+        if not _in_dates(item, criteria):
             continue
         if terms and not any(
             all(t in text for t in terms) for text in map(_searchable, item.versions)
@@ -100,7 +104,11 @@ def _search(index: Index, items: Iterable[ExportItem], criteria: Criteria) -> li
     until = criteria.until + dt.timedelta(days=1) if criteria.until else None  # exclusive there
     ids: set[str] = set()
     for kind in criteria.kinds or (None,):
-        ids.update(index.iter_ids(criteria.query, kind=kind, since=criteria.since, until=until))
+        ids.update(
+            index.iter_ids(
+                criteria.query, kind=kind, since=criteria.since, until=until, zone=criteria.zone
+            )
+        )
     return [i for i in items if i.key in ids]
 
 
@@ -149,6 +157,7 @@ def export_foi(
         criteria.kinds or criteria.since or criteria.until or criteria.accounts
     ):
         raise ExportError("an FOI export needs a query or at least one filter")
+    criteria = dataclasses.replace(criteria, zone=archive.config.ui.timezone)
     scope = load_scope(archive, criteria.accounts)
     if index is None and use_index and criteria.query.strip():
         index = current_index(archive)

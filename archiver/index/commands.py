@@ -17,6 +17,8 @@ import click
 from archiver.clikit import DAY, echo_json
 from archiver.index.binding import open_index, rebuild_index
 from archiver.index.searching import SORTS, SearchResult
+from archiver.timestamps import local_time
+from archiver.wording import plural
 from storage.records import KINDS
 
 _MATCH = re.compile(r'<b class="match">(.*?)</b>', re.S)
@@ -134,6 +136,7 @@ def search_cmd(
         per_page=limit,
         highlight=True,
         facets=True,
+        zone=obj.config.ui.timezone,
     )
     if as_json:
         echo_json(result.to_dict())
@@ -146,22 +149,21 @@ def search_cmd(
             f"note: {len(pending)} committed runs are not in the index yet; run `archiver index`",
             err=True,
         )
-    _print_result(result, " ".join(query))
+    _print_result(result, " ".join(query), obj.config.ui.timezone)
 
 
-def _print_result(result: SearchResult, query: str) -> None:
+def _print_result(result: SearchResult, query: str, zone: str) -> None:
     what = f' for "{query}"' if query else ""
-    noun = "result" if result.total == 1 else "results"
-    click.echo(f"{result.total:,} {noun}{what} (page {result.page} of {result.pages})")
+    click.echo(f"{plural(result.total, 'result')}{what} (page {result.page} of {result.pages})")
     bold = sys.stdout.isatty()
     for hit in result.hits:
         flags = "".join(
             [
                 " [edited]" if hit.edited else "",
-                f" [deleted {hit.deleted_at[:10]}]" if hit.deleted_at else "",
+                f" [deleted {local_time(hit.deleted_at, zone)}]" if hit.deleted_at else "",
             ]
         )
-        day = (hit.created_at or "")[:10] or "undated"
+        day = local_time(hit.created_at, zone, unknown="undated")
         click.echo(f"\n{day}  @{hit.account}  {hit.kind}  {hit.id}  by @{hit.author}{flags}")
         click.echo("  " + _terminal_text(hit.highlights, bold).replace("\n", "\n  "))
     if result.total:

@@ -49,6 +49,7 @@ from archiver.index.writing import (
     apply_runs,
     run_ref,
 )
+from archiver.timestamps import DISPLAY_TIMEZONE
 from storage.runs import Manifest, list_runs
 
 if TYPE_CHECKING:
@@ -311,6 +312,7 @@ class Index:
         per_page: int = 20,
         highlight: bool = True,
         facets: bool = True,
+        zone: str = DISPLAY_TIMEZONE,
     ) -> SearchResult:
         """Search items. `q` is the query language (see query.py); a malformed query is
         searched as words and `notice` says so. `since` is inclusive, `until` exclusive
@@ -320,8 +322,8 @@ class Index:
         if page < 1:
             raise SearchArgumentError(f"page must be 1 or more, got {page}")
         per_page = max(1, min(per_page, MAX_PER_PAGE))
-        parsed = parse_query(q)
-        query = self._with_filters(parsed, account, kind, since, until)
+        parsed = parse_query(q, zone)
+        query = self._with_filters(parsed, account, kind, since, until, zone)
         searcher = self._searcher()
         meta = self.meta(searcher)
         return run_search(
@@ -346,12 +348,13 @@ class Index:
         kind: str | None = None,
         since: str | dt.date | None = None,
         until: str | dt.date | None = None,
+        zone: str = DISPLAY_TIMEZONE,
     ) -> Iterator[str]:
         """The id of every matching item, oldest first, each once (for exports)."""
-        parsed = parse_query(q)
+        parsed = parse_query(q, zone)
         if parsed.empty:
             return
-        query = self._with_filters(parsed, account, kind, since, until)
+        query = self._with_filters(parsed, account, kind, since, until, zone)
         # its own searcher: the caller may search again while it consumes this generator
         with self._current().searcher() as searcher:
             created = self._columns.created(searcher)
@@ -365,7 +368,12 @@ class Index:
 
     @staticmethod
     def _with_filters(
-        parsed: ParsedQuery, account: str | None, kind: str | None, since: Any, until: Any
+        parsed: ParsedQuery,
+        account: str | None,
+        kind: str | None,
+        since: Any,
+        until: Any,
+        zone: str = DISPLAY_TIMEZONE,
     ) -> wq.Query | None:
         clauses = [parsed.query] if parsed.query is not None else []
         try:
@@ -378,6 +386,7 @@ class Index:
                     date_range(
                         parse_date(since, "since") if since else None,
                         parse_date(until, "until") if until else None,
+                        zone,
                     )
                 )
         except QuerySyntaxError as exc:

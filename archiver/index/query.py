@@ -22,6 +22,7 @@ from whoosh import query as wq
 from whoosh.matching import ListMatcher
 
 from archiver.index import schema as f
+from archiver.timestamps import DISPLAY_TIMEZONE, day_start
 from storage.records import KINDS
 
 KIND_ALIASES = {
@@ -133,18 +134,24 @@ def day_number(day: dt.date) -> int:
     return (day - dt.date(1970, 1, 1)).days
 
 
+def day_seconds(day: dt.date, zone: str = DISPLAY_TIMEZONE) -> int:
+    """Epoch seconds at which a day begins in `zone`: filters read days as people do."""
+    return int(day_start(day, zone).timestamp())
+
+
 class CreatedRange(wq.Query):
     """since:/until: days, read from the date-order column (schema.CREATED), not postings.
     docsets evaluates it on the cached column; Whoosh, given it, reads the column too."""
 
     def __init__(self, start: int | None, end: int | None) -> None:
-        self.start, self.end = start, end  # day numbers: start inclusive, end exclusive
+        # epoch seconds of the days' local midnights: start inclusive, end exclusive
+        self.start, self.end = start, end
         self.boost = 1.0
 
     def bounds(self) -> tuple[int, int]:
         """Lowest and past-the-highest date-order values in the range (undated excluded)."""
-        low = 1 if self.start is None else max(1, (self.start * 86400) << f.TIE_BITS)
-        high = 1 << 62 if self.end is None else (self.end * 86400) << f.TIE_BITS
+        low = 1 if self.start is None else max(1, self.start << f.TIE_BITS)
+        high = 1 << 62 if self.end is None else self.end << f.TIE_BITS
         return low, high
 
     def __eq__(self, other: object) -> bool:
@@ -170,9 +177,13 @@ class CreatedRange(wq.Query):
         return ListMatcher(ids, all_weights=0.0)
 
 
-def date_range(since: dt.date | None, until: dt.date | None) -> CreatedRange:
-    """since inclusive, until exclusive."""
-    return CreatedRange(day_number(since) if since else None, day_number(until) if until else None)
+def date_range(
+    since: dt.date | None, until: dt.date | None, zone: str = DISPLAY_TIMEZONE
+) -> CreatedRange:
+    """since inclusive, until exclusive; days in `zone`."""
+    return CreatedRange(
+        day_seconds(since, zone) if since else None, day_seconds(until, zone) if until else None
+    )
 
 
 def normalise_kind(value: str) -> str:
@@ -210,7 +221,8 @@ def _tokens(text: str) -> list[tuple[str, str]]:
 
 
 class _Parser:
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, zone: str = DISPLAY_TIMEZONE) -> None:
+        self.zone = zone
         self.tokens = _tokens(text)
         self.i = 0
         self.depth = 0
@@ -339,9 +351,9 @@ class _Parser:
         if name == "is":
             return wq.Term(f.IS, _choice("is", value, IS_VALUES))
         if name == "since":
-            return date_range(parse_date(value, "since:"), None)
+            return date_range(parse_date(value, "since:"), None, self.zone)
         if name == "until":
-            return date_range(None, parse_date(value, "until:"))
+            return date_range(None, parse_date(value, "until:"), self.zone)
         if name in ID_OPERATORS:
             return wq.Or([wq.Prefix(f.KEY, f"{value}/"), wq.Term(ID_OPERATORS[name], value)])
         term = value.lower()
@@ -365,13 +377,14 @@ class _Parser:
             self.state.words.update(terms)
 
 
-def parse_query(text: str) -> ParsedQuery:
-    """Read a typed query; never raises (a malformed query is searched as words)."""
+def parse_query(text: str, zone: str = DISPLAY_TIMEZONE) -> ParsedQuery:
+    """Read a typed query; never raises (a malformed query is searched as words).
+    since:/until: days are read in `zone` (ui.timezone)."""
     text = (text or "").strip()
     if not text:
         return ParsedQuery(None)
     try:
-        parser = _Parser(text)
+        parser = _Parser(text, zone)
         clauses = parser.parse()
     except QuerySyntaxError as exc:
         return _as_words(text, f"query could not be parsed ({exc}); searched as words")

@@ -51,9 +51,9 @@ def test_index_then_search(run_cli, committed):
     assert found.exit_code == 0
     assert found.stdout == (
         '2 results for "appeal" (page 1 of 1)\n'
-        "\n2024-02-01  @ExampleshireFire  post  3  by @ExampleshireFire\n"
+        "\n1 Feb 2024 08:00 GMT  @ExampleshireFire  post  3  by @ExampleshireFire\n"
         "  Smoke alarm appeal\n"
-        "\n2024-01-31  @ExampleshirePolice  post  2  by @ExampleshirePolice\n"
+        "\n31 Jan 2024 08:00 GMT  @ExampleshirePolice  post  2  by @ExampleshirePolice\n"
         "  Witness appeal <b>urgent</b>\n"
         "\nby kind: post 2\nby account: @ExampleshireFire 1, @ExampleshirePolice 1\n"
     )

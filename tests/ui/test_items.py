@@ -32,7 +32,7 @@ def test_a_deleted_post_shows_the_banner_with_the_detection_date(client, auth):
     assert re.search(
         r'<div class="banner deleted" role="alert">\s*<strong>Deleted.</strong> The archive '
         r'found this item gone on <time datetime="2024-06-02T09:00:00.000Z">'
-        r"2024-06-02T09:00:00.000Z</time>",
+        r"2 Jun 2024 10:00:00 BST \(2024-06-02 09:00:00 UTC\)</time>",
         html,
     )
     assert "Burglary prevention advice: lock your shed" in html

@@ -83,7 +83,7 @@ def test_date_order_shows_the_newest_first(client, auth):
 def test_deleted_and_edited_items_are_marked(client, auth):
     auth.login()
     html = client.get("/search?q=burglary").get_data(as_text=True)
-    assert '<span class="badge deleted">deleted 2024-06-02T09:00:00.000Z</span>' in html
+    assert '<span class="badge deleted">deleted 2 Jun 2024 10:00 BST</span>' in html
     html = client.get("/search?q=is:edited").get_data(as_text=True)
     assert _hits(html) == ["1002"]
     assert '<span class="badge edited">edited</span>' in html

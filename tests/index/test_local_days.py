@@ -1,0 +1,47 @@
+"""Date filters read days as people in ui.timezone do: a post at 23:30 UTC on 30 June is on
+1 July in London (BST), one at 23:30 UTC on 30 December is still 30 December (GMT)."""
+
+from __future__ import annotations
+
+import pytest
+
+from .conftest import post
+
+
+@pytest.fixture
+def index_with_night_posts(runs, archive, index):
+    runs.commit(
+        [
+            post(1, "summer night", created_at="2026-06-30T23:30:00.000Z"),  # 00:30 BST 1 July
+            post(2, "winter night", created_at="2026-12-30T23:30:00.000Z"),  # 23:30 GMT
+            post(3, "spring forward", created_at="2026-03-29T00:30:00.000Z"),  # 00:30 GMT
+            post(4, "spring forward", created_at="2026-03-29T01:30:00.000Z"),  # 02:30 BST
+        ],
+        kind="import",
+    )
+    index.update(archive)
+    return index
+
+
+def found(index, q: str, zone: str = "Europe/London", **filters) -> list[str]:
+    return sorted(h.id for h in index.search(q, per_page=50, zone=zone, **filters).hits)
+
+
+@pytest.mark.parametrize(
+    ("query", "london", "utc"),
+    [
+        ("night since:2026-07-01", ["1", "2"], ["2"]),
+        ("night until:2026-07-01", [], ["1"]),
+        ("night since:2026-12-30 until:2026-12-31", ["2"], ["2"]),
+        ("spring since:2026-03-29 until:2026-03-30", ["3", "4"], ["3", "4"]),
+    ],
+)
+def test_since_and_until_read_days_in_the_display_zone(index_with_night_posts, query, london, utc):
+    assert found(index_with_night_posts, query) == london
+    assert found(index_with_night_posts, query, zone="UTC") == utc
+
+
+def test_the_filters_of_the_form_and_cli_read_days_there_too(index_with_night_posts):
+    idx = index_with_night_posts
+    assert found(idx, "night", since="2026-07-01", until="2026-07-02") == ["1"]
+    assert found(idx, "night", zone="UTC", since="2026-07-01", until="2026-07-02") == []
