@@ -45,6 +45,7 @@ from archiver.exports.listing import CsvListing, HtmlListing
 from archiver.exports.media import MediaIndex, copy_verified
 from archiver.exports.provenance import StoredVersion, run_summary, stored_versions
 from archiver.exports.signing import SIGNED_FILE, SigningKey, sign_bag
+from archiver.timestamps import DISPLAY_TIMEZONE
 from storage.errors import IntegrityError
 from storage.runs import Manifest
 from storage.store import ObjectStore
@@ -128,8 +129,10 @@ class BundleBuilder:
         name: str,
         kind: str,
         workdir: str | os.PathLike[str] | None = None,
+        zone: str = DISPLAY_TIMEZONE,
     ) -> None:
         self.store = store
+        self.zone = zone  # ui.timezone: the times index.html and items.csv show
         self.manifests = {m.run_id: m for m in manifests}
         self.name = name
         self.kind = kind
@@ -172,8 +175,15 @@ class BundleBuilder:
             open(self.bag_dir / "items.csv", "w", encoding="utf-8-sig", newline="") as csv_fh,
             open(self.bag_dir / "index.html", "w", encoding="utf-8") as html_fh,
         ):
-            csv_out = CsvListing(csv_fh)
-            html_out = HtmlListing(html_fh, title=title, summary=summary, notice=notice)
+            csv_out = CsvListing(csv_fh, self.zone)
+            html_out = HtmlListing(
+                html_fh,
+                title=title,
+                summary=summary,
+                notice=notice,
+                zone=self.zone,
+                evidence=self.kind == "evidence",
+            )
             for item in items:
                 files = self._media(item, media_index, redactor)
                 out = redactor.redact_item(item) if redactor is not None else item

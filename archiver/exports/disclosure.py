@@ -20,7 +20,7 @@ from archiver.exports.items import ExportItem, Scope
 from archiver.exports.redaction import Redactor
 from archiver.exports.register import record_export
 from archiver.exports.signing import load_signing_key
-from archiver.timestamps import isoformat, utcnow
+from archiver.timestamps import isoformat, local_time, utcnow
 
 
 @dataclass(frozen=True)
@@ -82,7 +82,10 @@ def disclose(
         if redactor
         else None
     )
-    with BundleBuilder(archive.store, scope.manifests, name=name, kind=kind, workdir=workdir) as b:
+    zone = archive.config.ui.timezone
+    with BundleBuilder(
+        archive.store, scope.manifests, name=name, kind=kind, workdir=workdir, zone=zone
+    ) as b:
         b.write_items(
             items,
             title=title,
@@ -92,7 +95,7 @@ def disclose(
                 ("Organisation", cfg.organisation),
                 ("Request reference", record["request_reference"]),
                 ("Exported by", record["operator"]),
-                ("Exported at", f"{at:%Y-%m-%d %H:%M UTC}"),
+                ("Exported at", local_time(at, zone)),
             ],
         )
         if redactor is not None:

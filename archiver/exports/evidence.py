@@ -30,7 +30,7 @@ from archiver.exports.media import is_media_key
 from archiver.exports.provenance import run_summary
 from archiver.exports.register import default_operator, record_export
 from archiver.exports.signing import SigningKey, load_signing_key
-from archiver.timestamps import isoformat, utcnow
+from archiver.timestamps import evidence_time, isoformat, local_date, utcnow
 from storage.runs import MANIFEST, Manifest
 from storage.store import ObjectStore, read_bytes
 
@@ -135,7 +135,12 @@ def _custody(
     return {**facts, "items": out_items, "runs": runs}
 
 
-def _statement(c: dict[str, Any]) -> str:
+def _statement(c: dict[str, Any], zone: str) -> str:
+    """The statement people sign: every time in ui.timezone with UTC beside it."""
+
+    def when(value: Any) -> str:
+        return evidence_time(value, zone)
+
     lines = [
         "CHAIN OF CUSTODY AND CONTINUITY STATEMENT",
         "",
@@ -144,7 +149,7 @@ def _statement(c: dict[str, Any]) -> str:
         f"Reason for export:  {c['reason']}",
         f"Organisation:       {c['organisation']}",
         f"Exported by:        {c['exported_by']}",
-        f"Exported at:        {c['exported_at']}",
+        f"Exported at:        {when(c['exported_at'])}",
         f"Exported from:      {c['archive']} ({c['tool']})",
         f"Signing key:        Ed25519 {c['signing_key_fingerprint']}",
         "",
@@ -157,11 +162,12 @@ def _statement(c: dict[str, Any]) -> str:
             f"- Item {it['item']}: {it['kind']} by {who} in the records of @{it['account']}"
         )
         if it["deleted_at"]:
-            lines.append(f"  Deleted: detected {it['deleted_at']}")
+            lines.append(f"  Deleted: detected {when(it['deleted_at'])}")
         for n, v in enumerate(it["versions"], 1):
             lines += [
-                f"  Version {n}: id {v['id']}, created {v['created_at']}",
-                f"    captured {v['captured_at']} via {v['source']}, stored in run {v['run_id']}",
+                f"  Version {n}: id {v['id']}, created {when(v['created_at'])}",
+                f"    captured {when(v['captured_at'])} via {v['source']},"
+                f" stored in run {v['run_id']}",
                 f"    SHA-256 of the stored record: {v['sha256']}",
             ]
         lines.append(f"  Captured in runs: {', '.join(it['captured_in_runs'])}")
@@ -169,14 +175,15 @@ def _statement(c: dict[str, Any]) -> str:
     for run in c["runs"]:
         lines += [
             f"- Run {run['run_id']}: {run['kind']} from {run['source']},"
-            f" committed {run['committed_at']}",
+            f" committed {when(run['committed_at'])}",
             f"  SHA-256 of manifest.json: {run['manifest_sha256']}",
         ]
         lines += [f"  SHA-256 of {o['key']}: {o['sha256']}" for o in run["objects"]]
     lines += [
         "",
         "CONTINUITY",
-        f"I, {c['exported_by']}, produced exhibit {c['exhibit']} on {c['exported_at'][:10]} from "
+        f"I, {c['exported_by']}, produced exhibit {c['exhibit']} on"
+        f" {local_date(c['exported_at'], zone)} from "
         f"the social media archive of {c['organisation']} for case {c['case']}.",
         "Each item above was captured at the time shown and has since been held in an immutable",
         "run whose manifest (included in this exhibit) records the SHA-256 of every stored object.",
@@ -265,8 +272,9 @@ def export_evidence(
     exhibit = exhibit or f"{case}-{at:%Y%m%dT%H%M%SZ}"
     manifests = {m.run_id: m for m in scope.manifests}
     name = "evidence-" + "".join(c if c.isalnum() or c in "._-" else "-" for c in exhibit)
+    zone = archive.config.ui.timezone
     with BundleBuilder(
-        archive.store, scope.manifests, name=name, kind="evidence", workdir=workdir
+        archive.store, scope.manifests, name=name, kind="evidence", workdir=workdir, zone=zone
     ) as b:
         b.write_items(
             items,
@@ -278,7 +286,7 @@ def export_evidence(
                 ("Exhibit", exhibit),
                 ("Reason", reason),
                 ("Exported by", operator),
-                ("Exported at", f"{at:%Y-%m-%d %H:%M UTC}"),
+                ("Exported at", evidence_time(at, zone)),
             ],
         )
         runs = _add_originals(b, archive.store, manifests, items)
@@ -300,7 +308,7 @@ def export_evidence(
             },
         )
         b.add_json("custody/custody.json", custody)
-        b.add_text("custody/statement.txt", _statement(custody))
+        b.add_text("custody/statement.txt", _statement(custody, zone))
         bundle = b.build(
             {
                 "Source-Organization": cfg.organisation,

@@ -12,6 +12,8 @@ import html
 from collections.abc import Iterable, Sequence
 from typing import Any, TextIO
 
+from archiver.timestamps import DISPLAY_TIMEZONE, evidence_time, local_time
+
 # cells starting with these are formulas to Excel/LibreOffice/Sheets (OWASP "CSV injection");
 # the full-width forms are read as formulas by some spreadsheet locales too
 _FORMULA_START = frozenset("=+-@\t\r\uff1d\uff0b\uff0d\uff20")
@@ -27,6 +29,7 @@ CSV_COLUMNS = (
     "author_name",
     "author_id",
     "created_at",
+    "created_local",  # the same time in ui.timezone, as people read it
     "text",
     "lang",
     "in_reply_to_id",
@@ -38,8 +41,10 @@ CSV_COLUMNS = (
     "media_files",
     "metrics",
     "deleted_at",
+    "deleted_local",
     "source",
     "captured_at",
+    "captured_local",
     "run_id",
 )
 
@@ -98,8 +103,12 @@ def _metrics(record: dict[str, Any]) -> str:
 class CsvListing:
     """One row per version of each item, in the bundle's order."""
 
-    def __init__(self, fh: TextIO) -> None:
+    def __init__(self, fh: TextIO, zone: str = DISPLAY_TIMEZONE) -> None:
         self._csv = SafeCsvWriter(fh, CSV_COLUMNS)
+        self._zone = zone
+
+    def _local(self, value: Any) -> str:
+        return local_time(value, self._zone, seconds=True, unknown="") if value else ""
 
     def add(self, key: str, versions: Sequence[dict[str, Any]], media: Sequence[str]) -> None:
         for n, rec in enumerate(versions, 1):
@@ -116,6 +125,7 @@ class CsvListing:
                     author.get("name"),
                     author.get("id"),
                     rec.get("created_at"),
+                    self._local(rec.get("created_at")),
                     rec.get("text"),
                     rec.get("lang"),
                     rec.get("in_reply_to_id"),
@@ -130,8 +140,10 @@ class CsvListing:
                     _joined(media),
                     _metrics(rec),
                     rec.get("deleted_at"),
+                    self._local(rec.get("deleted_at")),
                     rec.get("source"),
                     rec.get("captured_at"),
+                    self._local(rec.get("captured_at")),
                     rec.get("run_id"),
                 ]
             )
@@ -163,8 +175,12 @@ class HtmlListing:
         title: str,
         summary: Sequence[tuple[str, Any]],
         notice: str | None = None,
+        zone: str = DISPLAY_TIMEZONE,
+        evidence: bool = False,
     ) -> None:
         self._fh = fh
+        self._zone = zone
+        self._evidence = evidence  # evidence shows UTC beside the local time
         rows = "".join(f"<tr><td>{_e(k)}</td><td>{_e(v)}</td></tr>" for k, v in summary)
         fh.write(
             '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">\n'
@@ -193,17 +209,18 @@ class HtmlListing:
         parts = [
             f'<article id="item-{_e(key)}"><div class="meta">'
             f'<span class="kind">{_e(kind)}</span> by {_e(who)}'
-            f" &middot; {_e(latest.get('created_at'))} &middot; id {_e(latest.get('id'))}</div>"
+            f" &middot; {_e(self._time(latest.get('created_at')))}"
+            f" &middot; id {_e(latest.get('id'))}</div>"
         ]
         if deleted_at:
-            parts.append(f'<p class="deleted">Deleted: detected {_e(deleted_at)}</p>')
+            parts.append(f'<p class="deleted">Deleted: detected {_e(self._time(deleted_at))}</p>')
         parts.append(f'<div class="text">{_e(latest.get("text"))}</div>')
         if len(versions) > 1:
             parts.append(f'<p class="meta">Edited: {len(versions)} versions, oldest first</p>')
             for n, rec in enumerate(versions, 1):
                 parts.append(
                     f'<div class="version"><div class="meta">Version {n} &middot; '
-                    f"{_e(rec.get('created_at'))} &middot; id {_e(rec.get('id'))}</div>"
+                    f"{_e(self._time(rec.get('created_at')))} &middot; id {_e(rec.get('id'))}</div>"
                     f'<div class="text">{_e(rec.get("text"))}</div></div>'
                 )
         if latest.get("urls"):
@@ -213,9 +230,15 @@ class HtmlListing:
             parts.append(f'<p class="meta">Media: {links}</p>')
         parts.append(
             f'<p class="meta">Source {_e(latest.get("source"))}, captured '
-            f"{_e(latest.get('captured_at'))}, run {_e(latest.get('run_id'))}</p></article>\n"
+            f"{_e(self._time(latest.get('captured_at')))}, run {_e(latest.get('run_id'))}"
+            "</p></article>\n"
         )
         self._fh.write("".join(parts))
+
+    def _time(self, value: Any) -> str:
+        if self._evidence:
+            return evidence_time(value, self._zone)
+        return local_time(value, self._zone)
 
     def close(self, footer: str = "") -> None:
         if footer:

@@ -192,7 +192,14 @@ def export_month(
         raise NothingToExport(f"no records for @{ref.username} in {month}")
     cfg = archive.config.export
     name = f"{ref.username}-{month}"
-    with BundleBuilder(store, manifests, name=name, kind="monthly", workdir=workdir) as builder:
+    with BundleBuilder(
+        store,
+        manifests,
+        name=name,
+        kind="monthly",
+        workdir=workdir,
+        zone=archive.config.ui.timezone,
+    ) as builder:
         builder.write_items(
             items,
             title=f"@{ref.username}: {month}",
