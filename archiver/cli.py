@@ -21,6 +21,7 @@ from archiver.exports.commands import export, verify_bundle_cmd
 from archiver.index.commands import index_cmd, search_cmd
 from archiver.jobs import note_job, track_command
 from archiver.watch_commands import heads_cmd, jobs_cmd
+from archiver.wording import plural
 from search_ui.cli import audit_group, serve_cmd, users_group
 
 log = logging.getLogger("archiver")
@@ -212,7 +213,9 @@ def runs(obj: Context, account: str | None, as_json: bool) -> None:
         click.echo(f"{m.run_id}  @{m.account:<20} {m.kind:<11} {m.source:<9} {counts}{flag}")
     garbage = obj.archive.garbage(account)
     if garbage:
-        click.echo(f"{len(garbage)} objects belong to uncommitted runs (not part of the archive)")
+        click.echo(
+            f"{plural(len(garbage), 'object')} belong to uncommitted runs (not part of the archive)"
+        )
 
 
 @cli.command()
@@ -265,8 +268,8 @@ def verify(obj: Context, account: str | None, against: str | None) -> None:
         sys.exit(1)
     since = f"; nothing removed or rewritten since {heads['taken_at']}" if heads else ""
     click.echo(
-        f"ok: {objects} objects in {len(manifests)} runs match their manifests, chains intact"
-        + since
+        f"ok: {plural(objects, 'object')} in {plural(len(manifests), 'run')} match their"
+        " manifests, chains intact" + since
     )
 
 
@@ -327,7 +330,7 @@ def gc(obj: Context, older_than: float) -> None:
     leftovers = obj.archive.collect_leftovers(age)
     for line in leftovers.lines():
         click.echo(line)
-    click.echo(f"removed {len(removed)} objects of uncommitted runs")
+    click.echo(f"removed {plural(len(removed), 'object')} of uncommitted runs")
 
 
 # Command registration: the one place commands join `archiver`. The ones above are defined

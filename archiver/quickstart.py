@@ -20,6 +20,7 @@ from archiver.imports import import_path
 from archiver.index import Index, open_index
 from archiver.index.searching import Hit
 from archiver.paths import local_dir
+from archiver.wording import plural
 
 if TYPE_CHECKING:
     from search_ui.users import UserFile
@@ -70,9 +71,9 @@ def run_demo(archive: Archive, *, posts: int, seed: int, say: Callable[[str], No
     say(import_path(archive, str(jsonl_path), account=DEMO_ACCOUNT.username).describe())
     index = open_index(archive)
     runs = index.update(archive)
-    say(f"index {index.path}: caught up with {runs} runs")
+    say(f"index {index.path}: caught up with {plural(runs, 'run')}")
     result = index.search(SAMPLE_QUERY, per_page=5, highlight=False, facets=False)
-    say(f'search "{SAMPLE_QUERY}": {result.total} items; the first {len(result.hits)}:')
+    say(f'search "{SAMPLE_QUERY}": {plural(result.total, "item")}; the first {len(result.hits)}:')
     for hit in result.hits:
         say(hit_line(hit))
     return index

@@ -31,6 +31,7 @@ from archiver.archive import Archive
 from archiver.errors import ArchiverError, ConfigError
 from archiver.jobs import JobHistory, note_job, scheduled, tracked
 from archiver.timestamps import isoformat, utcnow
+from archiver.wording import plural
 from storage.errors import StorageError
 
 log = logging.getLogger(__name__)
@@ -83,7 +84,7 @@ def _index(archive: Archive, outcome: JobOutcome) -> None:
     from archiver.index import open_index
 
     runs = open_index(archive).update(archive)
-    outcome.lines.append(f"index caught up with {runs} runs")
+    outcome.lines.append(f"index caught up with {plural(runs, 'run')}")
     note_job(counts={"runs": runs})
 
 

@@ -23,6 +23,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from archiver.archive import Archive
 from archiver.config import Config, load_config
 from archiver.errors import ArchiverError, ConfigError
+from archiver.exports.listing import KIND_LABELS
 from archiver.timestamps import evidence_time, local_time
 from archiver.wording import plural
 from search_ui.backend import EXTENSION, Backend, LoginThrottle, RequestAuditLog
@@ -128,6 +129,7 @@ def _register(app: Flask) -> None:
         value, app.extensions[EXTENSION].config.ui.timezone
     )
     app.jinja_env.filters["plural"] = plural
+    app.jinja_env.globals["kind_labels"] = KIND_LABELS
     app.jinja_env.filters["pretty_json"] = lambda value: orjson.dumps(
         value, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS
     ).decode()

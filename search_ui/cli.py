@@ -12,6 +12,7 @@ import orjson
 
 from archiver.audit import ACTIONS, AuditLog, cli_actor
 from archiver.clikit import echo_json
+from archiver.wording import plural
 from search_ui.users import (
     MIN_PASSWORD,
     ROLE_HELP,
@@ -199,7 +200,8 @@ def audit_verify(obj: Any, against: str | None) -> None:
         )
         sys.exit(1)
     since = f"; nothing removed or rewritten since {heads['taken_at']}" if heads else ""
-    click.echo(f"ok: {head.events} events, chain intact; newest event sha256 {head.digest}{since}")
+    events = plural(head.events, "event")
+    click.echo(f"ok: {events}, chain intact; newest event sha256 {head.digest}{since}")
 
 
 @audit_group.command("list")

@@ -31,6 +31,7 @@ from archiver.exports.foi import Criteria, export_foi
 from archiver.exports.register import list_exports
 from archiver.exports.signing import load_signing_key
 from archiver.index import SearchIndexError
+from archiver.wording import plural
 from search_ui.auth import role_required
 from search_ui.backend import backend
 from search_ui.forms import EvidenceExportForm, FoiExportForm
@@ -117,7 +118,9 @@ def foi() -> Any:
                 redacted=bool(form.redact.data),
                 **req.audit_detail(),
             )
-            flash(f"Exported {done.bundle.items} items as {done.bundle.file_name}.", "info")
+            flash(
+                f"Exported {plural(done.bundle.items, 'item')} as {done.bundle.file_name}.", "info"
+            )
             return redirect(url_for("exports.exports"))
     elif request.method == "POST":
         status = 400

@@ -46,6 +46,7 @@ from archiver.exports.media import MediaIndex, copy_verified
 from archiver.exports.provenance import StoredVersion, run_summary, stored_versions
 from archiver.exports.signing import SIGNED_FILE, SigningKey, sign_bag
 from archiver.timestamps import DISPLAY_TIMEZONE
+from archiver.wording import plural
 from storage.errors import IntegrityError
 from storage.runs import Manifest
 from storage.store import ObjectStore
@@ -93,7 +94,7 @@ class ExportBundle:
     def counts_text(self) -> str:
         """'9 items (dm 1, mention 1, reply 7)'"""
         kinds = ", ".join(f"{kind} {n}" for kind, n in sorted(self.counts.items()))
-        return f"{self.items} items ({kinds})"
+        return f"{plural(self.items, 'item')} ({kinds})"
 
     @property
     def size_text(self) -> str:
@@ -210,7 +211,8 @@ class BundleBuilder:
                 html_out.add(out.key, versions, files, out.deleted_at)
                 self.items += 1
                 self.versions += len(versions)
-            html_out.close(footer=f"{self.name}: {self.items} items, {self.versions} versions")
+            counted = f"{plural(self.items, 'item')}, {plural(self.versions, 'version')}"
+            html_out.close(footer=f"{self.name}: {counted}")
         self.add_json(
             "runs.json", [run_summary(self.store, self.manifests[r]) for r in sorted(self.runs)]
         )

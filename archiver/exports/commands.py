@@ -33,6 +33,7 @@ from archiver.exports.signing import (
     public_key_path,
 )
 from archiver.exports.verify import verify_bundle
+from archiver.wording import plural
 from storage.records import KINDS
 
 
@@ -256,7 +257,8 @@ def evidence_cmd(
         destination=e.delivery.url,
     )
     click.echo(
-        f"exhibit {e.exhibit}: {e.bundle.items} items, {e.bundle.versions} versions,"
+        f"exhibit {e.exhibit}: {plural(e.bundle.items, 'item')},"
+        f" {plural(e.bundle.versions, 'version')},"
         f" signed by {e.bundle.signed_by} -> {e.delivery.url}"
     )
 

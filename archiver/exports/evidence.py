@@ -31,6 +31,7 @@ from archiver.exports.provenance import run_summary
 from archiver.exports.register import default_operator, record_export
 from archiver.exports.signing import SigningKey, load_signing_key
 from archiver.timestamps import evidence_time, isoformat, local_date, utcnow
+from archiver.wording import plural
 from storage.runs import MANIFEST, Manifest
 from storage.store import ObjectStore, read_bytes
 
@@ -314,7 +315,7 @@ def export_evidence(
                 "Source-Organization": cfg.organisation,
                 "External-Identifier": exhibit,
                 "External-Description": (
-                    f"Evidence exhibit {exhibit} for case {case}: {len(items)} items"
+                    f"Evidence exhibit {exhibit} for case {case}: {plural(len(items), 'item')}"
                 ),
                 "Case-Reference": case,
                 "Exhibit-Reference": exhibit,

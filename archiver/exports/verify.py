@@ -23,6 +23,7 @@ import orjson
 from archiver.exports.errors import BundleError
 from archiver.exports.provenance import check_against_store
 from archiver.exports.signing import SIGNATURE_FILE, SIGNED_FILE, check_signature
+from archiver.wording import plural
 from archiver.zipsafety import CHUNK, DamagedZip, UnsafeZip, check_members, open_member
 from storage.errors import StorageError
 from storage.runs import list_accounts
@@ -172,7 +173,8 @@ def _check_storage(bag_dir: Path, report: BundleReport, store: ObjectStore | Non
     report.problems.extend(f"storage: {p}" for p in problems)
     if not problems:
         report.checks.append(
-            f"storage: all {checked} exported versions in {len(runs)} runs still match the archive"
+            f"storage: every exported version ({checked:,}, in {plural(len(runs), 'run')})"
+            " still matches the archive"
         )
 
 

@@ -29,6 +29,7 @@ from archiver.imports.records import (
     tweet_record,
 )
 from archiver.imports.ytd import decode_text, global_name, iter_js, parse_js
+from archiver.wording import plural
 
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")
@@ -238,7 +239,7 @@ class OfficialArchive:
             )
         if missing_media:
             parsed.warnings.append(
-                f"{missing_media} media files referenced by posts are not in the archive"
+                f"{plural(missing_media, 'media file')} referenced by posts are not in the archive"
             )
         for like in self._entries(
             parsed, present.get("like", []), lambda e: like_record(e, owner, captured)

@@ -69,13 +69,17 @@ def index_cmd(obj: Any, rebuild: bool) -> None:
     items = idx.doc_count()
     if rebuild and report is not None:
         click.echo(
-            f"rebuilt the index from {report.runs} runs ({report.records:,} records) "
-            f"in {report.seconds:.1f} s: {items:,} items"
+            f"rebuilt the index from {plural(report.runs, 'run')}"
+            f" ({plural(report.records, 'record')}) in {report.seconds:.1f} s:"
+            f" {plural(items, 'item')}"
         )
     elif report is None or not report.runs:
-        click.echo(f"the index is up to date: {items:,} items")
+        click.echo(f"the index is up to date: {plural(items, 'item')}")
     else:
-        click.echo(f"indexed {report.runs} runs ({report.records:,} records): {items:,} items")
+        click.echo(
+            f"indexed {plural(report.runs, 'run')} ({plural(report.records, 'record')}):"
+            f" {plural(items, 'item')}"
+        )
 
 
 @click.command("search")

@@ -91,7 +91,7 @@ def test_export_foi_and_sar_summarise_what_was_masked(run, tmp_path):
         "--out",
         str(tmp_path / "sar.zip"),
     )
-    assert result.output.splitlines()[0] == f"1 items (mention 1) -> {tmp_path / 'sar.zip'}"
+    assert result.output.splitlines()[0] == f"1 item (mention 1) -> {tmp_path / 'sar.zip'}"
 
 
 def test_evidence_then_verify_bundle(run, tmp_path):
@@ -112,7 +112,7 @@ def test_evidence_then_verify_bundle(run, tmp_path):
     assert result.exit_code == 0, result.output
     bundle = tmp_path / "evidence-AB-1.zip"
     assert result.output == (
-        f"exhibit AB/1: 1 items, 1 versions, signed by {run.key.fingerprint} -> {bundle}\n"
+        f"exhibit AB/1: 1 item, 1 version, signed by {run.key.fingerprint} -> {bundle}\n"
     )
     result = run("verify-bundle", str(bundle))
     assert result.exit_code == 0, result.output
@@ -120,7 +120,7 @@ def test_evidence_then_verify_bundle(run, tmp_path):
         "evidence-AB-1: evidence",
         "ok: bag valid: 10 payload files match their SHA-256",
         f"ok: signature valid: signed by this archive's key {run.key.fingerprint}",
-        "ok: storage: all 1 exported versions in 1 runs still match the archive",
+        "ok: storage: every exported version (1, in 1 run) still matches the archive",
     ]
     # someone edits a record and zips the bag up again
     with zipfile.ZipFile(bundle) as zf:

@@ -154,7 +154,7 @@ def test_an_untouched_bundle_verifies_against_the_key_and_the_archive(signed, ke
         f"bag valid: {len(list(unzip_bag(Path(e.delivery.url), tmp_path / 'u').payload_files()))}"
         " payload files match their SHA-256",
         f"signature valid: signed by this archive's key {key.fingerprint}",
-        "storage: all 3 exported versions in 2 runs still match the archive",
+        "storage: every exported version (3, in 2 runs) still matches the archive",
     ]
 
 

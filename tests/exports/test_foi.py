@@ -232,5 +232,5 @@ def test_a_redacted_bundle_still_verifies_against_the_archive(sample, tmp_path):
     assert report.ok, report.problems
     assert report.checks[1:] == [
         "not signed",
-        "storage: all 10 exported versions in 2 runs still match the archive",
+        "storage: every exported version (10, in 2 runs) still matches the archive",
     ]

@@ -54,7 +54,8 @@ def test_search_facets_item_and_logout(page):
     page.get_by_role("link", name="Open item 1005").click()
     banner = page.get_by_role("alert")
     assert re.fullmatch(
-        r"Deleted\. The archive found this item gone on 2024-06-02T09:00:00\.000Z\. "
+        r"Deleted\. The archive found this item gone on 2 Jun 2024 10:00:00 BST"
+        r" \(2024-06-02 09:00:00 UTC\)\. "
         r"What follows is what was captured before\.",
         banner.inner_text(),
     )

@@ -16,7 +16,12 @@ def test_an_edited_post_shows_every_version_and_the_change(client, auth):
     assert (
         '<blockquote class="text">Road closure on the A123 near Millbrook until 8pm</blockquote>'
     ) in html
-    assert "Version 1: id 1002, captured 2024-06-01T09:00:00.000000Z from x-api-v2" in html
+    assert (
+        "Version 1: id 1002; made on the platform <time"
+        ' datetime="2024-05-01T08:00:00.000Z">1 May 2024 09:00:00 BST (2024-05-01 08:00:00 UTC)'
+        '</time>; captured <time datetime="2024-06-01T09:00:00.000000Z">1 Jun 2024 10:00:00 BST'
+        " (2024-06-01 09:00:00 UTC)</time> from x-api-v2"
+    ) in html
     assert "Road closure on the A123 near Millbrook until <del>6pm</del><ins>8pm</ins>" in html
     assert "deleted" not in html.lower().split("<main", 1)[1].split("raw json", 1)[0]
 
@@ -69,7 +74,10 @@ def test_media_and_raw_json_are_listed_and_escaped(client, auth):
 def test_a_reply_links_to_what_it_answers(client, auth):
     auth.login()
     html = client.get("/items/1006").get_data(as_text=True)
-    assert '<dt>In reply to</dt><dd><a href="/items/2001">2001</a></dd>' in html
+    assert (
+        '<dt>In reply to</dt><dd class="parent"><a href="/items/2001">Mention 2001</a>'
+        " by @resident_ann: <q>=HYPERLINK(&#34;http://x&#34;) thanks for the appeal"
+    ) in html
 
 
 def test_an_unknown_item_is_not_found(client, auth):
