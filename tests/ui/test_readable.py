@@ -5,7 +5,7 @@ does not hold (no 404), and the conversation around an item in order."""
 from __future__ import annotations
 
 import pytest
-from ui_story import CHROMIUM, PASSWORD, POLICE, POLICE_ID, SECRET, police_post
+from ui_story import CHROMIUM, PASSWORD, POLICE, POLICE_ID, SECRET, police_post, police_run
 
 from archiver.archive import Archive
 from archiver.config import Config, IndexConfig, StorageConfig, UiConfig
@@ -13,7 +13,6 @@ from archiver.index import Index
 from search_ui import create_app
 from search_ui.users import UserFile
 from storage.records import new_record
-from storage.runs import RunWriter
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed")
 ANN = {"id": "42", "username": "resident_ann", "name": "Ann Resident"}
@@ -30,14 +29,7 @@ def app(tmp_path):
     )
     archive = Archive(cfg)
     summer = "2026-07-01T08:15:02.000000Z"
-    with RunWriter(
-        archive.store,
-        account_id=POLICE_ID,
-        account=POLICE,
-        kind="full",
-        source="x-api-v2",
-        tool_version="test",
-    ) as run:
+    with police_run(archive.store, "full") as run:
         run.write(
             police_post(
                 "3001",
