@@ -176,7 +176,7 @@ def test_sar_selection_reads_the_fields_of_an_old_run(tmp_path):
     assert involves(item.latest, None, "21") and not involves(item.latest, None, "22")
 
 
-def _reply(pid: str, user: dict, text: str, mentioned: list[dict] = ()) -> dict:
+def _reply(pid: str, user: dict, text: str, mentioned: tuple[dict, ...] = ()) -> dict:
     """A member of the public's post to the account, as the API serves it."""
     page = {
         "data": [
@@ -216,7 +216,7 @@ def test_two_people_with_one_display_name_get_two_pseudonyms():
         [
             _reply("9001", JO_A, f"@{ACCOUNT} my bike was stolen"),
             _reply("9002", JO_B, f"@{ACCOUNT} so was mine, Jo Smith here"),
-            _reply("9003", SAM, f"@{ACCOUNT} Jo Smith told me about it", [JO_A]),
+            _reply("9003", SAM, f"@{ACCOUNT} Jo Smith told me about it", (JO_A,)),
             _reply("9004", SAM, f"@{ACCOUNT} ask Jo Smith"),
         ]
     )
@@ -271,7 +271,7 @@ def test_an_foi_bundle_never_merges_people_and_its_log_summarises_per_person(tmp
             profile,
             _reply("9001", JO_A, f"@{ACCOUNT} my bike was stolen"),
             _reply("9002", JO_B, f"@{ACCOUNT} mine too, call 07700 900123"),
-            _reply("9003", SAM, f"@{ACCOUNT} as @jo_smith_a said", [JO_A]),
+            _reply("9003", SAM, f"@{ACCOUNT} as @jo_smith_a said", (JO_A,)),
         ],
     )
     d = export_foi(
