@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, render_template
+from flask import Blueprint, abort, render_template
 
+from archiver.capture.reconcile import reconcile
 from archiver.index import SearchIndexError
 from search_ui.auth import login_required
 from search_ui.backend import backend
@@ -43,3 +44,15 @@ def accounts() -> Any:
     return render_template(
         "accounts.html", rows=rows, pending=pending, states=by_name, unarchived=unarchived
     )
+
+
+@bp.route("/accounts/<handle>")
+@login_required
+def account(handle: str) -> Any:
+    """One account: its completeness report (archiver reconcile) in plain words."""
+    be = backend()
+    ref = be.archive.find_account(handle)
+    if ref is None:
+        abort(404, description=f"No account @{handle.lstrip('@')} in the archive.")
+    report = reconcile(be.archive.store, ref.account_id)
+    return render_template("account.html", ref=ref, report=report)

@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from archiver.errors import ArchiverError
-from archiver.timestamps import parse_iso, utcnow
+from archiver.timestamps import local_time, parse_iso, utcnow
+from archiver.wording import plural
 from storage.runs import Manifest, list_runs
 from storage.store import ObjectStore
 from storage.view import Item, merge_runs
@@ -55,8 +56,10 @@ class Reconciliation:
         }
 
 
-def _day(iso: str | None) -> str:
-    return (iso or "")[:10] or "an unknown date"
+def _day(iso: str | dt.datetime | None) -> str:
+    """A day as people read it ('20 Aug 2023', in ui.timezone's default), or 'an unknown date'."""
+    text = local_time(iso, unknown="") if iso else ""
+    return " ".join(text.split()[:3]) if text else "an unknown date"
 
 
 def reconcile(
@@ -80,11 +83,11 @@ def reconcile(
     report.counts = {c: len(v) for c, v in sorted(by_collection.items())}
 
     posts = [i for i in by_collection.get("tweets", []) if i.latest.get("kind") in _OWN]
-    _posts(report, posts, api_runs, sources)
+    _held(report, by_collection, posts, sources)
+    _profile(report, posts, by_collection, api_runs)
     _archives(report, posts, manifests, sources)
     _mentions(report, by_collection.get("mentions", []), api_runs)
     _dms(report, by_collection.get("dms", []), api_runs, sources, now)
-    _followers(report, api_runs)
     _deletions(report, posts, by_collection.get("mentions", []))
     if api_runs:
         for warning in api_runs[-1].warnings:
@@ -92,66 +95,170 @@ def reconcile(
     return report
 
 
-def _posts(report: Reconciliation, posts: list[Item], api_runs: list[Manifest], sources) -> None:
-    alive = [p for p in posts if not p.deleted_at]
-    from_api = sum(1 for p in alive if API in sources(p))
-    only_zip = sum(1 for p in alive if sources(p) <= {ZIP})
-    metrics = api_runs[-1].details.get("profile_metrics") if api_runs else None
-    held = (
-        f"the archive holds {len(alive):,} ({from_api:,} captured through the X API, "
-        f"{only_zip:,} only from archive ZIPs)"
+# what each collection's items are called, in the order the report lists them
+_NOUNS = (
+    ("tweets", "post"),
+    ("mentions", "mention"),
+    ("likes", "like"),
+    ("bookmarks", "bookmark"),
+    ("followers", "follower"),
+    ("following", "followed account"),
+    ("dms", "DM"),
+    ("lists", "list"),
+)
+_SOURCE_NAMES = {API: "the X API", ZIP: "archive ZIPs", "twarc": "twarc files"}
+
+
+def _by_source(items: list[Item], sources: Any) -> str:
+    """'321 through the X API, 60 from archive ZIPs': every item counted once, under the
+    sources that captured it (an item two sources captured counts under both together)."""
+    groups: dict[tuple[str, ...], int] = {}
+    for item in items:
+        key = tuple(sorted(sources(item)))
+        groups[key] = groups.get(key, 0) + 1
+    parts = []
+    for key, n in sorted(groups.items(), key=lambda kv: (-kv[1], kv[0])):
+        names = [_SOURCE_NAMES.get(s, s) for s in key]
+        how = "through" if key == (API,) else "from"
+        parts.append(f"{n:,} {how} {' and '.join(names)}")
+    return ", ".join(parts)
+
+
+def _held(
+    report: Reconciliation, by_collection: dict[str, list[Item]], posts: list[Item], sources: Any
+) -> None:
+    """One count per collection and source: the figures every later line uses."""
+    parts = []
+    for collection, noun in _NOUNS:
+        items = posts if collection == "tweets" else by_collection.get(collection, [])
+        if items:
+            parts.append(f"{plural(len(items), noun)} ({_by_source(items, sources)})")
+    report.findings.append(
+        Finding(
+            "held",
+            "The archive holds (each item once, whatever its versions or captures): "
+            + ("; ".join(parts) if parts else "nothing yet")
+            + ".",
+        )
     )
-    if not metrics or "tweet_count" not in metrics:
+
+
+def _profile_counts(api_runs: list[Manifest]) -> tuple[dict[str, Any], Manifest | None]:
+    for m in reversed(api_runs):
+        metrics = m.details.get("profile_metrics")
+        if metrics:
+            return metrics, m
+    return {}, None
+
+
+def _profile(
+    report: Reconciliation,
+    posts: list[Item],
+    by_collection: dict[str, list[Item]],
+    api_runs: list[Manifest],
+) -> None:
+    """The profile's own counts (posts, followers, following, likes) against the archive."""
+    metrics, run = _profile_counts(api_runs)
+    if run is None:
         report.findings.append(
             Finding(
-                "posts", f"Posts: {held}; no X API capture has read the profile's post count yet."
+                "profile",
+                "No capture through the X API has read the profile's counts yet, so the"
+                " archive cannot be compared with them.",
             )
         )
         return
-    count = int(metrics["tweet_count"])
-    report.findings.append(Finding("posts", f"The profile counts {count:,} posts; {held}."))
-    if len(alive) < count:
+    when = f"The profile (read {_day(run.started_at)})"
+    live = sum(1 for p in posts if not p.deleted_at)
+    if "tweet_count" in metrics:
+        count = int(metrics["tweet_count"])
         report.findings.append(
             Finding(
                 "posts",
-                f"{count - len(alive):,} posts are not in the archive: the X API serves only the "
-                f"newest {POST_WINDOW:,}; import the account's official archive ZIP (Settings > "
-                "Your account > Download an archive of your data) to fill the gap.",
-                gap=True,
+                f"{when} counts {plural(count, 'post')}; the archive holds {live:,} of them"
+                " still on X.",
             )
         )
+        if live < count:
+            report.findings.append(
+                Finding(
+                    "posts",
+                    f"{plural(count - live, 'post')} on the profile are not in the archive: the"
+                    f" X API serves only the newest {POST_WINDOW:,}; import the account's"
+                    " official archive ZIP (Settings > Your account > Download an archive of"
+                    " your data) to fill the gap.",
+                    gap=True,
+                )
+            )
+    for key, collection, noun in (
+        ("followers_count", "followers", "follower"),
+        ("following_count", "following", "followed account"),
+        ("like_count", "likes", "like"),
+    ):
+        if key not in metrics:
+            continue
+        count, held = int(metrics[key]), len(by_collection.get(collection, []))
+        text = f"{when} counts {plural(count, noun)}; the archive holds {held:,}"
+        seen = (run.details.get("seen") or {}).get(collection)
+        if seen is not None and collection in run.details.get("complete", ()):
+            text += f" (that capture listed {seen:,})"
+        report.findings.append(Finding(collection, text + "."))
 
 
 def _archives(
-    report: Reconciliation, posts: list[Item], manifests: list[Manifest], sources
+    report: Reconciliation, posts: list[Item], manifests: list[Manifest], sources: Any
 ) -> None:
-    only_zip: dict[str, list[Item]] = {}
-    for post in posts:
-        if sources(post) <= {ZIP} and post.first_run:
-            only_zip.setdefault(post.first_run, []).append(post)
+    """Each archive ZIP, dated by its own generation date (not the day it was imported)."""
     for m in manifests:
         if m.source != ZIP:
             continue
         expected = m.details.get("expected") or {}
         listed = expected.get("tweets", expected.get("tweet"))
-        when = _day(m.details.get("generated_at") or m.committed_at)
-        mine = only_zip.get(m.run_id, [])
-        text = f"The archive ZIP of {when}"
-        text += f" lists {int(listed):,} posts" if listed is not None else " has no post count"
-        if mine:
-            newest = max((p.latest.get("created_at") or "") for p in mine)
-            before = int(newest[:4]) + 1 if newest[:4].isdigit() else None
-            span = f"from before {before} " if before else ""
-            text += f"; {len(mine):,} posts {span}are only in this {when[:4]} archive ZIP"
-        report.findings.append(Finding("archive", text + "."))
+        generated = m.details.get("generated_at")
+        name = (
+            f"The archive ZIP generated on {_day(generated)}"
+            if generated
+            else f"The archive ZIP imported on {_day(m.committed_at)} (it states no"
+            " generation date)"
+        )
+        from_it = [p for p in posts if m.run_id in p.runs]
+        alone = [p for p in from_it if sources(p) <= {ZIP}]
+        text = name + (
+            f" lists {plural(int(listed), 'post')}" if listed is not None else " has no post count"
+        )
+        deleted = expected.get("deletedTweets")
+        if deleted:
+            text += f" and {plural(int(deleted), 'deleted post')}"
+        text += f"; {len(from_it):,} of the archive's posts came from it"
+        if from_it:
+            text += f", {len(alone):,} of them from archive ZIPs alone"
+            if alone:
+                newest = max((p.latest.get("created_at") or "") for p in alone)
+                if newest[:4].isdigit():
+                    text += f", the newest of those from {_day(newest)}"
+        text += "."
+        if listed is not None and len(from_it) != int(listed) + int(deleted or 0):
+            text += " The archive counts an edited post once, however many versions it lists."
+        report.findings.append(Finding("archive", text))
         for gap in m.gaps:
-            report.findings.append(
-                Finding("archive", f"The archive ZIP of {when} is incomplete: {gap}.", gap=True)
-            )
+            report.findings.append(Finding("archive", f"{name} is incomplete: {gap}.", gap=True))
 
 
 def _mentions(report: Reconciliation, mentions: list[Item], api_runs: list[Manifest]) -> None:
     first = next((m for m in api_runs if "mentions" in m.details.get("complete", ())), None)
+    if first is None and mentions:
+        oldest = min((i.latest.get("created_at") or "" for i in mentions), default="")
+        report.findings.append(
+            Finding(
+                "mentions",
+                f"The archive holds {plural(len(mentions), 'mention')} (replies and posts from"
+                f" the public naming the account) from imported files, the oldest from"
+                f" {_day(oldest)}, but none captured through the X API, the only source that"
+                " keeps them current; archive ZIPs do not include them.",
+                gap=True,
+            )
+        )
+        return
     if first is None:
         report.findings.append(
             Finding(
@@ -210,34 +317,16 @@ def _dms(
     moments = [parse_iso(m.started_at) for m in captures] + [now]
     for before, after in zip(moments, moments[1:], strict=False):
         if after - before > limit:
-            lost_to = (after - limit).date().isoformat()
+            lost_to = _day(after - limit)
             report.findings.append(
                 Finding(
                     "dms",
-                    f"No DM capture between {before.date().isoformat()} and "
-                    f"{after.date().isoformat()}: DMs sent from {before.date().isoformat()} to "
+                    f"No DM capture between {_day(before)} and "
+                    f"{_day(after)}: DMs sent from {_day(before)} to "
                     f"{lost_to} are only recoverable from an archive ZIP; run the backup daily.",
                     gap=True,
                 )
             )
-
-
-def _followers(report: Reconciliation, api_runs: list[Manifest]) -> None:
-    latest = next(
-        (m for m in reversed(api_runs) if "followers" in m.details.get("complete", ())), None
-    )
-    if latest is None:
-        return
-    metrics = latest.details.get("profile_metrics") or {}
-    listed = (latest.details.get("seen") or {}).get("followers", 0)
-    if "followers_count" in metrics:
-        report.findings.append(
-            Finding(
-                "followers",
-                f"The profile counts {int(metrics['followers_count']):,} followers; the "
-                f"capture of {_day(latest.started_at)} listed {listed:,}.",
-            )
-        )
 
 
 def _deletions(report: Reconciliation, posts: list[Item], mentions: list[Item]) -> None:

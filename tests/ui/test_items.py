@@ -131,3 +131,15 @@ def test_storage_trouble_is_a_clear_page_not_a_crash(client, auth, ui_root):
     assert (
         "The archive&#39;s storage cannot be read right now: unknown manifest format None"
     ) in response.text
+
+
+def test_an_account_page_shows_the_completeness_report(client, auth):
+    auth.login()
+    listing = client.get("/accounts").text
+    assert '<a href="/accounts/ExampleshirePolice">@ExampleshirePolice</a>' in listing
+    html = client.get("/accounts/ExampleshirePolice").text
+    assert "<h1>@ExampleshirePolice</h1>" in html
+    assert "The archive holds (each item once, whatever its versions or captures): 5 posts" in html
+    assert "1 post was deleted on X after capture" in html
+    assert "<strong>Gap:</strong> Mentions" in html or "<strong>Gap:</strong> The archive holds" in html
+    assert client.get("/accounts/nobody").status_code == 404
