@@ -59,6 +59,7 @@ ACTIONS = (
     "token_revoked",
     "session_ended",
     "audit_viewed",
+    "follower_review",  # a follower review marked done (archiver.followers)
 )
 _KEY = re.compile(r"^audit/events/(\d{12})\.json$")
 # detail never carries these: a password typed into the wrong box must not be kept forever

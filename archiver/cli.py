@@ -20,6 +20,7 @@ from archiver.errors import USER_ERRORS
 from archiver.exports.commands import export, verify_bundle_cmd
 from archiver.index.commands import index_cmd, search_cmd
 from archiver.jobs import note_job, track_command
+from archiver.review_commands import followers_group
 from archiver.watch_commands import heads_cmd, jobs_cmd
 from archiver.wording import plural
 from search_ui.cli import audit_group, serve_cmd, users_group
@@ -344,6 +345,7 @@ MODULE_COMMANDS: tuple[click.Command, ...] = (
     backup_cmd,
     accounts_group,
     reconcile_cmd,
+    followers_group,
     demo_data_cmd,
     serve_cmd,
     users_group,

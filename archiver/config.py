@@ -159,6 +159,13 @@ class UiConfig:
 
 
 @dataclass(frozen=True)
+class ReviewConfig:
+    # a follower following at least this many accounts (and ten times as many as follow
+    # them) is a serial follower in the follower review
+    serial_following: int = 2000
+
+
+@dataclass(frozen=True)
 class Config:
     storage: StorageConfig = field(default_factory=StorageConfig)
     index: IndexConfig = field(default_factory=IndexConfig)
@@ -169,6 +176,7 @@ class Config:
     export: ExportConfig = field(default_factory=ExportConfig)
     ui: UiConfig = field(default_factory=UiConfig)
     alerts: AlertsConfig = field(default_factory=AlertsConfig)
+    review: ReviewConfig = field(default_factory=ReviewConfig)
     source: str = "<defaults>"  # where the config came from, for messages
 
     def account(self, username: str) -> AccountConfig:
@@ -187,6 +195,7 @@ _SECTIONS = {
     "export": ExportConfig,
     "ui": UiConfig,
     "alerts": AlertsConfig,
+    "review": ReviewConfig,
 }
 
 

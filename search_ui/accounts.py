@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, Response, abort, flash, g, redirect, render_template, url_for
 
+from archiver.archive import AccountRef
 from archiver.capture.reconcile import reconcile
+from archiver.followers import mark_done, review
 from archiver.index import SearchIndexError
 from search_ui.auth import login_required
 from search_ui.backend import backend
+from search_ui.forms import ConfirmForm
 
 bp = Blueprint("accounts", __name__)
 
@@ -46,13 +49,49 @@ def accounts() -> Any:
     )
 
 
+def _account(handle: str) -> AccountRef:
+    ref = backend().archive.find_account(handle)
+    if ref is None:
+        abort(404, description=f"No account @{handle.lstrip('@')} in the archive.")
+    return ref
+
+
 @bp.route("/accounts/<handle>")
 @login_required
 def account(handle: str) -> Any:
-    """One account: its completeness report (archiver reconcile) in plain words."""
+    """One account: its completeness report (archiver reconcile) and its follower review."""
     be = backend()
-    ref = be.archive.find_account(handle)
-    if ref is None:
-        abort(404, description=f"No account @{handle.lstrip('@')} in the archive.")
+    ref = _account(handle)
     report = reconcile(be.archive.store, ref.account_id)
-    return render_template("account.html", ref=ref, report=report)
+    return render_template(
+        "account.html",
+        ref=ref,
+        report=report,
+        review=review(be.archive, ref),
+        done_form=ConfirmForm(),
+    )
+
+
+@bp.route("/accounts/<handle>/review.csv")
+@login_required
+def review_csv(handle: str) -> Any:
+    """The follower review as CSV for the communications team."""
+    ref = _account(handle)
+    body = review(backend().archive, ref).csv()
+    return Response(
+        body.encode("utf-8-sig"),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f"attachment; filename={ref.username}-follower-review.csv"},
+    )
+
+
+@bp.route("/accounts/<handle>/review/done", methods=("POST",))
+@login_required
+def review_done(handle: str) -> Any:
+    """Mark the follower review completed: the audit log says who and when."""
+    ref = _account(handle)
+    if not ConfirmForm().validate_on_submit():
+        abort(400, description="The form expired; open the account page and try again.")
+    mark_done(backend().archive, ref, g.user.name)
+    flash(f"Follower review of @{ref.username} marked done by {g.user.name}.", "info")
+    return redirect(url_for("accounts.account", handle=ref.username) + "#review-h")
