@@ -239,7 +239,8 @@ class OfficialArchive:
             )
         if missing_media:
             parsed.warnings.append(
-                f"{plural(missing_media, 'media file')} referenced by posts are not in the archive"
+                f"{plural(missing_media, 'media file')} referenced by posts"
+                f" {'is' if missing_media == 1 else 'are'} not in the archive"
             )
         for like in self._entries(
             parsed, present.get("like", []), lambda e: like_record(e, owner, captured)

@@ -112,7 +112,7 @@ def test_a_missing_media_file_is_only_a_warning(tmp_path, run_cli):
     path = write_archive(tmp_path / "a.zip", {"tweets.js": ytd("tweets", [post])})
     result = run_cli("import", str(path))
     assert result.exit_code == 0
-    assert "warning: 1 media files referenced by posts are not in the archive" in result.output
+    assert "warning: 1 media file referenced by posts is not in the archive" in result.output
 
 
 def test_a_newer_archive_adds_only_what_changed(tmp_path, run_cli):

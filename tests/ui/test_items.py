@@ -141,5 +141,8 @@ def test_an_account_page_shows_the_completeness_report(client, auth):
     assert "<h1>@ExampleshirePolice</h1>" in html
     assert "The archive holds (each item once, whatever its versions or captures): 5 posts" in html
     assert "1 post was deleted on X after capture" in html
-    assert "<strong>Gap:</strong> Mentions" in html or "<strong>Gap:</strong> The archive holds" in html
+    assert (
+        "<strong>Gap:</strong> Mentions" in html
+        or "<strong>Gap:</strong> The archive holds" in html
+    )
     assert client.get("/accounts/nobody").status_code == 404
