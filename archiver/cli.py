@@ -21,6 +21,7 @@ from archiver.exports.commands import export, verify_bundle_cmd
 from archiver.index.commands import index_cmd, search_cmd
 from archiver.jobs import note_job, track_command
 from archiver.review_commands import followers_group
+from archiver.timestamps import local_time
 from archiver.watch_commands import heads_cmd, jobs_cmd
 from archiver.wording import plural
 from search_ui.cli import audit_group, serve_cmd, users_group
@@ -211,7 +212,10 @@ def runs(obj: Context, account: str | None, as_json: bool) -> None:
     for m in manifests:
         counts = ", ".join(f"{k} {v}" for k, v in sorted(m.counts.items())) or "no records"
         flag = " (partial)" if m.gaps else ""
-        click.echo(f"{m.run_id}  @{m.account:<20} {m.kind:<11} {m.source:<9} {counts}{flag}")
+        when = local_time(m.committed_at, obj.config.ui.timezone)
+        click.echo(
+            f"{m.run_id}  {when:<21} @{m.account:<20} {m.kind:<11} {m.source:<9} {counts}{flag}"
+        )
     garbage = obj.archive.garbage(account)
     if garbage:
         click.echo(

@@ -12,6 +12,7 @@ import orjson
 
 from archiver.audit import ACTIONS, AuditLog, cli_actor
 from archiver.clikit import echo_json
+from archiver.timestamps import local_time
 from archiver.wording import plural
 from search_ui.users import (
     MIN_PASSWORD,
@@ -225,4 +226,5 @@ def audit_list(obj: Any, user: str | None, action: str | None, limit: int, as_js
             click.echo(e.to_json().decode())
             continue
         detail = " ".join(f"{k}={orjson.dumps(v).decode()}" for k, v in e.detail.items())
-        click.echo(f"{e.seq:>6} {e.at} {e.user:<16} {e.action:<13} {detail}")
+        when = local_time(e.at, obj.config.ui.timezone, seconds=True)
+        click.echo(f"{e.seq:>6} {when} {e.user:<16} {e.action:<13} {detail}")

@@ -33,6 +33,7 @@ from archiver.exports.signing import (
     public_key_path,
 )
 from archiver.exports.verify import verify_bundle
+from archiver.timestamps import local_time
 from archiver.wording import plural
 from storage.records import KINDS
 
@@ -291,7 +292,8 @@ def list_cmd(obj: Any, kind: str | None, as_json: bool) -> None:
     for r in records:
         what = r.get("month") or r.get("request_reference") or r.get("exhibit") or ""
         click.echo(
-            f"{r['recorded_at']}  {r['kind']:<8} {what:<20} by {r.get('operator')}"
+            f"{local_time(r['recorded_at'], obj.config.ui.timezone)}  {r['kind']:<8} {what:<20}"
+            f" by {r.get('operator')}"
             f"  -> {r.get('destination')}"
         )
 

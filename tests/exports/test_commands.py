@@ -218,7 +218,8 @@ def test_export_list_shows_the_export_records(run, tmp_path):
     assert result.exit_code == 0
     (line,) = result.output.splitlines()
     assert re.fullmatch(
-        r"\S+  monthly  2026-03              by records.officer  -> "
+        r"\d{1,2} \w{3} \d{4} \d\d:\d\d (GMT|BST)"  # when, in UK time
+        r"  monthly  2026-03              by records.officer  -> "
         + re.escape(str(tmp_path / "records" / ACCOUNT / "2026" / f"{ACCOUNT}-2026-03.zip")),
         line,
     )
