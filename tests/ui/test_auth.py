@@ -15,7 +15,12 @@ PUBLIC = {"/login", "/healthz", "/static/<path:filename>", "/static/<filename>"}
 
 def _get_rules(app) -> list[str]:
     """Every GET page with its placeholders filled in."""
-    fill = {"item_id": "1001", "name": "vic", "filename": "style.css"}
+    fill = {
+        "item_id": "1001",
+        "name": "vic",
+        "filename": "style.css",
+        "handle": "ExampleshirePolice",
+    }
     paths = []
     for rule in app.url_map.iter_rules():
         if "GET" not in rule.methods or rule.rule in PUBLIC:
