@@ -48,7 +48,7 @@ def demo_signing_key(archive: Archive, say: Callable[[str], None]) -> None:
     cfg = archive.config
     if cfg.export.signing_key_env or cfg.export.signing_key_path:
         return
-    folder = Path(cfg.storage.path if cfg.storage.backend == "local" else ".") / "demo-keys"
+    folder = local_dir(cfg) / "demo-keys"
     path = folder / "demo-signing-key.pem"
     key = (
         load_signing_key(dataclasses.replace(cfg.export, signing_key_path=str(path)))
