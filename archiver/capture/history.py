@@ -1,6 +1,6 @@
 """What the archive already holds for an account, as capture needs it, read in one pass:
 what is new, where incrementals start (`since_id`), which posts to look up for deletion,
-and who followed the account at the last capture (to record gains and losses)."""
+and who followed the account at the newest snapshot (to record gains and losses)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from archiver import memberships
+from archiver.memberships import SnapshotBuilder
 from storage.records import item_key
 from storage.runs import Manifest, iter_run, list_runs
 from storage.store import ObjectStore
@@ -18,7 +20,7 @@ SOURCE = "x-api-v2"
 SINCE_COLLECTIONS = ("tweets", "mentions", "dms")
 # collections whose posts a full run checks for deletion
 CHECKED_COLLECTIONS = ("tweets", "mentions")
-MEMBERSHIPS = ("followers", "following")
+MEMBERSHIPS = tuple(memberships.MEMBERSHIPS)
 
 
 def _as_int(value: Any) -> int:
@@ -34,9 +36,8 @@ class History:
     # item key -> the newest version id held, per checked collection
     latest: dict[str, dict[str, str]] = field(default_factory=dict)
     deleted: set[tuple[str, str]] = field(default_factory=set)
-    members: dict[str, set[str]] = field(default_factory=dict)
-    captured: set[str] = field(default_factory=set)  # walks a capture run has completed
-    names: dict[str, str] = field(default_factory=dict)  # follower/following id -> username
+    # follower/following snapshots of every source, for the gains and losses of this run
+    snapshots: SnapshotBuilder = field(default_factory=SnapshotBuilder)
     missing: list[str] = field(default_factory=list)  # listed by a run, gone from the store
     _ids: dict[str, set[str]] = field(default_factory=dict, repr=False)  # from API runs
 
@@ -51,16 +52,17 @@ class History:
         from_api = manifest.source == SOURCE
         if from_api:
             complete = set(manifest.details.get("complete") or ())
-            self.captured.update(complete)
             # cursors come only from API walks that reached their end: an import (or a walk
             # the API cut short) never moves where the next incremental starts
             for collection in SINCE_COLLECTIONS:
                 newest = (manifest.window.get(collection) or {}).get("newest_id")
                 if collection in complete and newest:
                     self.newest[collection] = max(self.newest.get(collection, 0), _as_int(newest))
+        self.snapshots.start(manifest)
         for collection, rec in records:
+            self.snapshots.add(collection, rec)
             if collection == EVENTS:
-                self._add_event(rec, from_api)
+                self._add_event(rec)
                 continue
             self.state.add(collection, rec)
             rid = str(rec["id"])
@@ -73,24 +75,11 @@ class History:
                 key = item_key(rec)
                 if _as_int(rid) >= _as_int(versions.get(key, 0)):
                     versions[key] = rid
-            if from_api and collection in MEMBERSHIPS:
-                self.members.setdefault(collection, set()).add(rid)
-                self.names[rid] = (rec.get("author") or {}).get("username") or ""
+        self.snapshots.end()
 
-    def _add_event(self, event: dict[str, Any], from_api: bool) -> None:
-        kind = str(event.get("type", ""))
-        if kind == "deleted":
+    def _add_event(self, event: dict[str, Any]) -> None:
+        if event.get("type") == "deleted":
             self.deleted.add((str(event.get("collection")), str(event.get("id"))))
-            return
-        collection, _, change = kind.rpartition("_")
-        collection = {"follower": "followers", "following": "following"}.get(collection, "")
-        if not from_api or not collection:
-            return
-        members = self.members.setdefault(collection, set())
-        if change == "gained":
-            members.add(str(event.get("user_id")))
-        elif change == "lost":
-            members.discard(str(event.get("user_id")))
 
     # -- questions capture asks ------------------------------------------------------------
     @property

@@ -21,7 +21,14 @@ import orjson
 
 from archiver.capture.checkpoint import Checkpoint
 from archiver.capture.client import Page
-from archiver.capture.history import CHECKED_COLLECTIONS, MEMBERSHIPS, SINCE_COLLECTIONS, History
+from archiver.capture.history import (
+    CHECKED_COLLECTIONS,
+    MEMBERSHIPS,
+    SINCE_COLLECTIONS,
+    SOURCE,
+    History,
+)
+from archiver.memberships import Snapshot, change_events
 from archiver.timestamps import isoformat, utcnow
 from archiver.xapi_records import records_from_page
 from storage.records import content_hash, item_key
@@ -34,7 +41,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAX_ERRORS = 1000  # partial errors kept in a manifest; the pages keep them all
-_SINGULAR = {"followers": "follower", "following": "following"}
 
 
 class RunLog:
@@ -51,6 +57,7 @@ class RunLog:
         self.id_span: dict[str, tuple[int, int]] = {}
         self.list_ids: set[str] = set()
         self.members: dict[str, dict[str, str]] = {c: {} for c in MEMBERSHIPS}
+        self.membership_base: dict[str, str | None] = {}  # the snapshot compared with
         self.errors: list[dict[str, Any]] = []
         self.error_count = 0
         self._seq: Counter[str] = Counter()
@@ -156,27 +163,21 @@ class RunLog:
         self.result.notes.append(message)
 
     def membership_events(self) -> None:
-        """Followers and followed accounts gained and lost since the last complete capture."""
-        at = isoformat(utcnow())
+        """Followers and followed accounts gained and lost since the newest snapshot the
+        archive holds (an earlier API run or an archive ZIP, see archiver/memberships.py)."""
+        # dated like the snapshot this run's lists are (its start: see memberships.py)
+        at = str(self.cp.state.get("started_at") or isoformat(utcnow()))
         for collection in MEMBERSHIPS:
-            if collection not in self.complete or collection not in self.history.captured:
-                continue  # this run's list is partial, or there is nothing to compare with
-            before = self.history.members.get(collection, set())
-            now = self.members[collection]
-            kind = _SINGULAR[collection]
-            for uid in sorted(set(now) - before, key=int):
-                self.event(
-                    {"type": f"{kind}_gained", "user_id": uid, "username": now[uid], "at": at}
-                )
-            for uid in sorted(before - set(now), key=int):
-                self.event(
-                    {
-                        "type": f"{kind}_lost",
-                        "user_id": uid,
-                        "username": self.history.names.get(uid, ""),
-                        "at": at,
-                    }
-                )
+            if collection not in self.complete:
+                continue  # this run's list is partial: no snapshot, nothing to compare
+            base = self.history.snapshots.newest(collection)
+            self.membership_base[collection] = base.run_id if base else None
+            if base is None:
+                continue  # the first snapshot: nothing to compare with
+            now = Snapshot(collection, at, self.writer.run_id, SOURCE, self.members[collection])
+            names = self.history.snapshots.names
+            for event in change_events(collection, base, now, names):
+                self.event(event)
 
     # -- commit ----------------------------------------------------------------------------
     def commit(self, profile: Page, details: dict[str, Any]) -> Manifest:
@@ -203,6 +204,7 @@ class RunLog:
             details={
                 **details,
                 "complete": sorted(self.complete),
+                "membership_base": self.membership_base,
                 "seen": dict(self.result.seen),
                 "written": dict(self.result.written),
                 "events": dict(self.result.events),

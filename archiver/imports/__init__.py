@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from archiver import TOOL
+from archiver import TOOL, memberships
 from archiver.archive import Archive
 from archiver.errors import ArchiveFormatError, ArchiverError
 from archiver.imports.files import SourceFiles, open_source, strip_root
@@ -24,7 +24,7 @@ from storage.errors import NoSpace
 from storage.lock import AccountLock
 from storage.records import COLLECTION_OF_KIND
 from storage.runs import Manifest, RunWriter, list_runs, missing_warning
-from storage.view import AccountState
+from storage.view import EVENTS, AccountState
 
 log = logging.getLogger(__name__)
 
@@ -201,6 +201,16 @@ def _write_locked(
         result.warnings.append(missing_warning(state.missing))
     parents = list_runs(archive.store, owner["id"])
     stored_files = {e.key for m in parents for e in m.objects if e.key.startswith("files/")}
+    # followers/following are a snapshot at the archive's generation date: kept whole,
+    # once per date, with the changes against the snapshots before and after it
+    at = parsed.details.get("generated_at")
+    snapshots = memberships.build(archive.store, parents) if at else None
+    whole = {
+        c
+        for c in memberships.MEMBERSHIPS
+        if snapshots and not memberships.held_snapshot(snapshots, c, at)
+    }
+    taken: dict[str, dict[str, str]] = {c: {} for c in whole}
     with RunWriter(
         archive.store,
         account_id=owner["id"],
@@ -216,10 +226,25 @@ def _write_locked(
             result.read[coll] += 1
             if progress and result.read.total() % 10_000 == 0:
                 progress(result.read.total())
-            if state.is_new(coll, rec):
-                state.add(coll, rec)
-                run.write(rec, coll)
-                result.written[coll] += 1
+            if coll in whole:
+                uid = str(rec["id"])
+                if uid in taken[coll]:
+                    continue
+                taken[coll][uid] = str((rec.get("author") or {}).get("username") or "")
+            elif not state.is_new(coll, rec):
+                continue
+            state.add(coll, rec)
+            run.write(rec, coll)
+            result.written[coll] += 1
+        snapshot_details = {}
+        for coll in sorted(whole):
+            if not taken[coll]:
+                continue
+            snap = memberships.Snapshot(coll, at, run.run_id, source, taken[coll])
+            for event in memberships.neighbour_events(snapshots, snap):
+                run.write(event, EVENTS)
+                result.written[EVENTS] += 1
+            snapshot_details[coll] = {"at": at, "count": len(taken[coll])}
         if not result.written:
             return
         for name, src in parsed.files:
@@ -234,6 +259,7 @@ def _write_locked(
         result.manifest = run.commit(
             details={
                 **parsed.details,
+                **({"snapshots": snapshot_details} if snapshot_details else {}),
                 "path": os.path.basename(path),
                 "sha256": _sha256(path),
                 "expected": parsed.expected,

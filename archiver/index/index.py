@@ -376,6 +376,8 @@ class Index:
         zone: str = DISPLAY_TIMEZONE,
     ) -> wq.Query | None:
         clauses = [parsed.query] if parsed.query is not None else []
+        if not parsed.ended:  # lost followers and unfollowed accounts only when asked for
+            clauses.append(wq.Not(wq.Term(f.IS, "ended")))
         try:
             if account:
                 clauses.append(wq.Term(f.ACCOUNT, account.lstrip("@").lower()))

@@ -122,6 +122,7 @@ class IndexedItem:
         "deleted_at",
         "runs",
         "docnum",
+        "member",
     )
 
     def __init__(
@@ -132,6 +133,7 @@ class IndexedItem:
         deleted_at: str | None = None,
         runs: list[str] | None = None,
         docnum: int | None = None,
+        member: list[str | None] | None = None,
     ) -> None:
         self.key = key
         _, self.collection, self.account_id = key.split("/", 2)
@@ -140,6 +142,8 @@ class IndexedItem:
         self.deleted_at = deleted_at
         self.runs = runs or []
         self.docnum = docnum  # where it is in the committed index, if it is there
+        # a follower/following: [date of its latest-dated gained/lost event, ended at or None]
+        self.member = member
 
     @property
     def id(self) -> str:
@@ -188,16 +192,35 @@ class IndexedItem:
         self.deleted_at = at
         return True
 
+    def change_membership(self, at: str | None, gained: bool) -> bool:
+        """Apply a gained/lost event; the latest-dated one says whether the membership holds
+        (see archiver/memberships.py), whatever order the runs arrived in."""
+        if not at or (self.member and self.member[0] and at < self.member[0]):
+            return False
+        before = self.member
+        self.member = [at, None if gained else at]
+        return before is None or before[1] != self.member[1]
+
+    @property
+    def ended_at(self) -> str | None:
+        return self.member[1] if self.member else None
+
     # -- storing ---------------------------------------------------------------------------
     def stored(self) -> bytes:
-        return orjson.dumps(
-            {"a": self.account, "v": self.versions, "d": self.deleted_at, "r": self.runs}
-        )
+        state: dict[str, Any] = {
+            "a": self.account,
+            "v": self.versions,
+            "d": self.deleted_at,
+            "r": self.runs,
+        }
+        if self.member:
+            state["m"] = self.member
+        return orjson.dumps(state)
 
     @classmethod
     def from_stored(cls, key: str, data: bytes, docnum: int | None = None) -> IndexedItem:
         state = orjson.loads(data)
-        return cls(key, state["a"], state["v"], state["d"], state["r"], docnum)
+        return cls(key, state["a"], state["v"], state["d"], state["r"], docnum, state.get("m"))
 
     def document(self) -> dict[str, Any]:
         """The fields whoosh indexes for this item (see schema.py for what each means)."""
@@ -239,6 +262,8 @@ class IndexedItem:
         flags = []
         if self.deleted_at:
             flags.append("deleted")
+        if self.ended_at:
+            flags.append("ended")
         if self.edited:
             flags.append("edited")
         kind = self.latest.get("kind")

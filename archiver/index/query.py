@@ -62,6 +62,7 @@ HAS_VALUES = {
 }
 IS_VALUES = {
     "deleted": "deleted",
+    "ended": "ended",  # a follower lost, an account no longer followed
     "edited": "edited",
     "reply": "reply",
     "quote": "quote",
@@ -107,12 +108,14 @@ class ParsedQuery:
     scored: bool = False  # has words, so relevance order means something
     notice: str | None = None
     empty: bool = False  # nothing searchable was typed: no results
+    ended: bool = False  # the query names is:ended (else ended memberships are left out)
 
 
 @dataclass
 class _State:
     words: set[str] = field(default_factory=set)
     negated: int = 0
+    ended: bool = False
 
 
 def parse_date(value: str | dt.date, what: str) -> dt.date:
@@ -349,7 +352,9 @@ class _Parser:
         if name == "has":
             return wq.Term(f.HAS, _choice("has", value, HAS_VALUES))
         if name == "is":
-            return wq.Term(f.IS, _choice("is", value, IS_VALUES))
+            flag = _choice("is", value, IS_VALUES)
+            self.state.ended |= flag == "ended"
+            return wq.Term(f.IS, flag)
         if name == "since":
             return date_range(parse_date(value, "since:"), None, self.zone)
         if name == "until":
@@ -392,7 +397,7 @@ def parse_query(text: str, zone: str = DISPLAY_TIMEZONE) -> ParsedQuery:
         return ParsedQuery(None, notice="nothing in the query can be searched", empty=True)
     words = frozenset(parser.state.words)
     query = clauses[0] if len(clauses) == 1 else wq.And(clauses)
-    return ParsedQuery(query, words, scored=bool(words))
+    return ParsedQuery(query, words, scored=bool(words), ended=parser.state.ended)
 
 
 def _as_words(text: str, notice: str) -> ParsedQuery:

@@ -16,7 +16,7 @@ from storage.records import COLLECTION_OF_KIND, KINDS
 from storage.view import EVENTS
 
 # Bump when a field or its analysis changes: an older index must then be rebuilt.
-FORMAT = 2
+FORMAT = 3  # 3: membership state (is:ended)
 
 # Collections whose items are searchable (the profile describes the account itself).
 INDEXED_COLLECTIONS = frozenset(COLLECTION_OF_KIND.values()) - {"profile"}
@@ -41,7 +41,7 @@ HASHTAGS = "hashtag"  # hashtags without "#", lowercased
 MENTIONS = "mention"  # mentioned usernames without "@", lowercased
 URLS = "url"  # expanded urls and their host names (with and without "www.")
 HAS = "has"  # media, images, videos, links, hashtags, mentions
-IS = "is"  # deleted, edited, reply, quote, repost
+IS = "is"  # deleted, ended, edited, reply, quote, repost
 LANG = "lang"  # the language code the source gave
 CONVERSATION = "conversation"  # thread id, when the item is not the thread's first post
 RUN = "run"  # ids of the runs that captured a version of the item

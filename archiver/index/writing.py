@@ -30,6 +30,7 @@ from archiver.index import schema as f
 from archiver.index.errors import IndexBusy, IndexFormatError
 from archiver.index.items import IndexedItem, item_key_of, project, version_key
 from archiver.index.whoosh_internals import CODEC
+from archiver.memberships import EVENT_COLLECTIONS
 from storage.records import COLLECTION_OF_KIND
 from storage.runs import Manifest, iter_records
 from storage.store import ObjectStore
@@ -146,7 +147,9 @@ def entries(
     """Stream what the index needs from runs, oldest first: items and deletion events."""
     for manifest in manifests:
         meta.note_account(manifest)
-        for obj in manifest.objects:
+        # a run's events after its items: the items they name are then in the batch
+        objects = sorted(manifest.objects, key=lambda o: o.collection == EVENTS)
+        for obj in objects:
             if obj.collection not in f.READ_COLLECTIONS:
                 continue
             for rec in iter_records(store, manifest, obj.collection):
@@ -157,8 +160,14 @@ def entries(
 
 def _entry(manifest: Manifest, collection: str, rec: dict[str, Any]) -> tuple[Any, ...] | None:
     if collection == EVENTS:
-        if rec.get("type") == "deleted" and rec.get("collection") and rec.get("id"):
+        kind = rec.get("type")
+        if kind == "deleted" and rec.get("collection") and rec.get("id"):
             return ("event", manifest.account_id, rec["collection"], str(rec["id"]), rec.get("at"))
+        member_of = EVENT_COLLECTIONS.get(str(kind))
+        if member_of and rec.get("user_id"):
+            gained = str(kind).endswith("_gained")
+            uid = str(rec["user_id"])
+            return ("event", manifest.account_id, member_of, uid, rec.get("at"), gained)
         return None
     if not rec.get("id") or rec.get("kind") not in COLLECTION_OF_KIND:
         log.warning(
@@ -234,7 +243,7 @@ class Session:
                 self.dirty.add(key)
 
     def _event(self, entry: tuple[Any, ...], late: LateRecords) -> None:
-        _, account_id, collection, vid, at = entry
+        _, account_id, collection, vid, at, *membership = entry
         vkey = version_key(account_id, collection, vid)
         key = vkey if vkey in self.batch else self.batch_versions.get(vkey)
         if key is None:
@@ -243,6 +252,8 @@ class Session:
                 return
             item = self._load(vkey) or self._load_version(account_id, collection, vid)
             if item is None:
+                if membership:
+                    return  # a membership change of someone never captured
                 # a deletion seen before its item: applied when the item arrives
                 known = self.meta.orphans.get(vkey)
                 if at:
@@ -253,7 +264,8 @@ class Session:
                 return
             key = item.key
             self.batch.setdefault(key, item)
-        if self.batch[key].delete(at):
+        item = self.batch[key]
+        if item.change_membership(at, membership[0]) if membership else item.delete(at):
             self.dirty.add(key)
 
     def _load(self, key: str) -> IndexedItem | None:

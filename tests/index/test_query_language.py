@@ -44,7 +44,7 @@ def searchable(archive, runs, index):
             "unknown has:sound (has: hashtags, images, links, media, mentions, videos)",
             [],
         ),
-        ("is:gone", "unknown is:gone (is: deleted, edited, quote, reply, repost)", []),
+        ("is:gone", "unknown is:gone (is: deleted, edited, ended, quote, reply, repost)", []),
         ("police ()", "brackets hold nothing", ["1", "4"]),
     ],
 )
