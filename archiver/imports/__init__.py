@@ -203,12 +203,12 @@ def _write_locked(
     stored_files = {e.key for m in parents for e in m.objects if e.key.startswith("files/")}
     # followers/following are a snapshot at the archive's generation date: kept whole,
     # once per date, with the changes against the snapshots before and after it
-    at = parsed.details.get("generated_at")
-    snapshots = memberships.build(archive.store, parents) if at else None
+    at = str(parsed.details.get("generated_at") or "")
+    snapshots = memberships.build(archive.store, parents) if at else memberships.SnapshotBuilder()
     whole = {
         c
         for c in memberships.MEMBERSHIPS
-        if snapshots and not memberships.held_snapshot(snapshots, c, at)
+        if at and not memberships.held_snapshot(snapshots, c, at)
     }
     taken: dict[str, dict[str, str]] = {c: {} for c in whole}
     with RunWriter(
