@@ -113,9 +113,9 @@ def create_app(
 
 
 def _register(app: Flask) -> None:
-    from search_ui import accounts, admin, api, auth, exports, health, items, search
+    from search_ui import accounts, admin, api, auth, exports, health, items, media, search
 
-    for module in (auth, search, items, accounts, exports, admin, api, health):
+    for module in (auth, search, items, media, accounts, exports, admin, api, health):
         app.register_blueprint(module.bp)
     app.context_processor(health.banner)
 

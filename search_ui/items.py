@@ -21,6 +21,7 @@ from search_ui.auth import login_required
 from search_ui.backend import backend
 from search_ui.catalogue import FoundItem
 from search_ui.markup import text_diff
+from search_ui.media import item_media
 from search_ui.params import is_item_id
 
 bp = Blueprint("items", __name__)
@@ -54,6 +55,8 @@ def item_document(found: FoundItem) -> dict[str, Any]:
         "record": item.latest,
         "versions": item.versions,
         "capture_history": capture_history(found),
+        # the archive's own copies; the platform's URLs stay in `record.media` as provenance
+        "media": item_media(found),
     }
 
 
@@ -182,5 +185,6 @@ def item(item_id: str) -> Any:
         latest=first.item.latest,
         versions=list(zip(versions, changes, strict=True)),
         history=capture_history(first),
+        media=item_media(first),
         link_or_none=link_or_none,
     )

@@ -108,6 +108,7 @@ class RunWriter:
         # collection -> (gzip writer, the staged file under it, [record count])
         self._collections: dict[str, tuple[gzip.GzipFile, BinaryIO, list[int]]] = {}
         self._files: dict[str, Path] = {}
+        self._stored: dict[str, tuple[int, str]] = {}  # already in the store: size, sha256
         self._done = False
 
     @contextlib.contextmanager
@@ -164,6 +165,11 @@ class RunWriter:
             dest.write_bytes(data)
         self._files[rel] = dest
 
+    def add_stored(self, name: str, size: int, sha256: str) -> None:
+        """List a file already written under the run's prefix (media streamed to the store
+        during a backup, create-only and checked before it was written)."""
+        self._stored["files/" + name.lstrip("/")] = (size, sha256)
+
     # -- commit / abort --------------------------------------------------------------------
     def commit(
         self,
@@ -191,6 +197,7 @@ class RunWriter:
             )
         for rel, path in sorted(self._files.items()):
             entries.append(ObjectEntry(rel, path.stat().st_size, sha256_file(path)))
+        stored = [ObjectEntry(rel, size, sha) for rel, (size, sha) in sorted(self._stored.items())]
         manifest = Manifest(
             run_id=self.run_id,
             account_id=self.account_id,
@@ -201,7 +208,7 @@ class RunWriter:
             committed_at=isoformat(utcnow()),
             tool_version=self.tool_version,
             parent_run=self.parent_run,
-            objects=tuple(entries),
+            objects=tuple(entries + stored),
             window=window or {},
             cursors=cursors or {},
             details=details or {},

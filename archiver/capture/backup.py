@@ -25,8 +25,9 @@ from archiver.capture.checkpoint import Checkpoint
 from archiver.capture.client import Page, XClient
 from archiver.capture.errors import EndpointNotAllowed
 from archiver.capture.history import CHECKED_COLLECTIONS, SOURCE, History
+from archiver.capture.media import MediaFetcher, MediaFile, held_media, user_auth
 from archiver.capture.runlog import RunLog
-from archiver.config import Config
+from archiver.config import CaptureConfig, Config
 from archiver.errors import USER_ERRORS, ArchiverError, ConfigError
 from archiver.jobs import record_backup
 from archiver.paths import staging_dir
@@ -75,6 +76,7 @@ class BackupResult:
     seen: Counter[str] = field(default_factory=Counter)
     written: Counter[str] = field(default_factory=Counter)
     events: Counter[str] = field(default_factory=Counter)
+    media: dict[str, int] = field(default_factory=dict)  # files, stored, bytes, gaps
     requests: int = 0
     waited: float = 0.0
     elapsed: float = 0.0
@@ -101,6 +103,8 @@ class BackupResult:
         )
         if events:
             text += f"; {events}"
+        if self.media.get("stored"):
+            text += f"; media {self.media['stored']} files ({_megabytes(self.media['bytes'])})"
         return text + f" ({self.requests} requests, {self.elapsed:.1f} s)"
 
     def summary(self) -> dict[str, Any]:
@@ -118,6 +122,7 @@ class BackupResult:
             "seen": dict(self.seen),
             "written": dict(self.written),
             "events": dict(self.events),
+            "media": dict(self.media),
             "requests": self.requests,
             "waited_seconds": round(self.waited, 3),
             "elapsed_seconds": round(self.elapsed, 3),
@@ -138,9 +143,11 @@ class Backup:
         lease: float = DEFAULT_LEASE,
         wait: float = 0.0,
         staging: str | os.PathLike[str] | None = None,
+        capture: CaptureConfig | None = None,
     ) -> None:
         self.store = store
         self.staging = staging
+        self.capture = capture or CaptureConfig()
         self.client = client
         self.username = username.lstrip("@")
         self.full = full
@@ -235,6 +242,8 @@ class Backup:
             ) as writer,
             RunLog(writer, history, cp, result) as run,
         ):
+            if self.capture.media:
+                run.media = self._media(account_id, cp, history)
             run.take("profile", "profile", profile, checkpoint=False)
             replay = cp.pages() if resumed else {}
             for walk in self._walks(account_id, cp):
@@ -244,6 +253,10 @@ class Backup:
             if cp.kind == "full":
                 self._confirm_deletions(run, history)
             run.membership_events()
+            if run.media is not None:
+                self.progress(f"@{self.username} media: {len(run.media.files)} files")
+                run.media.fetch_all()
+                run.keep_media()
             lock.check()  # never commit after another job took the account over
             limiter = self.client.limiter
             result.manifest = run.commit(
@@ -281,10 +294,13 @@ class Backup:
                 resumable = cp
         if resumable:
             # objects of a run killed while committing are garbage (it has no manifest, or it
-            # would be among the committed): remove them, keep the id
+            # would be among the committed): remove them, keep the id (but not its media: each
+            # was complete when written, and is not fetched again)
             prefix = run_prefix(account_id, resumable.run_id)
             if not self.store.exists(prefix + MANIFEST):
                 for key in list(self.store.list(prefix)):
+                    if "/files/media/" in key:
+                        continue
                     self.store.delete(key)
             return resumable, True
         since = (
@@ -294,6 +310,22 @@ class Backup:
         )
         state = {"kind": wanted, "since": since, "started_at": isoformat(utcnow())}
         return Checkpoint.start(self.store, account_id, new_run_id(), state), False
+
+    def _media(self, account_id: str, cp: Checkpoint, history: History) -> MediaFetcher:
+        done = {str(line["url"]): MediaFile.from_line(line) for line in cp.media()}
+        return MediaFetcher(
+            self.store,
+            account_id=account_id,
+            run_id=cp.run_id,
+            limiter=self.client.limiter.sibling(),
+            hosts=self.capture.media_hosts,
+            max_bytes=int(self.capture.media_max_mb * 1_000_000),
+            timeout=self.client.timeout,
+            user_auth=user_auth(self.client.credentials),
+            held=held_media(self.store, history.manifests),
+            done=done,
+            on_done=lambda entry: cp.save_media(entry.line()),
+        )
 
     # -- walks -----------------------------------------------------------------------------
     def _walks(self, account_id: str, cp: Checkpoint) -> list[Walk]:
@@ -398,6 +430,10 @@ class Backup:
                         )
 
 
+def _megabytes(size: int) -> str:
+    return f"{size / 1e6:.1f} MB" if size >= 100_000 else f"{size / 1e3:.1f} kB"
+
+
 def _without_userinfo(url: str) -> str:
     """A proxy URL may carry a user and password; the manifest keeps only where it points."""
     parts = urlsplit(url)
@@ -413,6 +449,7 @@ def backup_accounts(
     lease: float = DEFAULT_LEASE,
     wait: float = 0.0,
     staging: str | os.PathLike[str] | None = None,
+    capture: CaptureConfig | None = None,
 ) -> list[BackupResult]:
     """Back up each account in turn; one account's failure does not stop the others."""
     results = []
@@ -433,6 +470,7 @@ def backup_accounts(
                 lease=lease,
                 wait=wait,
                 staging=staging,
+                capture=capture,
             )
             result = backup.run()
         record_backup(store, result, started_at)  # failures that commit no run, too
@@ -471,4 +509,5 @@ def backup_configured(
         lease=config.capture.lease_seconds,
         wait=wait,
         staging=staging_dir(config.storage),
+        capture=config.capture,
     )

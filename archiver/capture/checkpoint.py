@@ -1,15 +1,18 @@
 """Checkpoints: an unfinished capture run's pages, kept in the store so a killed run resumes.
 
 Layout: accounts/<account_id>/checkpoints/<run_id>/state.json (what run this is: kind,
-cursors it started from) and pages/<walk>/<seq>.json.gz, one object per API page, written
-as soon as the page arrives. Nothing here is part of the archive: runs are only what has a
-manifest. A resumed run replays these pages (records are pure functions of pages) and
-carries on from the last page's `next_token`; once the run commits, its checkpoint goes.
+cursors it started from), pages/<walk>/<seq>.json.gz, one object per API page, written as
+soon as the page arrives, and media/<url hash>.json, one per media file stored. Nothing here
+is part of the archive: runs are only what has a manifest. A resumed run replays these pages
+(records are pure functions of pages) and carries on from the last page's `next_token`, and
+fetches none of the media files already stored; once the run commits, its checkpoint goes.
 """
 
 from __future__ import annotations
 
+import contextlib
 import gzip
+import hashlib
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -17,7 +20,7 @@ from typing import Any
 import orjson
 
 from archiver.capture.client import Page
-from storage.errors import StorageError
+from storage.errors import ObjectExists, StorageError
 from storage.store import ObjectStore, read_bytes
 
 log = logging.getLogger(__name__)
@@ -98,6 +101,22 @@ class Checkpoint:
                     break
                 pages.append(Page.from_evidence(doc))
         return by_walk
+
+    def save_media(self, line: dict[str, Any]) -> None:
+        """Keep one media file's provenance once it is stored (or found to be a gap)."""
+        name = hashlib.sha256(str(line["url"]).encode()).hexdigest()[:32]
+        with contextlib.suppress(ObjectExists):  # the same file, kept by an earlier attempt
+            self.store.put_bytes(f"{self.prefix}media/{name}.json", orjson.dumps(line))
+
+    def media(self) -> list[dict[str, Any]]:
+        """The media provenance lines kept so far (a resumed run fetches none of them again)."""
+        lines = []
+        for key in self.store.list(self.prefix + "media/"):
+            try:
+                lines.append(orjson.loads(read_bytes(self.store, key)))
+            except (orjson.JSONDecodeError, StorageError):
+                log.warning("account %s: damaged media checkpoint %s", self.account_id, key)
+        return lines
 
     def clear(self) -> None:
         for key in list(self.store.list(self.prefix)):

@@ -143,6 +143,7 @@ class XClient:
         self.account = credentials.account
         self.limiter = limiter or RateLimiter(credentials.account)
         self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
         # an OAuth 2.0 user token travels as the bearer; OAuth 1.0a signs when user_auth=True
         self._tweepy = tweepy.Client(
             bearer_token=credentials.oauth2_user_token or credentials.bearer_token,

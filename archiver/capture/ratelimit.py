@@ -70,6 +70,13 @@ class RateLimiter:
         self.retries = 0
         self.requests = 0
 
+    def sibling(self) -> RateLimiter:
+        """The same policy, clock and sleep, counting its own requests (media downloads,
+        which are not API calls and have no API rate-limit windows)."""
+        return RateLimiter(
+            self.account, self.policy, clock=self.clock, sleep=self._sleep, on_wait=self.on_wait
+        )
+
     # -- the retry loop --------------------------------------------------------------------
     def call(
         self, endpoint: str, send: Callable[[], T], check: Callable[[T], object] | None = None

@@ -28,6 +28,7 @@ from archiver.capture.history import (
     SOURCE,
     History,
 )
+from archiver.capture.media import PROVENANCE, MediaFetcher, printable
 from archiver.memberships import Snapshot, change_events
 from archiver.timestamps import isoformat, utcnow
 from archiver.xapi_records import records_from_page
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+MAX_MEDIA_WARNINGS = 20  # gaps named one by one in a manifest; the provenance has them all
 MAX_ERRORS = 1000  # partial errors kept in a manifest; the pages keep them all
 
 
@@ -69,6 +71,7 @@ class RunLog:
             prefix=f"{STAGING_PREFIX}{writer.run_id}-pages-", dir=writer.staging
         )
         self._pages: dict[str, gzip.GzipFile] = {}
+        self.media: MediaFetcher | None = None  # downloads the written records' media
 
     def __enter__(self) -> RunLog:
         return self
@@ -140,6 +143,8 @@ class RunLog:
         self._written.add(key)
         self.writer.write(rec, collection)
         self.result.written[collection] += 1
+        if self.media is not None:
+            self.media.want(collection, rec)
 
     def keep_page(self, collection: str, page: Page) -> None:
         """The response verbatim with its provenance, for evidence (never auth headers)."""
@@ -179,6 +184,30 @@ class RunLog:
             for event in change_events(collection, base, now, names):
                 self.event(event)
 
+    def keep_media(self) -> None:
+        """List the media stored during the run and their provenance; warn of each gap."""
+        media = self.media
+        assert media is not None
+        stored = media.stored_here()
+        for entry in stored:
+            assert entry.key and entry.size is not None and entry.sha256
+            self.writer.add_stored(entry.key.split("/files/", 1)[1], entry.size, entry.sha256)
+        if media.files:
+            self.writer.add_bytes(PROVENANCE.removeprefix("files/"), media.lines())
+        gaps = media.gaps()
+        for entry in gaps[:MAX_MEDIA_WARNINGS]:
+            self.warn(f"media {printable(entry.url)} ({', '.join(entry.records[:3])}): {entry.gap}")
+        if len(gaps) > MAX_MEDIA_WARNINGS:
+            self.warn(f"media: {len(gaps) - MAX_MEDIA_WARNINGS} more files not captured")
+        self.result.media = {
+            "files": len(media.files),
+            "stored": len(stored),
+            "bytes": sum(e.size or 0 for e in stored),
+            "gaps": len(gaps),
+            "requests": media.limiter.requests,
+            "retries": media.limiter.retries,
+        }
+
     # -- commit ----------------------------------------------------------------------------
     def commit(self, profile: Page, details: dict[str, Any]) -> Manifest:
         for collection, out in sorted(self._pages.items()):
@@ -208,6 +237,7 @@ class RunLog:
                 "seen": dict(self.result.seen),
                 "written": dict(self.result.written),
                 "events": dict(self.result.events),
+                **({"media": self.result.media} if self.result.media else {}),
                 "pages": dict(self._seq),
                 "partial_errors": self.error_count,
                 "notes": self.result.notes,

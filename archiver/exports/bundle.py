@@ -167,7 +167,7 @@ class BundleBuilder:
         self.counts = Counter(i.kind for i in items)
         by_kind = ", ".join(f"{kind} {n}" for kind, n in sorted(self.counts.items()))
         summary = [*summary, ("Items", f"{len(items)} ({by_kind})")]
-        media_index = MediaIndex(self.manifests.values()) if media else None
+        media_index = MediaIndex(self.manifests.values(), self.store) if media else None
         with (
             open(self.bag_dir / "records.jsonl", "wb") as records,
             open(self.bag_dir / "payloads.jsonl", "wb") as payloads,

@@ -2,9 +2,10 @@
 
 Media files live under a run's `files/` in a folder whose name says media (the archive's
 `data/tweets_media/`, capture's `files/media/`), possibly in an earlier run than the record
-(importers keep each file once). A file belongs to a record when its name is
+(importers and capture keep each file once). A file belongs to a record when its name is
 `<record id>-<anything>` (the archive's convention), the media URL's basename, or the media
-key.
+key, or when a capture run's media provenance says it holds the bytes of one of the record's
+media URLs (capture names its files by SHA-256).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from archiver.capture.media import PROVENANCE, provenance
 from storage.errors import IntegrityError
 from storage.runs import Manifest, ObjectEntry
 from storage.store import ObjectStore
@@ -52,20 +54,29 @@ def _url_basename(url: str | None) -> str | None:
 class MediaIndex:
     """Every media file of some runs, indexed by the names a record can point at."""
 
-    def __init__(self, manifests: Iterable[Manifest]) -> None:
+    def __init__(self, manifests: Iterable[Manifest], store: ObjectStore | None = None) -> None:
         self._by_name: dict[str, list[StoredFile]] = {}
         self._by_owner: dict[str, list[StoredFile]] = {}
         self._by_stem: dict[str, list[StoredFile]] = {}
+        self._by_url: dict[str, StoredFile] = {}
+        self._by_object: dict[str, StoredFile] = {}  # "<run id>/<key>" -> file
+        manifests = list(manifests)
         for manifest in manifests:
             for entry in manifest.objects:
-                if entry.collection or not is_media_key(entry.key):
+                if entry.collection or not is_media_key(entry.key) or entry.key == PROVENANCE:
                     continue
                 f = StoredFile(manifest, entry)
+                self._by_object[f"{manifest.run_id}/{entry.key}"] = f
                 self._by_name.setdefault(f.name, []).append(f)
                 self._by_stem.setdefault(f.name.rsplit(".", 1)[0], []).append(f)
                 owner, sep, _ = f.name.partition("-")
                 if sep and owner.isdigit():
                     self._by_owner.setdefault(owner, []).append(f)
+        for manifest in manifests if store is not None else ():
+            for line in provenance(store, manifest):  # type: ignore[arg-type]
+                held = self._by_object.get(line.key or "")
+                if held is not None:
+                    self._by_url.setdefault(line.url, held)
 
     def files_for(self, record: dict[str, Any]) -> list[StoredFile]:
         """The record's media files, one per distinct name, in name order."""
@@ -82,6 +93,9 @@ class MediaIndex:
         for media in record.get("media") or ():
             if not isinstance(media, dict):
                 continue
+            for url in (media.get("url"), media.get("preview_url")):
+                if isinstance(url, str) and url in self._by_url:
+                    add((self._by_url[url],))
             base = _url_basename(media.get("url"))
             if base:
                 add(self._by_name.get(base, ()))

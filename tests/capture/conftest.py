@@ -20,7 +20,7 @@ from xapi_double import XApiDouble  # noqa: E402
 
 from archiver.capture.backup import Backup, BackupResult  # noqa: E402
 from archiver.capture.client import XClient  # noqa: E402
-from archiver.config import AccountConfig, XApiConfig  # noqa: E402
+from archiver.config import AccountConfig, CaptureConfig, XApiConfig  # noqa: E402
 from storage.store import ObjectStore  # noqa: E402
 
 
@@ -86,15 +86,24 @@ def backup(local_store: ObjectStore, xapi: XApiDouble, clock: Clock):
     """backup(account_config, full=False) -> BackupResult, against the double."""
 
     def run(
-        cfg: AccountConfig, *, full: bool = False, store: ObjectStore | None = None, **x_api: object
+        cfg: AccountConfig,
+        *,
+        full: bool = False,
+        store: ObjectStore | None = None,
+        media: dict[str, object] | None = None,
+        **x_api: object,
     ) -> BackupResult:
+        media = media or {}
         client = XClient.for_account(
             cfg,
             XApiConfig(base_url=xapi.url, **x_api),  # type: ignore[arg-type]
             clock=clock.time,
             sleep=clock.sleep,
         )
-        return Backup(store or local_store, client, username=cfg.username, full=full).run()
+        capture = CaptureConfig(**{"media_hosts": ("127.0.0.1",), **media})  # type: ignore[arg-type]
+        return Backup(
+            store or local_store, client, username=cfg.username, full=full, capture=capture
+        ).run()
 
     return run
 
@@ -107,7 +116,8 @@ def operator(real_xapi, config_file, monkeypatch):
 
     def setup(*accounts: tuple, env: dict[str, str] | None = None, toml: str = ""):
         text = f'[x_api]\nbase_url = "{real_xapi.url}"\nmax_retries = 2\n'
-        text += "[capture]\nlease_seconds = 1.5\n"  # a killed backup's lock expires soon
+        # a killed backup's lock expires soon; media come from the double on loopback
+        text += '[capture]\nlease_seconds = 1.5\nmedia_hosts = ["127.0.0.1"]\n'
         for acc, tag, *kinds in accounts:
             text += account_toml(acc.user["username"], tag, *kinds)
             for name, value in account_env(acc, tag).items():

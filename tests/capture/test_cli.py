@@ -38,7 +38,7 @@ def test_two_accounts_one_with_bad_credentials(real_xapi, operator, tmp_path):
     assert line.startswith(f"@{POLICE}: full run ")
     assert (
         ": dms 6, followers 30, following 10, likes 15, lists 6, mentions 20, profile 1, "
-        "tweets 30 (" in line
+        "tweets 30; media 2 files (" in line
     )
     store = LocalStore(tmp_path / "store")
     assert len(list_runs(store, police.id)) == 1

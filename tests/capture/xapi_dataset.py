@@ -85,6 +85,8 @@ class World:
         self.tweets: dict[str, dict[str, Any]] = {}
         self.media: dict[str, dict[str, Any]] = {}
         self.accounts: dict[str, Account] = {}
+        # where media URLs point: the double serves the bytes itself (set when it starts)
+        self.media_base = "https://pbs.twimg.com"
         self._seq = 0
         self.public = [self.new_user(f"citizen{i}", f"Citizen {i}") for i in range(1, 1501)]
 
@@ -167,7 +169,7 @@ class World:
             self.media[key] = {
                 "media_key": key,
                 "type": "photo",
-                "url": f"https://pbs.twimg.com/media/{tid}.jpg",
+                "url": f"{self.media_base}/media/{tid}.jpg",
                 "width": 1200,
                 "height": 675,
                 "alt_text": "A police car outside the station",
@@ -307,6 +309,47 @@ class World:
             "dm_conversation_id": f"{low}-{high}",
             "_ts": ts,
         }
+
+    # -- media -------------------------------------------------------------------------------
+    def attach_video(self, tweet_id: str, bitrates: tuple[int, ...] = (256000, 832000, 2176000)):
+        """Give a post a video: MP4 variants at several bitrates, an HLS playlist, a preview."""
+        key = f"7_{tweet_id}"
+        base = f"{self.media_base}/video/{tweet_id}"
+        variants: list[dict[str, Any]] = [
+            {"bit_rate": rate, "content_type": "video/mp4", "url": f"{base}/{rate}.mp4"}
+            for rate in bitrates
+        ]
+        variants.append({"content_type": "application/x-mpegURL", "url": f"{base}/pl.m3u8"})
+        self.media[key] = {
+            "media_key": key,
+            "type": "video",
+            "preview_image_url": f"{self.media_base}/media/{tweet_id}_preview.jpg",
+            "variants": variants,
+            "duration_ms": 12000,
+        }
+        tweet = self.tweets[tweet_id]
+        keys = (tweet.get("attachments") or {}).get("media_keys") or []
+        tweet["attachments"] = {"media_keys": [*keys, key]}
+        return key
+
+    def attach_dm_photo(self, event: dict[str, Any]) -> str:
+        """A photo in a DM: served from the DM media host, only with the user's token."""
+        key = f"3_dm{event['id']}"
+        self.media[key] = {
+            "media_key": key,
+            "type": "photo",
+            "url": f"{self.media_base}/dm/{event['id']}/photo.jpg",
+        }
+        event["attachments"] = {"media_keys": [key]}
+        return key
+
+    def photo_urls(self, acc: Account) -> list[str]:
+        return [
+            self.media[k]["url"]
+            for tid in acc.timeline
+            for k in (self.tweets[tid].get("attachments") or {}).get("media_keys", [])
+            if self.media[k].get("url")
+        ]
 
     # -- changes between runs ----------------------------------------------------------------
     def post(self, acc: Account, text: str) -> str:

@@ -10,9 +10,11 @@ stalls) and every request is logged so tests can count them.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import socket
 import threading
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -53,6 +55,7 @@ _ROUTES = [
     (re.compile(r"^/2/lists/(\d+)/members$"), "/2/lists/:id/members"),
     (re.compile(r"^/2/tweets$"), "/2/tweets"),
 ]
+MEDIA_PATHS = ("/media/", "/video/", "/dm/")  # the media hosts' paths, served here too
 USER_ONLY = {"/2/users/me", "/2/dm_events", "/2/users/:id/liked_tweets"}
 
 
@@ -102,6 +105,7 @@ class XApiDouble:
 
     def __post_init__(self) -> None:
         self.world = World(self.clock, self.seed)
+        self.media_faults: dict[str, list[str]] = {}
         self.responses = Responses(self.world, self.windows)
         self._buckets: dict[tuple[str, str], _Bucket] = {}
         self._lock = threading.Lock()
@@ -129,6 +133,21 @@ class XApiDouble:
         self._stall_after = None
         self._resume.set()
 
+    def media_fault(self, path: str, *behaviours: str) -> None:
+        """What the next requests for a media path get, one behaviour each: a status ("404"),
+        "cut" (half the body, then the connection drops), "slow" (the body in slow chunks),
+        "huge" (a body past any sane limit, streamed), "huge-chunked" (the same without a
+        Content-Length), "wrongtype" (HTML bytes as image/jpeg), "redirect:<url>"."""
+        self.media_faults.setdefault(path, []).extend(behaviours)
+
+    def media_bytes(self, path: str) -> bytes:
+        """The bytes the double serves for a media path (deterministic)."""
+        seed = hashlib.sha256(path.encode()).digest()
+        if path.endswith(".mp4"):
+            rate = int(path.rsplit("/", 1)[1].removesuffix(".mp4"))
+            return b"\x00\x00\x00\x18ftypmp42" + seed * max(1, rate // 8000)
+        return b"\xff\xd8\xff\xe0\x00\x10JFIF" + seed * 200
+
     def count(self, route: str | None = None) -> int:
         return sum(1 for r in self.requests if route is None or r.route == route)
 
@@ -143,6 +162,7 @@ class XApiDouble:
             target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
         ).start()
         self.url = f"http://127.0.0.1:{self._server.server_port}"
+        self.world.media_base = self.url  # photos and videos are served here too
         return self
 
     def stop(self) -> None:
@@ -164,6 +184,8 @@ class XApiDouble:
             n = len(self.requests) if stalled is None else self.count(stalled)
         if self._stall_after is not None and n > self._stall_after and stalled in (None, route):
             self._resume.wait(timeout=60)
+        if path.startswith(MEDIA_PATHS):
+            return self._media(request, environ, entry)(environ, start_response)
         try:
             response = self._serve(request, environ, route, ids, params)
         except Problem as exc:
@@ -175,7 +197,62 @@ class XApiDouble:
         entry.status = response.status_code
         return response(environ, start_response)
 
+    def _media(self, request: Request, environ: dict[str, Any], entry: Logged) -> Response:
+        path = request.path
+        with self._lock:
+            queue = self.media_faults.get(path) or []
+            behaviour = queue.pop(0) if queue else ""
+        if path.startswith("/dm/") and _auth_kind(request) == "none":
+            return self._logged(entry, Response("unauthorised", 401))
+        if path.endswith(".m3u8"):
+            return self._logged(entry, Response("#EXTM3U\n", mimetype="application/x-mpegURL"))
+        if behaviour.isdigit():
+            return self._logged(entry, Response("no such file", int(behaviour)))
+        if behaviour.startswith("redirect:"):
+            response = Response("", 302, headers={"Location": behaviour[len("redirect:") :]})
+            return self._logged(entry, response)
+        body = self.media_bytes(path)
+        ctype = "video/mp4" if path.endswith(".mp4") else "image/jpeg"
+        if behaviour == "wrongtype":
+            body = b"<!doctype html><svg onload=alert(1)>" + body
+        if behaviour in ("huge", "huge-chunked"):
+            size = 3 * 1024 * 1024
+            chunk = body[:4096].ljust(4096, b"\0")
+            response = Response((chunk for _ in range(size // 4096)), mimetype=ctype)
+            if behaviour == "huge":
+                response.headers["Content-Length"] = str(size)
+            return self._logged(entry, response)
+        if behaviour == "cut":
+            sock = environ.get("werkzeug.socket")
+
+            def half() -> Any:
+                yield body[: len(body) // 2]
+                if sock:
+                    sock.shutdown(socket.SHUT_RDWR)
+
+            response = Response(half(), mimetype=ctype)
+            response.headers["Content-Length"] = str(len(body))
+            return self._logged(entry, response)
+        if behaviour == "slow":
+
+            def slowly() -> Any:
+                for i in range(0, len(body), 1024):
+                    time.sleep(0.01)
+                    yield body[i : i + 1024]
+
+            response = Response(slowly(), mimetype=ctype)
+            response.headers["Content-Length"] = str(len(body))
+            return self._logged(entry, response)
+        return self._logged(entry, Response(body, mimetype=ctype))
+
+    @staticmethod
+    def _logged(entry: Logged, response: Response) -> Response:
+        entry.status = response.status_code
+        return response
+
     def _route(self, path: str) -> tuple[str, list[str]]:
+        if path.startswith(MEDIA_PATHS):
+            return "media", []
         for pattern, template in _ROUTES:
             m = pattern.match(path)
             if m:

@@ -212,9 +212,14 @@ class Responses:
 
     def _dm_page(self, events: list[dict[str, Any]], params: dict[str, str]) -> dict[str, Any]:
         body: dict[str, Any] = {"data": [self._project(e, "dm_event", params) for e in events]}
-        if "sender_id" in params.get("expansions", ""):
+        expansions = params.get("expansions", "")
+        if "sender_id" in expansions:
             senders = dict.fromkeys(e["sender_id"] for e in events)
             body["includes"] = {"users": [self._user(s, params) for s in senders]}
+        keys = [k for e in events for k in (e.get("attachments") or {}).get("media_keys", [])]
+        if keys and "attachments.media_keys" in expansions:
+            media = [self._project(self.world.media[k], "media", params) for k in keys]
+            body.setdefault("includes", {})["media"] = media
         return body
 
     def _user(self, uid: str, params: dict[str, str]) -> dict[str, Any]:

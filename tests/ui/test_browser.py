@@ -104,3 +104,18 @@ def test_an_exporter_picks_items_for_evidence_without_javascript(browser, live_s
         assert page.get_by_label("Case reference").is_visible()
     finally:
         context.close()
+
+
+def test_a_deleted_post_still_shows_its_photo_from_the_archive(page, live_server):
+    requested: list[str] = []
+    page.on("request", lambda r: requested.append(r.url))
+    log_in(page, "vic")
+    page.goto("/items/1005")
+    assert page.get_by_role("alert").inner_text().startswith("Deleted.")
+    photo = page.locator(".stored-media img")
+    photo.wait_for()
+    # decoded by the browser: the bytes the archive kept, not a link to the platform
+    assert page.evaluate("img => img.complete && img.naturalWidth", photo.element_handle()) == 4
+    assert photo.get_attribute("src").startswith("/media/1200000000000000001/")
+    assert all(url.startswith(live_server) for url in requested)
+    assert page.dialogs == []

@@ -61,8 +61,10 @@ def test_capture_history_lists_the_runs(client, auth, ui_archive):
 def test_media_and_raw_json_are_listed_and_escaped(client, auth):
     auth.login()
     html = client.get("/items/1002").get_data(as_text=True)
-    assert '<span class="media-type">photo</span> 3_1' in html
-    assert 'href="https://pbs.twimg.com/media/closure.jpg" rel="noopener noreferrer' in html
+    # no bytes were kept for this photo: the platform's URL is provenance, never a link
+    assert "The archive holds no copy of this item's media." in html
+    assert '<span class="media-type">photo</span> 3_1 <code>https://pbs.twimg.com/media/' in html
+    assert 'href="https://pbs.twimg.com' not in html and 'src="https://pbs.twimg.com' not in html
     assert "<summary>Raw JSON as the source served it</summary>" in html
     hostile = client.get("/items/1004").get_data(as_text=True)
     assert "<script>" not in hostile
@@ -146,3 +148,64 @@ def test_an_account_page_shows_the_completeness_report(client, auth):
         or "<strong>Gap:</strong> The archive holds" in html
     )
     assert client.get("/accounts/nobody").status_code == 404
+def test_a_deleted_post_shows_its_photo_from_the_archive(client, auth):
+    auth.login()
+    html = client.get("/items/1005").get_data(as_text=True)
+    assert "<strong>Deleted.</strong>" in html
+    (src,) = re.findall(r'<img src="(/media/[^"]+)"', html)
+    assert src.startswith("/media/1200000000000000001/") and "pbs.twimg.com" not in src
+    response = client.get(src)
+    assert response.status_code == 200
+    assert response.mimetype == "image/png"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Content-Disposition"].startswith("inline;")
+    assert response.data.startswith(b"\x89PNG")
+    document = client.get("/api/items/1005").get_json()
+    assert [m["href"] for m in document["media"]] == [src]
+    assert document["record"]["media"][0]["url"] == "https://pbs.twimg.com/media/shed.png"
+
+
+def test_media_whose_bytes_are_not_an_image_is_only_a_download(client, auth):
+    auth.login()
+    html = client.get("/items/1001").get_data(as_text=True)
+    (href,) = re.findall(r'<a href="(/media/[^"]+)" download>', html)
+    response = client.get(href)
+    assert response.mimetype == "application/octet-stream"
+    assert response.headers["Content-Disposition"].startswith("attachment;")
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_media_route_refuses_what_no_run_lists_and_needs_a_login(client, auth):
+    html_path = "/media/1200000000000000001/20240101T000000000000Z-abc123/files/media/x.png"
+    assert client.get(html_path).status_code in (302, 401)
+    auth.login()
+    assert client.get(html_path).status_code == 404
+    assert client.get("/media/abc/x/files/media/x.png").status_code == 404
+    src = re.findall(r'<img src="(/media/[^"]+)"', client.get("/items/1005").text)[0]
+    run_path = src.rsplit("/files/", 1)[0]
+    assert client.get(run_path + "/files/media/provenance.jsonl").status_code == 404
+    assert client.get(run_path + "/tweets.jsonl.gz").status_code == 404
+
+
+def test_media_imported_from_an_archive_zip_is_served_the_same_way(
+    client, auth, ui_archive, tmp_path
+):
+    from archiver.demo import write_demo_archive
+    from archiver.imports import import_path
+    from storage.view import current_view
+
+    demo = write_demo_archive(tmp_path / "demo.zip", posts=120)
+    import_path(ui_archive, str(demo.path))
+    post = next(
+        i
+        for i in current_view(ui_archive.store, demo.account_id, ["tweets"])
+        if i.latest["media"] and i.latest["source"] == "x-archive"
+    )
+    auth.login()
+    html = client.get(f"/items/{post.key}").get_data(as_text=True)
+    hrefs = re.findall(r'(?:src|href)="(/media/[^"]+)"', html)
+    assert hrefs and all("tweets_media" in h for h in hrefs)
+    response = client.get(hrefs[0])
+    assert response.status_code == 200
+    assert response.mimetype in ("image/jpeg", "image/png", "video/mp4")
+    assert response.headers["X-Content-Type-Options"] == "nosniff"

@@ -3,8 +3,13 @@ the users who log in, and `AuthActions` to log in and out as they would."""
 
 from __future__ import annotations
 
+import hashlib
 import re
+import struct
+import zlib
 from pathlib import Path
+
+import orjson
 
 from storage.local import LocalStore
 from storage.records import new_record
@@ -28,6 +33,43 @@ POLICE = "ExampleshirePolice"
 HOSTILE = '<script>alert("pwned")</script> Road safety week starts today'
 FORMULA = '=HYPERLINK("http://x") thanks for the appeal @ExampleshirePolice'
 CLOSURE_PHOTO = {"key": "3_1", "type": "photo", "url": "https://pbs.twimg.com/media/closure.jpg"}
+SHED_PHOTO = {"key": "3_5", "type": "photo", "url": "https://pbs.twimg.com/media/shed.png"}
+# served as a photo once, but the bytes are SVG with a script: never shown inline
+HOSTILE_MEDIA = {"key": "3_9", "type": "photo", "url": "https://pbs.twimg.com/media/x.jpg"}
+HOSTILE_SVG = b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"></svg>'
+
+
+def png(width: int = 4, height: int = 3) -> bytes:
+    """A real, decodable PNG (red pixels) without an imaging library."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    rows = b"".join(b"\x00" + b"\xff\x00\x00" * width for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows))
+
+
+def keep_media(run: RunWriter, files: list[tuple[dict, str, bytes]]) -> None:
+    """Media bytes with their provenance, as a backup keeps them (files/media/<sha256>)."""
+    lines = []
+    for media, record_id, data in files:
+        sha = hashlib.sha256(data).hexdigest()
+        ext = "png" if data.startswith(b"\x89PNG") else "bin"
+        run.add_bytes(f"media/{sha}.{ext}", data)
+        line = {
+            "url": media["url"],
+            "source_url": media["url"] + "?name=orig",
+            "records": [f"tweets/{record_id}"],
+            "retrieved_at": "2024-06-01T09:00:01.000000Z",
+            "status": 200,
+            "size": len(data),
+            "sha256": sha,
+            "key": f"{run.run_id}/files/media/{sha}.{ext}",
+        }
+        lines.append(orjson.dumps(line) + b"\n")
+    run.add_bytes("media/provenance.jsonl", b"".join(lines))
 USERS = {"ada": "admin", "eve": "exporter", "vic": "viewer"}
 _CSRF = re.compile(
     r'name="csrf_token" type="hidden" value="([^"]+)"|'
@@ -83,6 +125,7 @@ def write_police_runs(store: LocalStore) -> None:
                 "Witness appeal: a car was stolen in Exampleford on Tuesday. #WitnessAppeal",
                 "2024-03-05T10:00:00.000Z",
                 hashtags=["WitnessAppeal"],
+                media=[HOSTILE_MEDIA],
             )
         )
         run.write(
@@ -97,9 +140,13 @@ def write_police_runs(store: LocalStore) -> None:
         run.write(police_post("1004", HOSTILE, "2023-11-20T12:00:00.000Z"))
         run.write(
             police_post(
-                "1005", "Burglary prevention advice: lock your shed", "2023-06-10T09:30:00.000Z"
+                "1005",
+                "Burglary prevention advice: lock your shed",
+                "2023-06-10T09:30:00.000Z",
+                media=[SHED_PHOTO],
             )
         )
+        keep_media(run, [(SHED_PHOTO, "1005", png()), (HOSTILE_MEDIA, "1001", HOSTILE_SVG)])
         run.write(
             police_post(
                 "1006",
