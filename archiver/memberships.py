@@ -30,6 +30,14 @@ MEMBERSHIPS = {"followers": "follower", "following": "following"}
 EVENT_COLLECTIONS = {
     f"{word}_{change}": c for c, word in MEMBERSHIPS.items() for change in ("gained", "lost")
 }
+# every event that starts or ends an item's membership (what the index reads as is:ended):
+# type -> (collection, whether it starts). Likes and list members end too (capture.runlog).
+MEMBERSHIP_EVENTS: dict[str, tuple[str, bool]] = {
+    **{t: (c, t.endswith("_gained")) for t, c in EVENT_COLLECTIONS.items()},
+    "unliked": ("likes", False),
+    "list_member_added": ("lists", True),
+    "list_member_removed": ("lists", False),
+}
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,10 @@ class History:
     # follower/following snapshots of every source, for the gains and losses of this run
     snapshots: SnapshotBuilder = field(default_factory=SnapshotBuilder)
     missing: list[str] = field(default_factory=list)  # listed by a run, gone from the store
+    # list id -> member user ids, as API runs last saw them; lists whose members were walked
+    list_members: dict[str, set[str]] = field(default_factory=dict)
+    lists_captured: set[str] = field(default_factory=set)
+    unliked: set[str] = field(default_factory=set)  # likes an API run found withdrawn
     _ids: dict[str, set[str]] = field(default_factory=dict, repr=False)  # from API runs
 
     @classmethod
@@ -52,6 +56,9 @@ class History:
         from_api = manifest.source == SOURCE
         if from_api:
             complete = set(manifest.details.get("complete") or ())
+            self.lists_captured.update(
+                w.removeprefix("members-") for w in complete if w.startswith("members-")
+            )
             # cursors come only from API walks that reached their end: an import (or a walk
             # the API cut short) never moves where the next incremental starts
             for collection in SINCE_COLLECTIONS:
@@ -62,7 +69,7 @@ class History:
         for collection, rec in records:
             self.snapshots.add(collection, rec)
             if collection == EVENTS:
-                self._add_event(rec)
+                self._add_event(rec, from_api)
                 continue
             self.state.add(collection, rec)
             rid = str(rec["id"])
@@ -70,6 +77,9 @@ class History:
                 self.deleted.add((collection, rid))
             if from_api:
                 self._ids.setdefault(collection, set()).add(rid)
+                if rec.get("kind") == "list_member":
+                    list_id, _, user_id = rid.partition(":")
+                    self.list_members.setdefault(list_id, set()).add(user_id)
             if collection in CHECKED_COLLECTIONS:
                 versions = self.latest.setdefault(collection, {})
                 key = item_key(rec)
@@ -77,9 +87,18 @@ class History:
                     versions[key] = rid
         self.snapshots.end()
 
-    def _add_event(self, event: dict[str, Any]) -> None:
-        if event.get("type") == "deleted":
+    def _add_event(self, event: dict[str, Any], from_api: bool) -> None:
+        kind = event.get("type")
+        if kind == "deleted":
             self.deleted.add((str(event.get("collection")), str(event.get("id"))))
+        elif from_api and kind == "unliked":
+            self.unliked.add(str(event.get("id")))
+        elif from_api and kind in ("list_member_added", "list_member_removed"):
+            members = self.list_members.setdefault(str(event.get("list_id")), set())
+            if kind == "list_member_added":
+                members.add(str(event.get("user_id")))
+            else:
+                members.discard(str(event.get("user_id")))
 
     # -- questions capture asks ------------------------------------------------------------
     @property
@@ -93,6 +112,10 @@ class History:
     def since_id(self, collection: str) -> str | None:
         newest = self.newest.get(collection)
         return str(newest) if newest else None
+
+    def api_ids(self, collection: str) -> set[str]:
+        """Ids of the collection's items that API runs captured."""
+        return set(self._ids.get(collection, ()))
 
     def holds(self, collection: str, rid: str) -> bool:
         """Whether an earlier API run of this collection captured the item (where an

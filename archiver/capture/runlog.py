@@ -60,6 +60,8 @@ class RunLog:
         self.list_ids: set[str] = set()
         self.members: dict[str, dict[str, str]] = {c: {} for c in MEMBERSHIPS}
         self.membership_base: dict[str, str | None] = {}  # the snapshot compared with
+        self.list_members: dict[str, set[str]] = {}  # list id -> member user ids seen
+        self.likes_seen: set[str] = set()
         self.errors: list[dict[str, Any]] = []
         self.error_count = 0
         self._seq: Counter[str] = Counter()
@@ -133,6 +135,11 @@ class RunLog:
             self.list_ids.add(rid)
         if collection in MEMBERSHIPS:
             self.members[collection][rid] = rec["author"].get("username") or ""
+        elif rec["kind"] == "list_member":
+            list_id, _, user_id = rid.partition(":")
+            self.list_members.setdefault(list_id, set()).add(user_id)
+        elif collection == "likes":
+            self.likes_seen.add(rid)
 
     def _write(self, collection: str, rec: dict[str, Any]) -> None:
         key = (collection, rec["id"], content_hash(rec))
@@ -183,6 +190,36 @@ class RunLog:
             names = self.history.snapshots.names
             for event in change_events(collection, base, now, names):
                 self.event(event)
+        self._list_member_events(at)
+        self._unlike_events(at)
+
+    def _list_member_events(self, at: str) -> None:
+        """Members added to and removed from the account's lists since an API run saw them."""
+        for walk in sorted(self.complete):
+            list_id = walk.removeprefix("members-")
+            if walk == list_id or list_id not in self.history.lists_captured:
+                continue  # not a list's members, or never walked before: nothing to compare
+            before = self.history.list_members.get(list_id, set())
+            now = self.list_members.get(list_id, set())
+            for change, users in (("added", now - before), ("removed", before - now)):
+                for user_id in sorted(users, key=lambda u: (len(u), u)):
+                    self.event(
+                        {
+                            "type": f"list_member_{change}",
+                            "id": f"{list_id}:{user_id}",
+                            "list_id": list_id,
+                            "user_id": user_id,
+                            "at": at,
+                        }
+                    )
+
+    def _unlike_events(self, at: str) -> None:
+        """Likes an API run captured that a full walk of the likes no longer shows."""
+        if not self.full or "likes" not in self.complete:
+            return
+        withdrawn = self.history.api_ids("likes") - self.likes_seen - self.history.unliked
+        for like_id in sorted(withdrawn, key=lambda i: (len(i), i)):
+            self.event({"type": "unliked", "collection": "likes", "id": like_id, "at": at})
 
     def keep_media(self) -> None:
         """List the media stored during the run and their provenance; warn of each gap."""

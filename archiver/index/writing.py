@@ -30,7 +30,7 @@ from archiver.index import schema as f
 from archiver.index.errors import IndexBusy, IndexFormatError
 from archiver.index.items import IndexedItem, item_key_of, project, version_key
 from archiver.index.whoosh_internals import CODEC
-from archiver.memberships import EVENT_COLLECTIONS
+from archiver.memberships import MEMBERSHIP_EVENTS
 from storage.records import COLLECTION_OF_KIND
 from storage.runs import Manifest, iter_records
 from storage.store import ObjectStore
@@ -163,11 +163,11 @@ def _entry(manifest: Manifest, collection: str, rec: dict[str, Any]) -> tuple[An
         kind = rec.get("type")
         if kind == "deleted" and rec.get("collection") and rec.get("id"):
             return ("event", manifest.account_id, rec["collection"], str(rec["id"]), rec.get("at"))
-        member_of = EVENT_COLLECTIONS.get(str(kind))
-        if member_of and rec.get("user_id"):
-            gained = str(kind).endswith("_gained")
-            uid = str(rec["user_id"])
-            return ("event", manifest.account_id, member_of, uid, rec.get("at"), gained)
+        change = MEMBERSHIP_EVENTS.get(str(kind))
+        item_id = rec.get("id") or rec.get("user_id")  # a follower's item is the user's id
+        if change and item_id:
+            member_of, gained = change
+            return ("event", manifest.account_id, member_of, str(item_id), rec.get("at"), gained)
         return None
     if not rec.get("id") or rec.get("kind") not in COLLECTION_OF_KIND:
         log.warning(

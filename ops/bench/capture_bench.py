@@ -9,6 +9,10 @@ mentions, an edit, a deletion, a follower lost); full again (deletion confirmed 
 It checks every item is held exactly once and no 429 was ever served, and reports requests
 per run, wall time, deliberate waits and records/s excluding those waits.
 
+Media: the same full backup (no rate-limit waits) once without and once with media bytes
+(photos of 256 kB, 20 videos whose best variant is about 350 kB), in the same repetition: the
+bytes kept, the wall-time ratio and the peak RSS growth of the process during each.
+
 Baseline, measured in the same run: tweepy's own Paginator fetching the same endpoints with
 the same parameters (no records, no storage). The ratio full/baseline is the cost of
 archiving on top of fetching. Once, a backup is killed with SIGKILL in a subprocess and
@@ -24,10 +28,12 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
 from pathlib import Path
 
+import psutil
 import tweepy
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -40,7 +46,7 @@ from archiver.capture.backup import Backup, BackupResult  # noqa: E402
 from archiver.capture.checkpoint import Checkpoint  # noqa: E402
 from archiver.capture.client import HostAdapter, XClient  # noqa: E402
 from archiver.capture.fields import LIST_PARAMS, TWEET_PARAMS, USER_FIELDS  # noqa: E402
-from archiver.config import AccountConfig, XApiConfig  # noqa: E402
+from archiver.config import AccountConfig, CaptureConfig, XApiConfig  # noqa: E402
 from storage.local import LocalStore  # noqa: E402
 from storage.runs import iter_records, list_runs  # noqa: E402
 from storage.view import current_view  # noqa: E402
@@ -56,6 +62,8 @@ SIZES = {
     "members": 40,
     "spacing": 600.0,
 }
+MEDIA_SCALE = 40  # photos of 256 kB, best video variants of about 350 kB
+VIDEO_EVERY = 50
 WINDOW_SECONDS = 2.0  # the API's 15 minutes, scaled down so waits cost seconds
 SCALED_LIMITS = {**LIMITS, "/2/users/:id/tweets": 12, "/2/users/:id/mentions": 5}
 ENV = {
@@ -67,8 +75,12 @@ ENV = {
 
 
 def _double(limits: dict[str, int], window: float) -> tuple[XApiDouble, AccountConfig, str]:
-    double = XApiDouble(clock=Clock(), window=window, limits=dict(limits)).start()
+    double = XApiDouble(
+        clock=Clock(), window=window, limits=dict(limits), media_scale=MEDIA_SCALE
+    ).start()
     acc = double.account(POLICE, **SIZES)
+    for tid in acc.timeline[3 : 3 + 20 * VIDEO_EVERY : VIDEO_EVERY]:  # videos among the photos
+        double.world.attach_video(tid)
     _use(double, acc.id)
     return double, AccountConfig(POLICE, **ENV), acc.id
 
@@ -87,12 +99,22 @@ def _use(double: XApiDouble, account_id: str) -> None:
 
 
 def _backup(
-    store: LocalStore, double: XApiDouble, cfg: AccountConfig, *, full: bool = False
+    store: LocalStore,
+    double: XApiDouble,
+    cfg: AccountConfig,
+    *,
+    full: bool = False,
+    media: bool = False,
 ) -> dict[str, object]:
     before = double.count()
     client = XClient.for_account(cfg, XApiConfig(base_url=double.url))
+    capture = CaptureConfig(media=media, media_hosts=("127.0.0.1",))
+    peak = _PeakRss()
     started = time.perf_counter()
-    result: BackupResult = Backup(store, client, username=POLICE, full=full).run()
+    with peak:
+        result: BackupResult = Backup(
+            store, client, username=POLICE, full=full, capture=capture
+        ).run()
     wall = time.perf_counter() - started
     assert result.ok, result.error
     seen = sum(result.seen.values())
@@ -105,7 +127,33 @@ def _backup(
         "records_written": sum(result.written.values()),
         "events": dict(result.events),
         "records_per_s": round(seen / max(wall - result.waited, 1e-9), 1),
+        "media": dict(result.media),
+        "peak_rss_growth_mb": round(peak.growth / 1e6, 1),
     }
+
+
+class _PeakRss:
+    """The process's peak resident memory above where it started, sampled every 20 ms."""
+
+    def __init__(self) -> None:
+        self.growth = 0
+        self._stop = threading.Event()
+
+    def __enter__(self) -> _PeakRss:
+        proc = psutil.Process()
+        start = proc.memory_info().rss
+
+        def sample() -> None:
+            while not self._stop.wait(0.02):
+                self.growth = max(self.growth, proc.memory_info().rss - start)
+
+        self._thread = threading.Thread(target=sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
 
 
 def _baseline(double: XApiDouble, account_id: str) -> float:
@@ -149,6 +197,8 @@ def repetition() -> dict[str, object]:
     try:
         baseline = _baseline(fast, fast_id)
         fast_full = _backup(LocalStore(tempfile.mkdtemp(prefix="bench-")), fast, cfg)
+        # the same full backup keeping media bytes, in the same run
+        with_media = _backup(LocalStore(tempfile.mkdtemp(prefix="bench-")), fast, cfg, media=True)
         _use(double, account_id)  # the same account again, now with rate-limit waits
         store = LocalStore(tempfile.mkdtemp(prefix="bench-"))
         runs = {"full": _backup(store, double, cfg)}
@@ -169,6 +219,7 @@ def repetition() -> dict[str, object]:
         return {
             "baseline_fetch_s": round(baseline, 3),
             "full_no_limits": fast_full,
+            "full_no_limits_media": with_media,
             "runs": runs,
             "held": held,
         }
@@ -246,6 +297,17 @@ def main() -> None:
         "ratio_full_vs_baseline": round(
             median(["full_no_limits", "wall_s"]) / median(["baseline_fetch_s"]), 2
         ),
+        "media": {
+            "files_stored": median(["full_no_limits_media", "media", "stored"]),
+            "bytes_per_full_backup": median(["full_no_limits_media", "media", "bytes"]),
+            "full_with_media_wall_s": median(["full_no_limits_media", "wall_s"]),
+            "ratio_with_vs_without_media": round(
+                median(["full_no_limits_media", "wall_s"]) / median(["full_no_limits", "wall_s"]),
+                2,
+            ),
+            "peak_rss_growth_mb_with_media": median(["full_no_limits_media", "peak_rss_growth_mb"]),
+            "peak_rss_growth_mb_without": median(["full_no_limits", "peak_rss_growth_mb"]),
+        },
         "runs": {
             name: {
                 key: median(["runs", name, key])

@@ -326,3 +326,40 @@ def test_an_import_ahead_of_the_api_cursor_does_not_stop_daily_capture(
     assert _ids(local_store, incremental, "tweets") == [new_post]
     assert _ids(local_store, incremental, "mentions") == [new_mention]
     assert incremental.cursors["tweets"]["newest_id"] == new_post  # never the import's id
+
+
+def test_unlikes_and_list_member_changes_become_events(xapi, configure, backup, local_store):
+    from archiver.archive import Archive
+    from archiver.config import Config, IndexConfig, StorageConfig
+    from archiver.index import Index
+
+    acc = xapi.account(POLICE, posts=20, likes=10, lists=1, members=5)
+    cfg = configure(acc)
+    backup(cfg)
+    unliked = acc.likes.pop(2)
+    (list_id,) = acc.members
+    removed = acc.members[list_id].pop(1)
+    added = xapi.world.public[1440]
+    acc.members[list_id].append(added)
+
+    result = backup(cfg, full=True)
+
+    assert result.events == {"unliked": 1, "list_member_removed": 1, "list_member_added": 1}
+    run = list_runs(local_store, acc.id)[-1]
+    events = {e["type"]: e for e in iter_records(local_store, run, "events")}
+    assert events["unliked"]["id"] == unliked
+    assert events["list_member_removed"]["id"] == f"{list_id}:{removed}"
+    assert events["list_member_added"]["user_id"] == added
+    assert not backup(cfg, full=True).events  # recorded once
+    archive = Archive(
+        Config(
+            storage=StorageConfig(path=str(local_store.root)),
+            index=IndexConfig(path=str(local_store.root.parent / "index")),
+        )
+    )
+    index = Index(archive.config.index.path)
+    index.update(archive)
+    assert index.search("is:ended", kind="like").total == 1
+    assert index.search("", kind="like").total == 9
+    assert index.search("is:ended", kind="list_member").total == 1
+    assert index.search("", kind="list_member").total == 5

@@ -206,3 +206,38 @@ def test_a_backup_killed_during_media_resumes_without_fetching_twice(
     (run,) = list_runs(store, acc.id)
     assert verify_run(store, run) == []
     assert len(_lines(store, run)) == len(photos)
+
+
+def test_an_evidence_bundle_of_a_deleted_post_holds_its_photo(
+    xapi, configure, backup, local_store, tmp_path
+):
+    import zipfile
+
+    from archiver.archive import Archive
+    from archiver.config import Config, ExportConfig, StorageConfig
+    from archiver.exports.evidence import export_evidence
+    from archiver.exports.signing import generate_key
+
+    acc = xapi.account(POLICE, posts=40, mentions=3)
+    cfg = configure(acc)
+    backup(cfg)
+    tid = next(t for t in acc.timeline if xapi.world.tweets[t].get("attachments"))
+    photo = _path(xapi.world.media[f"3_{tid}"]["url"])
+    xapi.world.delete(acc, tid)
+    assert backup(cfg, full=True).events["deleted"] == 1
+    signing = generate_key(tmp_path / "key.pem")
+    archive = Archive(
+        Config(
+            storage=StorageConfig(path=str(local_store.root)),
+            export=ExportConfig(signing_key_path=str(tmp_path / "key.pem")),
+        )
+    )
+
+    e = export_evidence(
+        archive, [tid], reason="complaint", case="OP-1", out=tmp_path, signing_key=signing
+    )
+
+    with zipfile.ZipFile(e.delivery.url) as zf:
+        media = [n for n in zf.namelist() if "/data/media/" in n]
+        assert len(media) == 1 and media[0].endswith(".jpg")
+        assert zf.read(media[0]) == xapi.media_bytes(photo)

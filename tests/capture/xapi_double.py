@@ -97,6 +97,7 @@ class XApiDouble:
     clock: Clock = field(default_factory=Clock)
     seed: int = 7
     window: float = 900.0
+    media_scale: int = 1  # media bodies this many times their test size (benchmarks)
     limits: dict[str, int] = field(default_factory=lambda: dict(LIMITS))
     windows: dict[str, int] = field(default_factory=lambda: dict(WINDOWS))
     forbidden: set[str] = field(default_factory=set)  # routes the API tier does not allow
@@ -145,8 +146,8 @@ class XApiDouble:
         seed = hashlib.sha256(path.encode()).digest()
         if path.endswith(".mp4"):
             rate = int(path.rsplit("/", 1)[1].removesuffix(".mp4"))
-            return b"\x00\x00\x00\x18ftypmp42" + seed * max(1, rate // 8000)
-        return b"\xff\xd8\xff\xe0\x00\x10JFIF" + seed * 200
+            return b"\x00\x00\x00\x18ftypmp42" + seed * max(1, rate // 8000) * self.media_scale
+        return b"\xff\xd8\xff\xe0\x00\x10JFIF" + seed * 200 * self.media_scale
 
     def count(self, route: str | None = None) -> int:
         return sum(1 for r in self.requests if route is None or r.route == route)
