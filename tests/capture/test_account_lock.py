@@ -153,3 +153,28 @@ def test_an_import_of_a_locked_account_says_who_holds_it(tmp_path):
     again = CliRunner().invoke(cli, args)
     assert again.exit_code == 0, again.output
     assert len(list_runs(store)) == 1
+
+
+def test_the_scheduler_skips_a_locked_account_with_a_notice(xapi, configure, tmp_path, caplog):
+    from archiver.archive import Archive
+    from archiver.config import CaptureConfig, Config, IndexConfig, StorageConfig, XApiConfig
+    from archiver.schedule import run_job
+
+    police = xapi.account(POLICE, posts=20)
+    archive = Archive(
+        Config(
+            storage=StorageConfig(path=str(tmp_path / "store")),
+            index=IndexConfig(path=str(tmp_path / "index")),
+            x_api=XApiConfig(base_url=xapi.url),
+            capture=CaptureConfig(media_hosts=("127.0.0.1",)),
+            accounts=(configure(police),),
+        )
+    )
+    with AccountLock(archive.store, police.id, account=POLICE, lease=60) as lock:
+        holder = lock.held
+        outcome = run_job(archive, "incremental")
+    assert outcome.ok and holder is not None  # not a failure: tried again at the next slot
+    assert outcome.lines[0] == f"skipped: {holder.describe()}"
+    assert "skipping: account @ExampleshirePolice: a backup is already running" in caplog.text
+    assert list_runs(archive.store) == []
+    assert run_job(archive, "incremental").ok and len(list_runs(archive.store)) == 1
