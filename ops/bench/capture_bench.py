@@ -327,9 +327,10 @@ def main() -> None:
     }
     if not args.no_kill:
         summary["kill_and_resume"] = kill_and_resume()
-    out = ROOT / "ops" / "bench" / "results" / "capture.json"
-    out.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(summary, indent=2))
+    out = ROOT / "ops" / "bench" / "results" / "capture.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":
