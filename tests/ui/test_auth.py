@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from ui_story import PASSWORD, SECRET, csrf_token
 
@@ -20,6 +22,9 @@ def _get_rules(app) -> list[str]:
         "name": "vic",
         "filename": "style.css",
         "handle": "ExampleshirePolice",
+        "account_id": "1200000000000000001",
+        "run_id": "20240101T000000000000Z-abc123",
+        "key": "files/media/x.png",
     }
     paths = []
     for rule in app.url_map.iter_rules():
@@ -27,7 +32,7 @@ def _get_rules(app) -> list[str]:
             continue
         path = rule.rule
         for arg in rule.arguments:
-            path = path.replace(f"<{arg}>", fill[arg])
+            path = re.sub(rf"<(?:\w+:)?{arg}>", fill[arg], path)
         paths.append(path)
     return paths
 
