@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import uuid
@@ -23,15 +24,55 @@ SAMPLES = SHARED / "samples"
 
 @pytest.fixture(scope="session")
 def samples() -> Path:
+    """The founders' real samples: an extra set, run when they are there."""
     if not SAMPLES.is_dir():
-        pytest.fail(f"sample data not found at {SAMPLES} (set SOCIAL_ARCHIVE_SHARED)")
+        pytest.skip(
+            f"the founders' samples are not at {SAMPLES} (set SOCIAL_ARCHIVE_SHARED to run "
+            "the real-sample set)"
+        )
     return SAMPLES
 
 
 @pytest.fixture(autouse=True)
 def _cache_home(tmp_path_factory, monkeypatch):
-    """S3 archives stage runs in the user's cache directory by default: keep it in tmp."""
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.getbasetemp() / "cache-home"))
+    """S3 archives stage runs and keep their index in the user's cache directory, and the
+    UI's users in its state directory, by default: keep both in tmp."""
+    base = tmp_path_factory.getbasetemp()
+    monkeypatch.setenv("XDG_CACHE_HOME", str(base / "cache-home"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(base / "state-home"))
+
+
+_TOOL_CACHES = {".pytest_cache", ".mypy_cache", ".ruff_cache", "__pycache__"}
+
+
+def _listing(root: Path, skip: Path) -> set[str]:
+    """Names in `root` and one level below: enough to see a test write beside the suite."""
+    names = set()
+    for entry in root.iterdir():
+        if entry.name in _TOOL_CACHES or entry == skip:
+            continue
+        names.add(entry.name)
+        if entry.is_dir() and not entry.is_symlink() and entry.name not in (".git", ".venv"):
+            with contextlib.suppress(OSError):
+                names.update(
+                    f"{entry.name}/{child.name}"
+                    for child in entry.iterdir()
+                    if child.name not in _TOOL_CACHES and child != skip
+                )
+    return names
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _working_directory_untouched(tmp_path_factory):
+    """Tests work only in their tmp dirs: the suite fails if the working directory changed."""
+    cwd = Path.cwd()
+    skip = tmp_path_factory.getbasetemp().parent  # pytest's own, should cwd hold it
+    before = _listing(cwd, skip)
+    yield
+    assert Path.cwd() == cwd, f"a test left the working directory at {Path.cwd()}"
+    after = _listing(cwd, skip)
+    changed = sorted(after - before) + [f"(removed) {n}" for n in sorted(before - after)]
+    assert not changed, f"tests wrote to the working directory {cwd}: {', '.join(changed)}"
 
 
 @pytest.fixture
