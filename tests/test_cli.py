@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import click
 from click.testing import CliRunner
 
@@ -114,3 +117,18 @@ def test_usage_errors_still_exit_2_with_clicks_message():
     result = CliRunner().invoke(cli, ["users", "add"])
     assert result.exit_code == 2
     assert "Missing argument 'NAME'" in result.output
+
+
+def _readme_command_table() -> str:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Command line", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| `")]
+    assert rows, "README.md: no command table under '## Command line'"
+    return "\n".join(rows)
+
+
+def test_every_command_is_in_the_readme_command_table():
+    table = _readme_command_table()
+    named = set(re.findall(r"`(?:archiver )?([a-z][a-z-]*)", table))
+    missing = sorted(name for name in cli.commands if name not in named)
+    assert missing == [], f"add a row for these commands to README.md's command table: {missing}"
