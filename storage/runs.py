@@ -278,7 +278,8 @@ class RunWriter:
             try:
                 self.store.delete(key)
             except StorageError:
-                log.warning("run %s: could not remove uncommitted object %s", self.run_id, key)
+                # the command's one error line says what failed; `archiver gc` removes it later
+                log.info("run %s: could not remove uncommitted object %s", self.run_id, key)
 
     def abort(self) -> None:
         for gz, raw, _ in self._collections.values():

@@ -255,3 +255,32 @@ def test_backups_under_ten_percent_storage_faults_commit(
 
 def _verify_all(store):
     return [p for m in list_runs(store) for p in verify_run(store, m)]
+
+
+def test_an_account_whose_api_keeps_dropping_fails_in_one_line_and_the_next_runs(
+    xapi, configure, clock, local_store
+):
+    from functools import partial
+
+    from archiver.capture.backup import backup_accounts
+    from archiver.capture.client import XClient
+    from archiver.config import XApiConfig
+
+    police = xapi.account(POLICE, posts=120)
+    fire = xapi.account("ExampleshireFire", posts=30)
+    cfgs = [configure(police), configure(fire)]
+    xapi.fail(TWEETS, 200, midbody=True, times=6)  # every try of police's first page
+    x_api = XApiConfig(base_url=xapi.url)
+    clients = {
+        c.username: partial(XClient.for_account, c, x_api, clock=clock.time, sleep=clock.sleep)
+        for c in cfgs
+    }
+
+    first, second = backup_accounts(local_store, clients)
+
+    assert first.error == (
+        f"account @{POLICE}: {TWEETS} failed 6 times in a row (last: ChunkedEncodingError); "
+        "the X API is not answering, try again later"
+    )
+    assert second.ok and second.seen["tweets"] == 30
+    assert [m.account for m in list_runs(local_store)] == ["ExampleshireFire"]
