@@ -51,6 +51,8 @@ bearer_token_env = "X_BEARER_TOKEN"
         ('[storage]\nbackend = "s3"', "storage.bucket: required when storage.backend is 's3'"),
         ('[storage]\nlock_days = "many"', "storage.lock_days: expected int, got 'many'"),
         ('[storage]\npth = "x"', "storage.pth: unknown setting"),
+        ("[storage]\nmax_retries = -1", "storage.max_retries: must be 0 or more, got -1"),
+        ("[storage]\nbackoff_base = 0", "storage.backoff_base: must be more than 0"),
         ('[x_api]\nbase_url = "ftp://x"', "x_api.base_url: must be an http(s) URL, got 'ftp://x'"),
         ('[[accounts]]\nbearer_token_env = "X"', "accounts[0].username: missing"),
         (
@@ -77,3 +79,15 @@ def test_a_missing_config_file(tmp_path):
     result = CliRunner().invoke(cli, ["--config", str(tmp_path / "nope.toml"), "runs"])
     assert result.exit_code == 1
     assert result.stderr == f"error: config file not found: {tmp_path / 'nope.toml'}\n"
+
+
+def test_staging_lives_in_the_archive_s_own_temp_area(tmp_path, monkeypatch):
+    from archiver.archive import staging_dir
+
+    local = load_config(None, env={"ARCHIVER_STORAGE__PATH": str(tmp_path / "store")})
+    assert staging_dir(local.storage) == tmp_path / "store" / ".staging"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    s3 = load_config(None, env={"ARCHIVER_STORAGE__BACKEND": "s3", "ARCHIVER_STORAGE__BUCKET": "b"})
+    assert staging_dir(s3.storage).parent == tmp_path / "cache" / "social-archive" / "staging"
+    chosen = load_config(None, env={"ARCHIVER_STORAGE__STAGING_PATH": str(tmp_path / "st")})
+    assert staging_dir(chosen.storage) == tmp_path / "st"
