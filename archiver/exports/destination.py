@@ -52,6 +52,16 @@ def _check_key(key: str) -> str:
     return path.as_posix()
 
 
+def _already_there(bundle: ExportBundle, url: str, previous: str | None, replace: bool) -> bool:
+    """True if url holds this very bundle; refuses another bundle unless asked to replace."""
+    if previous == bundle.sha256:
+        log.info("bundle %s: identical copy already at %s", bundle.name, url)
+        return True
+    if previous and not replace:
+        raise _refuse(url, previous, bundle.sha256)
+    return False
+
+
 def _refuse(url: str, old: str, new: str) -> DestinationError:
     return DestinationError(
         f"{url} already holds a different bundle (sha256 {old[:12]}…, new {new[:12]}…); "
@@ -68,11 +78,8 @@ class DirectoryDestination:
         target = self.root / _check_key(key)
         url = str(target)
         previous = _sha256_path(target) if target.is_file() else None
-        if previous == bundle.sha256:
-            log.info("bundle %s: identical copy already at %s", bundle.name, url)
+        if _already_there(bundle, url, previous, replace):
             return Delivery(url, "identical")
-        if previous and not replace:
-            raise _refuse(url, previous, bundle.sha256)
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
             self._write(bundle.path, target, replace=previous is not None)
@@ -149,11 +156,8 @@ class StoreDestination:
         url = f"{self.url}/{key}"
         try:
             previous = self._digest(key)
-            if previous == bundle.sha256:
-                log.info("bundle %s: identical copy already at %s", bundle.name, url)
+            if _already_there(bundle, url, previous, replace):
                 return Delivery(url, "identical")
-            if previous and not replace:
-                raise _refuse(url, previous, bundle.sha256)
             try:
                 self.store.put_file(
                     key, str(bundle.path), overwrite=previous is not None, sha256=bundle.sha256
