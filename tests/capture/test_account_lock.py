@@ -79,7 +79,8 @@ def test_two_backups_of_one_account_never_run_at_once(
     backend, real_xapi, archiver_config, tmp_path, request
 ):
     storage_toml = _storage_toml(backend, tmp_path, request)
-    config, police = archiver_config(storage_toml, lease=2)
+    # renewed every third of the lease: 6 s keeps a late renewal on a loaded machine in time
+    config, police = archiver_config(storage_toml, lease=6)
     store = _store(backend, tmp_path, request, storage_toml)
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     real_xapi.stall_after(1, route=POSTS)  # the holder gets one page of posts, then hangs

@@ -51,11 +51,12 @@ def test_a_waiting_job_gets_the_lock_when_the_holder_finishes(local_store):
 
 
 def test_an_expired_lease_is_taken_over_and_its_holder_learns_it(any_store):
-    stale = AccountLock(any_store, "9", account="p", lease=1.0)
+    # long enough that a slow store (a loaded machine) cannot expire it before the refusal below
+    stale = AccountLock(any_store, "9", account="p", lease=4.0)
     stale.acquire()  # no renewing thread: a holder that stopped (kill -9, a hung host)
     with pytest.raises(LockHeld):
         AccountLock(any_store, "9", account="p", lease=60).acquire()
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 30
     while not current_lease(any_store, "9").expired() and time.monotonic() < deadline:
         time.sleep(0.02)
     taker = AccountLock(any_store, "9", account="p", lease=60)
