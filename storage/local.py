@@ -24,6 +24,7 @@ class LocalStore:
         self.description = f"local directory {self.root}"
         self._unsynced: list[str] = []  # written by put_file, not yet fsynced
         self._lock = threading.Lock()
+        self._sync_lock = threading.Lock()
 
     def _path(self, key: str) -> Path:
         path = (self.root / key).resolve()
@@ -91,11 +92,14 @@ class LocalStore:
         # put_file skips fsync and a run syncs once before its manifest; the fsyncs run in
         # parallel so the file system commits them together (860 media files: 3.3 s one by
         # one here, 0.05 s in parallel). os.sync() would also flush other processes' writes.
-        with self._lock:
-            paths, self._unsynced = self._unsynced, []
-        folders = {os.path.dirname(p) for p in paths}
-        with ThreadPoolExecutor(max_workers=32) as pool:
-            list(pool.map(_fsync, [*paths, *folders]))
+        # one sync at a time: a sync that finds the list empty while another is still
+        # fsyncing must not return before the files written before it are durable
+        with self._sync_lock:
+            with self._lock:
+                paths, self._unsynced = self._unsynced, []
+            folders = {os.path.dirname(p) for p in paths}
+            with ThreadPoolExecutor(max_workers=32) as pool:
+                list(pool.map(_fsync, [*paths, *folders]))
 
     def put_file(
         self, key: str, path: str, *, overwrite: bool = False, sha256: str | None = None

@@ -112,6 +112,26 @@ def test_concurrent_writers_lose_nothing(local_store):
     assert log.verify() == []
 
 
+def test_threads_of_one_log_share_batches_and_each_gets_its_own_event(local_store):
+    log = AuditLog(local_store)  # one log, many threads: a busy UI's group commit
+    got: dict[str, list[int]] = {}
+
+    def write(who: str) -> None:
+        got[who] = [log.record(who, "search", q=f"{who}-{i}").seq for i in range(10)]
+
+    threads = [threading.Thread(target=write, args=(f"t{n}",)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    seqs = sorted(seq for mine in got.values() for seq in mine)
+    assert seqs == list(range(1, 81))
+    for who, mine in got.items():  # each thread's events are its own, in its order
+        events = [AuditLog(local_store)._event(seq) for seq in mine]
+        assert [(e.user, e.detail["q"]) for e in events] == [(who, f"{who}-{i}") for i in range(10)]
+    assert AuditLog(local_store).verify() == []
+
+
 def test_the_audit_log_works_on_s3(s3_store):
     log = AuditLog(s3_store)
     _fill(log, 3)
