@@ -301,6 +301,9 @@ def main() -> None:
     )
     parser.add_argument("--keep", action="store_true", help="Keep the temporary archive.")
     parser.add_argument("--out", type=Path)
+    parser.add_argument(
+        "--profile", type=Path, help="Also record the server with py-spy (collapsed stacks)."
+    )
     opts = parser.parse_args()
 
     root = Path(tempfile.mkdtemp(prefix="ui-load-"))
@@ -350,6 +353,14 @@ def measure(
         )
     for t in helpers:
         t.start()
+    spy = None
+    if opts.profile:
+        spy_bin = shutil.which("py-spy", path=str(Path(sys.executable).parent)) or "py-spy"
+        spy = subprocess.Popen(
+            [spy_bin, "record", "--pid", str(server.pid), "--duration", str(int(opts.duration)),
+             "--format", "raw", "--output", str(opts.profile), "--nonblocking"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
     clients = run_clients(port, token, opts, words, ids, tally, stop)
     time.sleep(opts.duration)
     stop.set()
@@ -357,6 +368,8 @@ def measure(
         t.join(opts.timeout + 5)
     for t in helpers:
         t.join(120)
+    if spy is not None:
+        spy.wait(60)
     cpu1 = proc.cpu_times() if proc.is_running() else cpu0
     samples = mon.get("samples", [])
     health = mon.get("health", [])
