@@ -369,7 +369,10 @@ def measure(
     for t in helpers:
         t.join(120)
     if spy is not None:
-        spy.wait(60)
+        try:
+            spy.wait(opts.duration + 120)
+        except subprocess.TimeoutExpired:
+            spy.terminate()
     cpu1 = proc.cpu_times() if proc.is_running() else cpu0
     samples = mon.get("samples", [])
     health = mon.get("health", [])
