@@ -151,6 +151,7 @@ class UiConfig:
     connection_limit: int = 100
     channel_timeout: int = 60
     item_cache_items: int = 1000  # item pages kept in memory (the least recently viewed go)
+    run_cache_mb: int = 64  # run objects kept decompressed for item pages (runs never change)
     # reverse proxies in front of the UI whose X-Forwarded-For/-Proto are believed
     trusted_proxies: int = 0
     # the zone every time a person reads is shown in (pages, CSV, listings, CLI tables), and

@@ -94,6 +94,7 @@ def create_app(
             archive,
             recheck_seconds=app.config["CATALOGUE_RECHECK_SECONDS"],
             max_items=config.ui.item_cache_items,
+            run_cache_mb=config.ui.run_cache_mb,
         ),
         throttle=LoginThrottle(config.ui.max_failed_logins, config.ui.lockout_minutes * 60.0),
     )

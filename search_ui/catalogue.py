@@ -6,8 +6,9 @@ id and which runs captured the item (`Index.items`); those runs are then read fo
 item's lines only (storage.view.merge_item), plus every run the index does not hold yet.
 So an item page never loads an account's history, and memory stays flat whatever the
 archive's size. Found items are kept in a small LRU (`max_items`, config
-ui.item_cache_items), dropped when the list of committed runs changes; the list is looked
-at again at most every `recheck_seconds`, by one thread while the others use the last one.
+ui.item_cache_items), dropped when the list of committed runs changes; the run objects read
+for them stay decompressed up to ui.run_cache_mb (runs never change). The list of runs is
+looked at again at most every `recheck_seconds`, by one thread while the others go on.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from typing import TYPE_CHECKING
 from archiver.archive import AccountRef, Archive
 from archiver.index.schema import INDEXED_COLLECTIONS
 from storage.records import item_key
-from storage.runs import Manifest, find_records
+from storage.runs import Manifest, RunCache, find_records
 from storage.view import EVENTS, Item, merge_item
 
 if TYPE_CHECKING:
@@ -65,11 +66,13 @@ class Catalogue:
         *,
         recheck_seconds: float = 5.0,
         max_items: int = 1000,
+        run_cache_mb: int = 64,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.archive = archive
         self.recheck_seconds = recheck_seconds
         self.max_items = max_items
+        self._run_bytes = RunCache(run_cache_mb << 20)  # runs read for items, decompressed
         self._clock = clock
         self._lock = threading.Lock()  # guards the fields below (held only to swap them)
         self._listing = threading.Lock()  # one thread lists the store at a time
@@ -174,7 +177,7 @@ class Catalogue:
                     coll = entry.collection
                     if not coll or coll == EVENTS or not (new or coll not in INDEXED_COLLECTIONS):
                         continue
-                    for rec in find_records(store, manifest, coll, {item_id}):
+                    for rec in find_records(store, manifest, coll, {item_id}, self._run_bytes):
                         chain = [str(i) for i in rec.get("edit_history_ids") or ()]
                         if str(rec.get("id")) == item_id or item_id in chain:
                             wanted.setdefault((aid, coll, item_key(rec)), (set(), set()))
@@ -184,7 +187,9 @@ class Catalogue:
             if coll not in INDEXED_COLLECTIONS:
                 read = {m.run_id for m in runs.get(aid, ())}
             manifests = [m for m in runs.get(aid, ()) if m.run_id in read]
-            item = merge_item(store, manifests, coll, key, ids) if manifests else None
+            item = (
+                merge_item(store, manifests, coll, key, ids, self._run_bytes) if manifests else None
+            )
             if item is None:
                 continue
             if not item.deleted_at and deletions.get((aid, coll, key)):

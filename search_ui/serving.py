@@ -38,7 +38,13 @@ def check(ui: UiConfig) -> None:
             f"ui.threads ({ui.threads}) must be more than ui.workers ({ui.workers}): "
             "the spare threads answer /healthz and wait their turn"
         )
-    for name in ("queue_timeout", "connection_limit", "channel_timeout", "item_cache_items"):
+    for name in (
+        "queue_timeout",
+        "connection_limit",
+        "channel_timeout",
+        "item_cache_items",
+        "run_cache_mb",
+    ):
         if getattr(ui, name) <= 0:
             raise ConfigError(f"ui.{name}: expected a positive number, got {getattr(ui, name)}")
 

@@ -20,6 +20,8 @@ import re
 import secrets
 import shutil
 import tempfile
+import threading
+from collections import OrderedDict
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -362,34 +364,91 @@ def iter_records(
                 yield orjson.loads(line)
 
 
+class RunCache:
+    """Decompressed run objects kept for reading again (runs never change once
+    committed), at most `max_bytes` in all, the least recently read dropped first. An
+    object larger than a quarter of that is never kept: it is streamed each time."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self._lock = threading.Lock()
+        self._held: OrderedDict[str, bytes] = OrderedDict()
+        self._size = 0
+
+    def get(self, key: str) -> bytes | None:
+        with self._lock:
+            data = self._held.get(key)
+            if data is not None:
+                self._held.move_to_end(key)
+            return data
+
+    def fits(self, size: int) -> bool:
+        return size * 4 <= self.max_bytes
+
+    def put(self, key: str, data: bytes) -> None:
+        if not self.fits(len(data)):
+            return
+        with self._lock:
+            if key in self._held:
+                return
+            self._held[key] = data
+            self._size += len(data)
+            while self._size > self.max_bytes:
+                _, dropped = self._held.popitem(last=False)
+                self._size -= len(dropped)
+
+
 def find_records(
-    store: ObjectStore, manifest: Manifest, collection: str, ids: Collection[str]
+    store: ObjectStore,
+    manifest: Manifest,
+    collection: str,
+    ids: Collection[str],
+    cache: RunCache | None = None,
 ) -> Iterator[dict[str, Any]]:
     """The records of one collection of a run whose line holds one of `ids` as a JSON string
     (as its id, in its edit chain or anywhere else: the caller checks). Only those lines are
     decoded, and memory holds one chunk of the run: reading one item from a run of a
-    million records costs a decompression, not a million records in memory."""
+    million records costs a decompression, not a million records in memory. With `cache`,
+    a small object is decompressed once and then searched in memory."""
     entry = manifest.collection(collection)
     if entry is None or not ids:
         return
     wanted = re.compile(b'"(?:' + b"|".join(re.escape(i.encode()) for i in sorted(ids)) + b')"')
-    with store.open(manifest.prefix + entry.key) as raw, gzip.GzipFile(fileobj=raw) as gz:
+    key = manifest.prefix + entry.key
+    held = cache.get(key) if cache is not None else None
+    if held is not None:
+        yield from _matching_lines(held, len(held), wanted)
+        return
+    keep: list[bytes] | None = [] if cache is not None and cache.fits(entry.size * 4) else None
+    kept = 0
+    with store.open(key) as raw, gzip.GzipFile(fileobj=raw) as gz:
         rest = b""
         while True:
             chunk = gz.read(_CHUNK)
+            if keep is not None:
+                keep.append(chunk)
+                kept += len(chunk)
+                if cache is not None and not cache.fits(kept):
+                    keep = None  # larger than it looked: stream it
             data = rest + chunk
             end = len(data) if not chunk else data.rfind(b"\n") + 1
-            after = 0  # lines already decoded: a line naming two ids is read once
-            for match in wanted.finditer(data, 0, end):
-                if match.start() < after:
-                    continue
-                start = data.rfind(b"\n", 0, match.start()) + 1
-                stop = data.find(b"\n", match.end(), end)
-                after = end if stop < 0 else stop
-                yield orjson.loads(data[start:after])
+            yield from _matching_lines(data, end, wanted)
             if not chunk:
-                return
+                break
             rest = data[end:]
+    if keep is not None and cache is not None:
+        cache.put(key, b"".join(keep))
+
+
+def _matching_lines(data: bytes, end: int, wanted: re.Pattern[bytes]) -> Iterator[dict[str, Any]]:
+    after = 0  # lines already decoded: a line naming two ids is read once
+    for match in wanted.finditer(data, 0, end):
+        if match.start() < after:
+            continue
+        start = data.rfind(b"\n", 0, match.start()) + 1
+        stop = data.find(b"\n", match.end(), end)
+        after = end if stop < 0 else stop
+        yield orjson.loads(data[start:after])
 
 
 def iter_run(

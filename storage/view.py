@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from storage.records import content_hash, item_key
-from storage.runs import Manifest, find_records, iter_run, list_runs
+from storage.runs import Manifest, RunCache, find_records, iter_run, list_runs
 from storage.store import ObjectStore
 
 EVENTS = "events"  # collection of inferred facts: deletions confirmed, follower changes
@@ -100,18 +100,20 @@ def merge_item(
     collection: str,
     key: str,
     ids: Iterable[str] = (),
+    cache: RunCache | None = None,
 ) -> Item | None:
     """The item `key` of `collection` merged from `manifests` exactly as merge_runs merges
     it, reading only the lines of those runs that name it (storage.runs.find_records).
-    `ids`: other ids of its versions known beforehand, for deletion events naming them."""
+    `ids`: other ids of its versions known beforehand, for deletion events naming them;
+    `cache` keeps small decompressed objects for the next item."""
     names = {key, *ids}
 
     def read(store: ObjectStore, manifest: Manifest) -> Iterator[tuple[str, dict[str, Any]]]:
-        for rec in find_records(store, manifest, collection, {key}):
+        for rec in find_records(store, manifest, collection, {key}, cache):
             if item_key(rec) == key:
                 names.add(str(rec["id"]))
                 yield collection, rec
-        for rec in find_records(store, manifest, EVENTS, names):
+        for rec in find_records(store, manifest, EVENTS, names, cache):
             if rec.get("collection") == collection and str(rec.get("id")) in names:
                 yield EVENTS, rec
 

@@ -8,7 +8,7 @@ from ui_story import police_post, police_run
 from archiver.index import Index
 from search_ui.catalogue import Catalogue
 from storage.records import dumps
-from storage.runs import find_records, iter_records, list_runs
+from storage.runs import RunCache, find_records, iter_records, list_runs
 from storage.view import merge_runs
 
 
@@ -81,3 +81,19 @@ def test_find_records_decodes_only_lines_that_name_the_ids(ui_archive):
     assert [r for r in got if r["id"] in ids] == [r for r in every if r["id"] in ids]
     assert all(any(f'"{i}"' in dumps(r).decode() for i in ids) for r in got)
     assert list(find_records(ui_archive.store, manifest, "tweets", set())) == []
+
+
+def test_a_run_cache_gives_the_same_records_and_stays_within_its_size(ui_archive):
+    manifest = next(m for m in ui_archive.runs() if m.collection("tweets"))
+    every = list(iter_records(ui_archive.store, manifest, "tweets"))
+    ids = {every[0]["id"], every[-1]["id"]}
+    streamed = list(find_records(ui_archive.store, manifest, "tweets", ids))
+    cache = RunCache(1 << 20)
+    first = list(find_records(ui_archive.store, manifest, "tweets", ids, cache))
+    key = manifest.prefix + manifest.collection("tweets").key
+    assert cache.get(key) is not None  # small: kept decompressed
+    assert list(find_records(ui_archive.store, manifest, "tweets", ids, cache)) == first
+    assert first == streamed
+    tiny = RunCache(16)  # nothing fits: streamed every time, nothing kept
+    assert list(find_records(ui_archive.store, manifest, "tweets", ids, tiny)) == streamed
+    assert tiny.get(key) is None
