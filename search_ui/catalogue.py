@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 from archiver.archive import AccountRef, Archive
 from archiver.index.schema import INDEXED_COLLECTIONS
+from storage.errors import StorageError
 from storage.records import item_key
 from storage.runs import Manifest, RunCache, find_records
 from storage.view import EVENTS, Item, merge_item
@@ -80,16 +81,25 @@ class Catalogue:
         self._run_refs: frozenset[tuple[str, str]] = frozenset()
         self._generation = 0  # moves on when the committed runs change
         self._checked_at: float | None = None
+        self._error: str | None = None  # why the last listing failed, until one succeeds
         self._found: OrderedDict[str, tuple[int, list[FoundItem]]] = OrderedDict()
 
     def _fresh(self) -> bool:
         checked = self._checked_at
         return checked is not None and self._clock() - checked < self.recheck_seconds
 
-    def runs_by_account(self) -> dict[str, list[Manifest]]:
-        """Committed runs of every account, oldest first (re-listed when stale: by one
-        thread, while the others go on with the last listing instead of queueing)."""
+    def runs_by_account(self, *, wait: bool = True) -> dict[str, list[Manifest]]:
+        """Committed runs of every account, oldest first, re-listed when stale by one
+        thread while the others go on with the last listing instead of queueing. With
+        `wait=False` (/healthz) the re-listing runs in the background and the last listing
+        is returned at once; a failed listing raises its StorageError until one succeeds."""
         runs = self._runs
+        if runs is not None and not wait:
+            if not self._fresh() and self._listing.acquire(blocking=False):
+                threading.Thread(target=self._list_in_background, daemon=True).start()
+            if self._error is not None:
+                raise StorageError(self._error)
+            return runs
         if runs is not None and (self._fresh() or not self._listing.acquire(blocking=False)):
             return runs
         if runs is None:
@@ -97,22 +107,37 @@ class Catalogue:
         try:
             if self._runs is not None and self._fresh():
                 return self._runs
-            listed: dict[str, list[Manifest]] = {}
-            for manifest in self.archive.runs():
-                listed.setdefault(manifest.account_id, []).append(manifest)
-            refs = frozenset((m.account_id, m.run_id) for ms in listed.values() for m in ms)
-            with self._lock:
-                if refs != self._run_refs:
-                    self._run_refs, self._generation = refs, self._generation + 1
-                    self._found.clear()
-                self._runs, self._checked_at = listed, self._clock()
-            return listed
+            return self._relist()
         finally:
             self._listing.release()
 
-    def accounts(self) -> list[AccountSummary]:
+    def _list_in_background(self) -> None:
+        try:
+            self._relist()
+        except StorageError:
+            pass  # kept in self._error for the next caller
+        finally:
+            self._listing.release()
+
+    def _relist(self) -> dict[str, list[Manifest]]:
+        listed: dict[str, list[Manifest]] = {}
+        try:
+            for manifest in self.archive.runs():
+                listed.setdefault(manifest.account_id, []).append(manifest)
+        except StorageError as exc:
+            self._error = str(exc)
+            raise
+        refs = frozenset((m.account_id, m.run_id) for ms in listed.values() for m in ms)
+        with self._lock:
+            if refs != self._run_refs:
+                self._run_refs, self._generation = refs, self._generation + 1
+                self._found.clear()
+            self._runs, self._checked_at, self._error = listed, self._clock(), None
+        return listed
+
+    def accounts(self, *, wait: bool = True) -> list[AccountSummary]:
         out = []
-        for manifests in self.runs_by_account().values():
+        for manifests in self.runs_by_account(wait=wait).values():
             latest = manifests[-1]
             good = [m for m in manifests if is_good(m)]
             out.append(

@@ -3,10 +3,14 @@ full merge of the account's history (storage.view.merge_runs) item for item."""
 
 from __future__ import annotations
 
+import time
+
+import pytest
 from ui_story import police_post, police_run
 
 from archiver.index import Index
 from search_ui.catalogue import Catalogue
+from storage.errors import StorageError
 from storage.records import dumps
 from storage.runs import RunCache, find_records, iter_records, list_runs
 from storage.view import merge_runs
@@ -97,3 +101,22 @@ def test_a_run_cache_gives_the_same_records_and_stays_within_its_size(ui_archive
     tiny = RunCache(16)  # nothing fits: streamed every time, nothing kept
     assert list(find_records(ui_archive.store, manifest, "tweets", ids, tiny)) == streamed
     assert tiny.get(key) is None
+
+
+def test_a_listing_for_healthz_runs_in_the_background_and_reports_its_failure(ui_archive, ui_root):
+    catalogue = Catalogue(ui_archive, recheck_seconds=0)
+    first = catalogue.accounts(wait=False)  # nothing listed yet: this one lists
+    assert [s.account.username for s in first]
+    for manifest in (ui_root / "store" / "accounts").rglob("manifest.json"):
+        manifest.write_text("{}")  # every run unreadable from now on
+    deadline = time.monotonic() + 30
+    while True:  # answered from the last listing until the background one has failed
+        try:
+            assert catalogue.accounts(wait=False) == first
+        except StorageError as exc:
+            assert "unknown manifest format" in str(exc)
+            break
+        assert time.monotonic() < deadline, "the background listing never reported"
+        time.sleep(0.01)
+    with pytest.raises(StorageError):
+        catalogue.accounts()  # a page waits for its own listing, which fails too
