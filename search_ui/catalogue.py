@@ -101,6 +101,8 @@ class Catalogue:
                 raise StorageError(self._error)
             return runs
         if runs is not None and (self._fresh() or not self._listing.acquire(blocking=False)):
+            if self._error is not None:  # another thread is listing again: it failed before
+                raise StorageError(self._error)
             return runs
         if runs is None:
             self._listing.acquire()
