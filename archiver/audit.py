@@ -186,33 +186,43 @@ class AuditLog:
         return ticket.event
 
     def _write(self, batch: list[_Ticket]) -> None:
-        with tempfile.TemporaryDirectory(prefix="audit-") as tmp:
-            for ticket in batch:
-                try:
-                    ticket.event = self._append(ticket, Path(tmp))
-                except Exception as exc:  # noqa: BLE001 - handed to the thread that asked
-                    ticket.error = exc
-            try:
-                self.store.sync()  # every event written above, in one go
-            except Exception as exc:  # noqa: BLE001
+        if len(batch) == 1:  # alone: one durable write, no staging
+            self._write_one(batch[0], lambda key, data: self.store.put_bytes(key, data))
+        else:
+            with tempfile.TemporaryDirectory(prefix="audit-") as tmp:
+
+                def stage(key: str, data: bytes) -> None:
+                    staged = Path(tmp) / key.rsplit("/", 1)[-1]
+                    staged.write_bytes(data)
+                    self.store.put_file(key, str(staged))  # made durable by sync() below
+
                 for ticket in batch:
-                    ticket.event, ticket.error = None, ticket.error or exc
+                    self._write_one(ticket, stage)
+                try:
+                    self.store.sync()  # every event written above, in one go
+                except Exception as exc:  # noqa: BLE001 - handed to the threads that asked
+                    for ticket in batch:
+                        ticket.event, ticket.error = None, ticket.error or exc
         for ticket in batch:
             ticket.done = True
             if ticket.event is not None:
                 self._remember(ticket.event)
 
-    def _append(self, ticket: _Ticket, tmp: Path) -> AuditEvent:
+    def _write_one(self, ticket: _Ticket, put: Callable[[str, bytes], None]) -> None:
+        try:
+            ticket.event = self._append(ticket, put)
+        except Exception as exc:  # noqa: BLE001 - handed to the thread that asked
+            ticket.error = exc
+
+    def _append(self, ticket: _Ticket, put: Callable[[str, bytes], None]) -> AuditEvent:
         for _attempt in range(100):
             seq, prev = self._find_tail()
             event = AuditEvent(
                 seq + 1, self._clock(), ticket.user, ticket.action, ticket.detail, prev
             )
             data = event.to_json()
-            staged = tmp / f"{event.seq}.json"
-            staged.write_bytes(data)
             try:
-                self.store.put_file(event_key(event.seq), str(staged))
+                put(event_key(event.seq), data)
             except ObjectExists:
                 continue  # another process wrote this number first: _find_tail moves on
             self._tail = (event.seq, _digest(data))

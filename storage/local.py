@@ -98,8 +98,7 @@ class LocalStore:
             with self._lock:
                 paths, self._unsynced = self._unsynced, []
             folders = {os.path.dirname(p) for p in paths}
-            with ThreadPoolExecutor(max_workers=32) as pool:
-                list(pool.map(_fsync, [*paths, *folders]))
+            list(_fsync_pool().map(_fsync, [*paths, *folders]))
 
     def put_file(
         self, key: str, path: str, *, overwrite: bool = False, sha256: str | None = None
@@ -154,6 +153,20 @@ class LocalStore:
     def delete(self, key: str) -> None:
         with contextlib.suppress(FileNotFoundError):
             self._path(key).unlink()
+
+
+_POOL: ThreadPoolExecutor | None = None
+_POOL_LOCK = threading.Lock()
+
+
+def _fsync_pool() -> ThreadPoolExecutor:
+    """One pool for every sync of the process: starting 32 threads per sync cost more than
+    the fsyncs when a busy UI syncs its audit events many times a second."""
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None:
+            _POOL = ThreadPoolExecutor(max_workers=32, thread_name_prefix="fsync")
+        return _POOL
 
 
 def _fsync(path: str) -> None:
