@@ -5,11 +5,16 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import tempfile
 import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+# Hypothesis writes ./.hypothesis while tests are collected, before any fixture runs: point it
+# at a temporary folder first (the session fixture below then moves it into pytest's tmp).
+os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", tempfile.mkdtemp(prefix="sa-hypothesis-"))
 
 from archiver.archive import Archive
 from archiver.config import Config, StorageConfig, load_config
@@ -20,6 +25,16 @@ from storage.s3 import S3Store, make_s3_client
 _BESIDE = Path(__file__).resolve().parents[2] / "shared"
 SHARED = Path(os.environ.get("SOCIAL_ARCHIVE_SHARED") or _BESIDE)
 SAMPLES = SHARED / "samples"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _hypothesis_home(tmp_path_factory):
+    """Hypothesis keeps its example database and Unicode tables in ./.hypothesis by default."""
+    from hypothesis.configuration import set_hypothesis_home_dir
+
+    set_hypothesis_home_dir(tmp_path_factory.mktemp("hypothesis"))
+    yield
+    set_hypothesis_home_dir(None)
 
 
 @pytest.fixture(scope="session")
