@@ -15,6 +15,7 @@ from typing import Any
 
 from archiver.errors import ConfigError
 from archiver.timestamps import display_zone
+from storage.records import PLATFORMS
 
 ENV_PREFIX = "ARCHIVER_"
 _CREDENTIAL_ENVS = (
@@ -24,6 +25,7 @@ _CREDENTIAL_ENVS = (
     "access_token_env",
     "access_token_secret_env",
     "oauth2_user_token_env",
+    "app_password_env",
 )
 
 
@@ -77,7 +79,18 @@ class CaptureConfig:
 
 @dataclass(frozen=True)
 class AccountConfig:
+    # X: the handle. Bluesky: the handle (a domain name) or the DID. Mastodon: user@instance.
     username: str
+    platform: str = "x"  # x | bluesky | mastodon
+    # Mastodon: the server's host or base URL (from `username`'s @instance when absent)
+    instance: str | None = None
+    # Bluesky: the account's DID (resolved from the handle when absent) and its PDS base URL
+    # (read from the DID document when absent)
+    did: str | None = None
+    pds_url: str | None = None
+    # Bluesky: an app password for the account's notifications (never the account password);
+    # Mastodon uses access_token_env for its OAuth access token
+    app_password_env: str | None = None
     bearer_token_env: str | None = None
     consumer_key_env: str | None = None
     consumer_secret_env: str | None = None
@@ -89,6 +102,13 @@ class AccountConfig:
         """The secret named by setting `name` (e.g. 'bearer_token_env'), read at use time."""
         env = getattr(self, name)
         return os.environ.get(env) if env else None
+
+
+@dataclass(frozen=True)
+class BlueskyConfig:
+    # where DIDs are resolved and public graph data (followers) is read
+    plc_url: str = "https://plc.directory"
+    appview_url: str = "https://public.api.bsky.app"
 
 
 @dataclass(frozen=True)
@@ -178,6 +198,7 @@ class Config:
     ui: UiConfig = field(default_factory=UiConfig)
     alerts: AlertsConfig = field(default_factory=AlertsConfig)
     review: ReviewConfig = field(default_factory=ReviewConfig)
+    bluesky: BlueskyConfig = field(default_factory=BlueskyConfig)
     source: str = "<defaults>"  # where the config came from, for messages
 
     def account(self, username: str) -> AccountConfig:
@@ -197,6 +218,7 @@ _SECTIONS = {
     "ui": UiConfig,
     "alerts": AlertsConfig,
     "review": ReviewConfig,
+    "bluesky": BlueskyConfig,
 }
 
 
@@ -335,7 +357,20 @@ def _validate(cfg: Config) -> None:
             )
     if alerts.attempts < 1:
         raise ConfigError("alerts.attempts: must be at least 1")
+    for name in ("plc_url", "appview_url"):
+        if not getattr(cfg.bluesky, name).startswith(("http://", "https://")):
+            raise ConfigError(f"bluesky.{name}: must be an http(s) URL")
     for i, acc in enumerate(cfg.accounts):
+        if acc.platform not in PLATFORMS:
+            raise ConfigError(
+                f"accounts[{i}].platform: must be one of {', '.join(PLATFORMS)}, "
+                f"got {acc.platform!r}"
+            )
+        if acc.platform == "mastodon" and "@" not in acc.username.lstrip("@") and not acc.instance:
+            raise ConfigError(
+                f"accounts[{i}].instance: a Mastodon account needs its server "
+                '(username = "user@instance" or instance = "host")'
+            )
         for name in _CREDENTIAL_ENVS:
             value = getattr(acc, name)
             if value and not value.replace("_", "").isalnum():

@@ -11,7 +11,20 @@ from typing import Any
 
 import orjson
 
-SOURCES = ("x-api-v2", "x-archive", "twarc")
+# the platforms an account can live on; X is the default wherever a record or account says none
+PLATFORMS = ("x", "bluesky", "mastodon")
+
+# where a record came from, and the platform each source belongs to
+PLATFORM_OF_SOURCE = {
+    "x-api-v2": "x",
+    "x-archive": "x",
+    "twarc": "x",
+    "bluesky-repo": "bluesky",  # a repository CAR (com.atproto.sync.getRepo or an export)
+    "bluesky-api": "bluesky",  # the AppView / PDS XRPC API (followers, notifications, profile)
+    "mastodon-api": "mastodon",  # the Mastodon REST API
+    "mastodon-archive": "mastodon",  # the account archive ZIP (outbox.json, actor.json, ...)
+}
+SOURCES = tuple(PLATFORM_OF_SOURCE)
 
 # kind: what the item is to the account's records staff
 KINDS = (
@@ -28,6 +41,8 @@ KINDS = (
     "list",
     "list_member",
     "profile",
+    "block",  # an account the account blocks (Bluesky keeps blocks in the public repository)
+    "repo_record",  # a record of another lexicon in a Bluesky repository: kept verbatim, counted
 )
 
 # collection (the JSONL object in a run) each kind is written to
@@ -45,11 +60,17 @@ COLLECTION_OF_KIND = {
     "list": "lists",
     "list_member": "lists",
     "profile": "profile",
+    "block": "blocks",
+    "repo_record": "repo_records",
 }
+
+# kinds kept in a run but never indexed as items people search (third-party apps' records)
+UNINDEXED_KINDS = ("repo_record",)
 
 RECORD_FIELDS = (
     "id",
     "kind",
+    "platform",  # x | bluesky | mastodon (absent in records written before it: see platform_of)
     "account",
     "account_id",
     "author",
@@ -95,6 +116,9 @@ def new_record(**fields: Any) -> dict[str, Any]:
         raise ValueError(f"unknown record source {fields['source']!r}")
     if fields["kind"] not in COLLECTION_OF_KIND:
         raise ValueError(f"unknown record kind {fields['kind']!r}")
+    platform = fields.setdefault("platform", PLATFORM_OF_SOURCE[fields["source"]])
+    if platform != PLATFORM_OF_SOURCE[fields["source"]]:
+        raise ValueError(f"source {fields['source']!r} is not a {platform} source")
     rec: dict[str, Any] = {}
     for name in RECORD_FIELDS:
         value = fields.get(name)
@@ -114,6 +138,14 @@ def new_record(**fields: Any) -> dict[str, Any]:
         rec[name] = value
     rec["id"] = str(rec["id"])
     return rec
+
+
+def platform_of(record: dict[str, Any]) -> str:
+    """A record's platform; records written before the field existed are X's (derived on read)."""
+    platform = record.get("platform")
+    if platform in PLATFORMS:
+        return str(platform)
+    return PLATFORM_OF_SOURCE.get(str(record.get("source") or ""), "x")
 
 
 def item_key(record: dict[str, Any]) -> str:

@@ -30,6 +30,7 @@ from typing import Any, BinaryIO
 import orjson
 
 from archiver.timestamps import isoformat, utcnow
+from storage.accountids import check_account_id
 from storage.chain import next_link
 from storage.errors import NoSpace, NotFound, StorageError
 from storage.manifest import MANIFEST, Manifest, ObjectEntry, run_prefix
@@ -89,8 +90,7 @@ class RunWriter:
     ) -> None:
         if kind not in RUN_KINDS:
             raise ValueError(f"run kind must be one of {RUN_KINDS}")
-        if not account_id or not str(account_id).isdigit():
-            raise StorageError(f"account id must be numeric, got {account_id!r}")
+        check_account_id(account_id)
         self.store = store
         self.account_id = str(account_id)
         self.account = account

@@ -451,33 +451,53 @@ def backup_accounts(
     staging: str | os.PathLike[str] | None = None,
     capture: CaptureConfig | None = None,
 ) -> list[BackupResult]:
-    """Back up each account in turn; one account's failure does not stop the others."""
+    """Back up each X account in turn; one account's failure does not stop the others."""
+    runners = {
+        username: partial(
+            _x_backup,
+            store,
+            username,
+            make_client,
+            full=full,
+            progress=progress,
+            lease=lease,
+            wait=wait,
+            staging=staging,
+            capture=capture,
+        )
+        for username, make_client in clients.items()
+    }
+    return run_backups(store, runners)
+
+
+def run_backups(
+    store: ObjectStore, runners: Mapping[str, Callable[[], BackupResult]]
+) -> list[BackupResult]:
+    """Run each account's backup in turn (any platform), recording each in the job log;
+    a SIGTERM stops after the account it arrived in, the others wait for the next start."""
     results = []
-    for username, make_client in clients.items():
+    for _username, runner in runners.items():
         started_at = isoformat(utcnow())
-        try:
-            client = make_client()
-        except ArchiverError as exc:  # e.g. a token's environment variable is not set
-            log.info("account %s: backup failed: %s", username, exc)
-            result = BackupResult(username.lstrip("@"), error=str(exc))
-        else:
-            backup = Backup(
-                store,
-                client,
-                username=username,
-                full=full,
-                progress=progress,
-                lease=lease,
-                wait=wait,
-                staging=staging,
-                capture=capture,
-            )
-            result = backup.run()
+        result = runner()
         record_backup(store, result, started_at)  # failures that commit no run, too
         results.append(result)
         if result.stopped:
-            break  # the other accounts wait for the next start
+            break
     return results
+
+
+def _x_backup(
+    store: ObjectStore,
+    username: str,
+    make_client: Callable[[], XClient],
+    **options: Any,
+) -> BackupResult:
+    try:
+        client = make_client()
+    except ArchiverError as exc:  # e.g. a token's environment variable is not set
+        log.info("account %s: backup failed: %s", username, exc)
+        return BackupResult(username.lstrip("@"), error=str(exc))
+    return Backup(store, client, username=username, **options).run()
 
 
 def backup_configured(
@@ -500,14 +520,25 @@ def backup_configured(
             f"accounts: none configured in {config.source}; add an [[accounts]] table with a "
             "username and the environment variables that hold its tokens"
         )
-    clients = {acc.username: partial(XClient.for_account, acc, config.x_api) for acc in chosen}
-    return backup_accounts(
-        store,
-        clients,
-        full=full,
-        progress=progress,
-        lease=config.capture.lease_seconds,
-        wait=wait,
-        staging=staging_dir(config.storage),
-        capture=config.capture,
-    )
+    from archiver import platforms
+
+    runners: dict[str, Callable[[], BackupResult]] = {}
+    for acc in chosen:
+        if acc.platform == "x":
+            runners[acc.username] = partial(
+                _x_backup,
+                store,
+                acc.username,
+                partial(XClient.for_account, acc, config.x_api),
+                full=full,
+                progress=progress,
+                lease=config.capture.lease_seconds,
+                wait=wait,
+                staging=staging_dir(config.storage),
+                capture=config.capture,
+            )
+        else:
+            runners[acc.username] = platforms.backup_runner(
+                config, store, acc, full=full, progress=progress, wait=wait
+            )
+    return run_backups(store, runners)

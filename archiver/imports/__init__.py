@@ -20,6 +20,7 @@ from archiver.archive import Archive
 from archiver.errors import ArchiveFormatError, ArchiverError
 from archiver.imports.files import SourceFiles, open_source, strip_root
 from archiver.imports.xarchive import OfficialArchive, Parsed, parse_classic
+from storage.accountids import is_account_id
 from storage.errors import NoSpace
 from storage.lock import AccountLock
 from storage.records import COLLECTION_OF_KIND
@@ -101,8 +102,12 @@ def parse_source(
     path: str, *, owner: dict[str, str] | None, allow_partial: bool
 ) -> tuple[Parsed, str, SourceFiles | None]:
     """Recognise and parse a source: (parsed, source name, its open files for copying)."""
+    from archiver import platforms
     from archiver.imports.twarc import is_twarc_jsonl, parse_twarc
 
+    other = platforms.parse_import(path, allow_partial=allow_partial)
+    if other is not None:
+        return other
     if os.path.isfile(path) and is_twarc_jsonl(path):
         return parse_twarc(path, owner=owner), "twarc", None
     files = open_source(path)
@@ -152,7 +157,7 @@ def _write_import(
     wait: float,
 ) -> ImportResult:
     owner = parsed.owner
-    if not owner.get("id", "").isdigit():
+    if not is_account_id(owner.get("id", "")):
         raise ArchiveFormatError(
             f"{os.path.basename(path)}: account id {owner.get('id')!r} is not numeric"
         )
@@ -206,9 +211,7 @@ def _write_locked(
     at = str(parsed.details.get("generated_at") or "")
     snapshots = memberships.build(archive.store, parents) if at else memberships.SnapshotBuilder()
     whole = {
-        c
-        for c in memberships.MEMBERSHIPS
-        if at and not memberships.held_snapshot(snapshots, c, at)
+        c for c in memberships.MEMBERSHIPS if at and not memberships.held_snapshot(snapshots, c, at)
     }
     taken: dict[str, dict[str, str]] = {c: {} for c in whole}
     with RunWriter(
