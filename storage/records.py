@@ -42,8 +42,10 @@ KINDS = (
     "list_member",
     "profile",
     "block",  # an account the account blocks (Bluesky keeps blocks in the public repository)
-    "repo_record",  # a record of another lexicon in a Bluesky repository: kept verbatim, counted
 )
+# a record of another lexicon in a Bluesky repository (third-party apps' collections): kept
+# verbatim in the run and counted, never indexed or searched, so not one of KINDS
+UNINDEXED_KINDS = ("repo_record",)
 
 # collection (the JSONL object in a run) each kind is written to
 COLLECTION_OF_KIND = {
@@ -63,9 +65,6 @@ COLLECTION_OF_KIND = {
     "block": "blocks",
     "repo_record": "repo_records",
 }
-
-# kinds kept in a run but never indexed as items people search (third-party apps' records)
-UNINDEXED_KINDS = ("repo_record",)
 
 RECORD_FIELDS = (
     "id",

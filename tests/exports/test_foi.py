@@ -187,7 +187,7 @@ def test_bad_requests_are_clear_errors(sample, tmp_path):
             Criteria(query="x", kinds=("tweet",)),
             "unknown kind 'tweet'; kinds are post, reply,"
             " repost, quote, mention, like, bookmark, dm, follower, following, list, list_member,"
-            " profile",
+            " profile, block",
         ),
     ]
     for criteria, message in cases:

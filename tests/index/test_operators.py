@@ -203,7 +203,7 @@ def test_a_deleted_post_says_when_it_was_seen_gone(searched):
         (
             {"kind": "banana"},
             "unknown kind 'banana' (kinds: post, reply, repost, quote, mention, "
-            "like, bookmark, dm, follower, following, list, list_member, profile)",
+            "like, bookmark, dm, follower, following, list, list_member, profile, block)",
         ),
         ({"since": "last week"}, "since needs a date as YYYY-MM-DD, got 'last week'"),
         ({"until": "2024-02-30"}, "until needs a date as YYYY-MM-DD, got '2024-02-30'"),

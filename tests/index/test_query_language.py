@@ -36,7 +36,7 @@ def searchable(archive, runs, index):
         (
             "kind:banana",
             "unknown kind 'banana' (kinds: post, reply, repost, quote, mention, like, "
-            "bookmark, dm, follower, following, list, list_member, profile)",
+            "bookmark, dm, follower, following, list, list_member, profile, block)",
             [],
         ),
         (
