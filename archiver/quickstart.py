@@ -42,6 +42,16 @@ def demo_files(archive: Archive, posts: int, seed: int) -> tuple[Path, Path]:
     return zip_path, jsonl_path
 
 
+def demo_mastodon_file(archive: Archive, seed: int) -> Path:
+    """The demo force's Mastodon account archive ZIP, beside the X sources."""
+    from archiver.demo.mastodon import write_demo_mastodon_archive
+
+    path = local_dir(archive.config) / "demo-sources" / f"exampleshire-mastodon-{seed}.zip"
+    if not path.exists():
+        write_demo_mastodon_archive(path, seed=seed)
+    return path
+
+
 def demo_signing_key(archive: Archive, say: Callable[[str], None]) -> None:
     """Evidence export works in the demo: without a configured key, the demo makes one
     beside its sources (once) and uses it for this process."""
@@ -69,6 +79,7 @@ def run_demo(archive: Archive, *, posts: int, seed: int, say: Callable[[str], No
     say(f"demo sources in {zip_path.parent}")
     say(import_path(archive, str(zip_path)).describe())
     say(import_path(archive, str(jsonl_path), account=DEMO_ACCOUNT.username).describe())
+    say(import_path(archive, str(demo_mastodon_file(archive, seed))).describe())
     index = open_index(archive)
     runs = index.update(archive)
     say(f"index {index.path}: caught up with {plural(runs, 'run')}")
