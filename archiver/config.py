@@ -109,6 +109,10 @@ class BlueskyConfig:
     # where DIDs are resolved and public graph data (followers) is read
     plc_url: str = "https://plc.directory"
     appview_url: str = "https://public.api.bsky.app"
+    # every XRPC call (PLC, AppView, PDS) retries 429/5xx/network failures this often, waiting
+    # backoff_base, 2 x backoff_base, ... (capped at a minute) in between
+    max_retries: int = 5
+    backoff_base: float = 2.0
 
 
 @dataclass(frozen=True)

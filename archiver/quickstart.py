@@ -52,6 +52,16 @@ def demo_mastodon_file(archive: Archive, seed: int) -> Path:
     return path
 
 
+def demo_bluesky_folder(folder: Path, seed: int) -> Path:
+    """The force's Bluesky account as a repository backup folder (signed CAR, DID document)."""
+    from archiver.demo.bluesky import write_demo_bluesky
+
+    path = folder / f"exampleshire-bluesky-{seed}"
+    if not path.exists():
+        write_demo_bluesky(path, seed=seed)
+    return path
+
+
 def demo_signing_key(archive: Archive, say: Callable[[str], None]) -> None:
     """Evidence export works in the demo: without a configured key, the demo makes one
     beside its sources (once) and uses it for this process."""
@@ -80,6 +90,7 @@ def run_demo(archive: Archive, *, posts: int, seed: int, say: Callable[[str], No
     say(import_path(archive, str(zip_path)).describe())
     say(import_path(archive, str(jsonl_path), account=DEMO_ACCOUNT.username).describe())
     say(import_path(archive, str(demo_mastodon_file(archive, seed))).describe())
+    say(import_path(archive, str(demo_bluesky_folder(zip_path.parent, seed))).describe())
     index = open_index(archive)
     runs = index.update(archive)
     say(f"index {index.path}: caught up with {plural(runs, 'run')}")

@@ -21,7 +21,9 @@ def test_demo_builds_a_searchable_archive_and_is_idempotent(config_file):
     again = runner.invoke(cli, ["--config", path, "demo", "--posts", "300", "--no-serve"])
     assert key_line in again.output.splitlines()  # made once, reused
     assert "@exampleshirepolice@social.exampleshire-police.example: read " in first.output
-    assert again.output.count("nothing new: everything is already in the archive") == 3
+    # the X archive, the public's replies, the Mastodon archive and the Bluesky repository
+    assert "@exampleshirepolice.bsky.example: read " in first.output
+    assert again.output.count("nothing new: everything is already in the archive") == 4
     runs = json.loads(runner.invoke(cli, ["--config", path, "runs", "--json"]).output)
     x_runs = [r for r in runs if r["source"] in ("x-archive", "twarc")]
     assert [r["source"] for r in x_runs] == ["x-archive", "twarc"]

@@ -155,7 +155,11 @@ def _write_import(
     files: SourceFiles | None,
     progress: Callable[[int], None] | None,
     wait: float,
+    *,
+    run_kind: str = "import",
 ) -> ImportResult:
+    """Write a parsed source as one run: an import, or (for platforms whose capture fetches a
+    whole snapshot, like a Bluesky repository) a `full` / `incremental` backup run."""
     owner = parsed.owner
     if not is_account_id(owner.get("id", "")):
         raise ArchiveFormatError(
@@ -174,12 +178,12 @@ def _write_import(
         archive.store,
         owner["id"],
         account=owner["username"],
-        job="import",
+        job="import" if run_kind == "import" else "backup",
         lease=archive.config.capture.lease_seconds,
         wait=wait,
     )
     with lock:
-        _write_locked(archive, path, parsed, files, progress, result, lock)
+        _write_locked(archive, path, parsed, files, progress, result, lock, run_kind)
     if result.manifest is not None:
         log.info(
             "account %s: import of %s committed as run %s",
@@ -198,6 +202,7 @@ def _write_locked(
     progress: Callable[[int], None] | None,
     result: ImportResult,
     lock: AccountLock,
+    run_kind: str = "import",
 ) -> None:
     owner = parsed.owner
     source = result.source
@@ -218,7 +223,7 @@ def _write_locked(
         archive.store,
         account_id=owner["id"],
         account=owner["username"],
-        kind="import",
+        kind=run_kind,
         source=source,
         tool_version=TOOL,
         parent_run=parents[-1].run_id if parents else None,
@@ -271,3 +276,18 @@ def _write_locked(
             gaps=parsed.gaps,
             warnings=parsed.warnings,
         )
+
+
+def write_parsed(
+    archive: Archive,
+    path: str,
+    parsed: Parsed,
+    source: str,
+    files: SourceFiles | None,
+    *,
+    run_kind: str,
+    wait: float = 0.0,
+) -> ImportResult:
+    """Write what a platform's capture fetched and checked as one run, exactly as an import
+    is written (news only, membership snapshots, files kept); `path` names its main file."""
+    return _write_import(archive, path, parsed, source, files, None, wait, run_kind=run_kind)
