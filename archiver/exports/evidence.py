@@ -30,6 +30,7 @@ from archiver.exports.media import is_media_key
 from archiver.exports.provenance import run_summary
 from archiver.exports.register import default_operator, record_export
 from archiver.exports.signing import SigningKey, load_signing_key
+from archiver.platforms.bluesky.evidence import add_proofs as add_bluesky_proofs
 from archiver.timestamps import evidence_time, isoformat, local_date, utcnow
 from archiver.wording import plural
 from storage.runs import MANIFEST, Manifest
@@ -291,6 +292,7 @@ def export_evidence(
             ],
         )
         runs = _add_originals(b, archive.store, manifests, items)
+        add_bluesky_proofs(b, archive.store, manifests, items)  # the key-signed blocks
         custody = _custody(
             items,
             b,

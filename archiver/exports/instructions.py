@@ -20,7 +20,7 @@ RAW_SIGNATURE_FILE = "signature-ed25519.sig"
 RAW_KEY_FILE = "public-key.raw"  # written by the fingerprint command, not in the bundle
 # an Ed25519 public key's PEM holds a 12-byte DER header, then the key's 32 bytes
 _KEY_OFFSET, _KEY_LENGTH = 12, 32
-COMMAND_PREFIXES = ("sha256sum ", "bagit.py ", "openssl ")
+COMMAND_PREFIXES = ("sha256sum ", "bagit.py ", "openssl ", "python3 ")
 
 
 def verify_text(name: str, key: SigningKey | None) -> str:
@@ -87,7 +87,13 @@ def commands(text: str) -> list[str]:
 
 def write_instructions(bag_dir: Path, name: str, key: SigningKey | None) -> None:
     """Before the tag manifest: VERIFY.txt and the public key, so the signature covers both."""
-    (bag_dir / VERIFY_FILE).write_text(verify_text(name, key), encoding="utf-8")
+    from archiver.platforms.bluesky.evidence import verify_steps
+
+    text = verify_text(name, key)
+    extra = verify_steps(bag_dir)  # Bluesky records' proofs, when the bag holds some
+    if extra:
+        text += "\n".join(extra) + "\n"
+    (bag_dir / VERIFY_FILE).write_text(text, encoding="utf-8")
     if key is not None:
         (bag_dir / PUBLIC_KEY_FILE).write_bytes(key.public_pem())
 

@@ -54,13 +54,8 @@ from archiver.platforms.bluesky.records import (
     normalise,
     post_fields,
 )
-from archiver.platforms.bluesky.repo import (
-    RepoError,
-    Repository,
-    read_car,
-    verify_blocks,
-    verify_car,
-)
+from archiver.platforms.bluesky.repo import RepoError, Repository, verify_car
+from archiver.platforms.bluesky.stored import stored_repository
 from archiver.platforms.bluesky.xrpc import Xrpc, XrpcError
 from archiver.timestamps import isoformat, utcnow
 from storage.accountids import qualified_account_id
@@ -305,7 +300,7 @@ class _Capture:
         account_id = qualified_account_id("bluesky", did)
         result.account_id = account_id
         manifests = list_runs(self.store, account_id)
-        prior = None if full else prior_repository(self.store, manifests)
+        prior = None if full else stored_repository(self.store, manifests)
         kind = "incremental" if prior is not None else "full"
         result.kind = kind
         pds = self.service(pds_url)
@@ -481,26 +476,6 @@ def _deletions(
         record["deleted_at"] = at
         out.append(record)
     return out
-
-
-def prior_repository(store: ObjectStore, manifests: list[Manifest]) -> Repository | None:
-    """The repository as the archive last stored it: the newest whole CAR and every `since`
-    CAR after it, overlaid, walked from the newest stored commit (None when none is kept)."""
-    held = [
-        m
-        for m in manifests
-        if isinstance(m.details.get("repo"), dict) and m.details["repo"].get("car")
-    ]
-    wholes = [i for i, m in enumerate(held) if not m.details["repo"].get("since")]
-    if not wholes:
-        return None
-    blocks: dict[bytes, bytes] = {}
-    for manifest in held[wholes[-1] :]:
-        with store.open(manifest.prefix + manifest.details["repo"]["car"]) as fh:
-            _, found = read_car(fh.read())
-        blocks.update(found)
-    last = held[-1].details["repo"]
-    return verify_blocks(last["commit"], blocks, did=held[-1].details.get("did"), key=None)
 
 
 def backup(
