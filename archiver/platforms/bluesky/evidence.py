@@ -33,7 +33,13 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 from archiver.platforms.bluesky.records import SOURCE
-from archiver.platforms.bluesky.repo import Repository, proof_car, read_car, signing_input
+from archiver.platforms.bluesky.repo import (
+    Repository,
+    cid_text,
+    proof_car,
+    read_car,
+    signing_input,
+)
 from archiver.platforms.bluesky.stored import stored_repository
 from storage.runs import Manifest
 from storage.store import ObjectStore, read_bytes
@@ -115,7 +121,7 @@ def proof_files(
         files["did.json"] = did_doc
     lines = []
     for cid, body in blocks.items():
-        name = cbrrr.CID(cid).encode()
+        name = cid_text(cid)
         files[f"blocks/{name}"] = body
         lines.append((hashlib.sha256(body).hexdigest(), name))
     files["blocks.sha256"] = "".join(f"{h}  {{folder}}/blocks/{n}\n" for h, n in lines).encode()
@@ -128,7 +134,7 @@ def proof_files(
         "path": f"{collection}/{rkey}",
         "record": record["raw"].get("_cid"),
         "signing_key": signing_key,
-        "blocks": [cbrrr.CID(c).encode() for c in blocks],
+        "blocks": [cid_text(c) for c in blocks],
     }
     files["proof.json"] = orjson.dumps(proof, option=orjson.OPT_INDENT_2)
     return files

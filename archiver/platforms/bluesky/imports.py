@@ -27,7 +27,7 @@ from archiver.imports.files import SourceFiles
 from archiver.imports.xarchive import Parsed
 from archiver.platforms.bluesky.identity import Identity, parse_did_doc
 from archiver.platforms.bluesky.records import SOURCE, blob_refs, media_file_name, normalise
-from archiver.platforms.bluesky.repo import RepoError, Repository, verify_car
+from archiver.platforms.bluesky.repo import RepoError, Repository, cid_text, verify_car
 from archiver.timestamps import isoformat, utcnow
 from storage.accountids import qualified_account_id
 
@@ -137,9 +137,7 @@ def identity_beside(folder: Path, stem: str) -> tuple[Identity | None, list[str]
 
 def raw_blob_cid(data: bytes) -> str:
     """The CID (v1, raw, SHA-256) a blob's bytes have: how Bluesky names every blob."""
-    import cbrrr
-
-    return cbrrr.CID(b"\x01\x55\x12\x20" + hashlib.sha256(data).digest()).encode()
+    return cid_text(b"\x01\x55\x12\x20" + hashlib.sha256(data).digest())
 
 
 def owner_of(ident: Identity, repo: Repository) -> dict[str, str]:

@@ -12,10 +12,12 @@ FieldError naming its path, never a TypeError.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from archiver.imports.fields import FieldError, Obj
 from archiver.platforms.bluesky.repo import RepoRecord
+from archiver.timestamps import isoformat
 from storage.records import new_record
 
 SOURCE = "bluesky-repo"
@@ -40,6 +42,20 @@ _MEDIA_TYPES = {
     "video/quicktime": "mov",
     "video/webm": "webm",
 }
+
+
+def record_time(obj: Obj, key: str) -> str | None:
+    """A record's timestamp as the records store it. atproto writes RFC 3339 (`...Z`), which
+    fromisoformat reads at once; anything else goes through the sources' one parser."""
+    value = obj.value.get(key)
+    if isinstance(value, str) and len(value) >= 20 and value[10] == "T":
+        try:
+            moment = dt.datetime.fromisoformat(value)
+        except ValueError:
+            return obj.time(key)
+        if moment.tzinfo is not None:
+            return isoformat(moment, "milliseconds")
+    return obj.time(key)
 
 
 def did_of_uri(uri: str | None) -> str | None:
@@ -153,7 +169,7 @@ def post_fields(value: dict[str, Any], where: str = "record") -> dict[str, Any]:
     return {
         "kind": kind,
         "text": text,
-        "created_at": post.time("createdAt"),
+        "created_at": record_time(post, "createdAt"),
         "lang": langs[0] if langs else None,
         "conversation_id": root or None,
         "in_reply_to_id": parent,
@@ -185,7 +201,7 @@ def normalise(
         "raw": raw,
     }
     me = {"id": did, "username": owner["username"], "name": owner.get("name") or ""}
-    created = value.time("createdAt")
+    created = record_time(value, "createdAt")
     if kind == "post":
         return None, new_record(id=uri, author=me, **post_fields(rec.value, where), **base)
     if kind in ("repost", "like"):
@@ -253,7 +269,7 @@ def normalise(
 def _safe_time(value: Obj) -> str | None:
     """Another lexicon's createdAt, when it is one: its shape is not ours to enforce."""
     try:
-        return value.time("createdAt")
+        return record_time(value, "createdAt")
     except FieldError:
         return None
 
