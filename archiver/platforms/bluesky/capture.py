@@ -59,6 +59,7 @@ from archiver.platforms.bluesky.stored import stored_repository
 from archiver.platforms.bluesky.xrpc import Xrpc, XrpcError
 from archiver.timestamps import isoformat, utcnow
 from storage.accountids import qualified_account_id
+from storage.errors import StorageError
 from storage.lock import LockError, LockHeld
 from storage.retry import GaveUp, RetryPolicy
 from storage.runs import Manifest, list_runs
@@ -300,7 +301,15 @@ class _Capture:
         account_id = qualified_account_id("bluesky", did)
         result.account_id = account_id
         manifests = list_runs(self.store, account_id)
-        prior = None if full else stored_repository(self.store, manifests)
+        prior = None
+        if not full:
+            try:
+                prior = stored_repository(self.store, manifests)
+            except (RepoError, StorageError) as exc:  # `archiver verify` names what is wrong
+                self.warnings.append(
+                    f"the stored repository cannot be read back ({exc}): this run fetches the "
+                    "whole repository, and no deletions are inferred from it"
+                )
         kind = "incremental" if prior is not None else "full"
         result.kind = kind
         pds = self.service(pds_url)

@@ -286,3 +286,41 @@ def test_the_handle_is_resolved_and_the_did_config_skips_it(config, store, pds, 
     by_did = replace(config.accounts[0], did=FORCE_DID)
     backup(config, store, by_did)
     assert pds.count("com.atproto.identity.resolveHandle") == 1
+
+
+def test_a_stored_repository_that_cannot_be_read_back_means_a_full_fetch(
+    config, store, pds, force, tmp_path
+):
+    assert backup(config, store, config.accounts[0]).ok
+    (run,) = list_runs(store, ACCOUNT_ID)
+    car = tmp_path / "store" / run.prefix / run.details["repo"]["car"]
+    car.chmod(0o644)
+    car.write_bytes(car.read_bytes()[:100])  # damaged in storage (verify would name it)
+    force.repo.put(
+        "app.bsky.feed.post",
+        tid(1780000000000000),
+        {
+            "$type": "app.bsky.feed.post",
+            "text": "after the damage",
+            "createdAt": "2025-11-01T00:00:00.000Z",
+        },
+    )
+    force.repo.commit(tid(1780000000000001))
+    result = backup(config, store, config.accounts[0])
+    assert result.ok, result.error
+    assert result.kind == "full"
+    assert any("cannot be read back" in w for w in result.warnings)
+    since = [r.params.get("since") for r in pds.requests if r.method == "com.atproto.sync.getRepo"]
+    assert since == [None, None]
+
+
+def test_did_web_documents_come_from_the_host_s_well_known():
+    from archiver.platforms.bluesky.identity import did_doc_url
+
+    assert did_doc_url("did:web:police.example", "https://plc.example") == (
+        "https://police.example/.well-known/did.json"
+    )
+    assert did_doc_url("did:web:localhost%3A8443", "x") == (
+        "https://localhost:8443/.well-known/did.json"
+    )
+    assert did_doc_url(FORCE_DID, "https://plc.example/") == f"https://plc.example/{FORCE_DID}"
