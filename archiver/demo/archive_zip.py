@@ -7,7 +7,6 @@ always gives a byte-identical ZIP. The ZIP appears at its path only when complet
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 from collections import Counter
 from collections.abc import Callable
@@ -294,7 +293,7 @@ def _direct_messages(
 
 
 def _account(world: DemoWorld, staging: Staging, dtypes: dict[str, dict[str, Any]]) -> None:
-    created = world.clock.start - dt.timedelta(days=412, hours=3, seconds=1517.381)
+    created = entries.account_created(world.clock.start)
     staging.put(
         "data/account.js",
         ytd_bytes(
@@ -313,28 +312,8 @@ def _account(world: DemoWorld, staging: Staging, dtypes: dict[str, dict[str, Any
             ],
         ),
     )
-    avatar, header = "Ab3xQ9zKpL2mNv7R.jpg", "1500x500.jpg"
-    staging.put(
-        "data/profile.js",
-        ytd_bytes(
-            "YTD.profile.part0",
-            [
-                {
-                    "profile": {
-                        "description": {
-                            "bio": "Official account of Examplefordshire Police. Not monitored "
-                            "24/7: in an emergency call 999, otherwise report online or call 101.",
-                            "website": "https://t.co/Ex4mpleF0r",
-                            "location": "Examplefordshire",
-                        },
-                        "avatarMediaUrl": f"https://pbs.twimg.com/profile_images/{FORCE.id}/{avatar}",
-                        "headerMediaUrl": f"https://pbs.twimg.com/profile_banners/{FORCE.id}/{header}",
-                    }
-                }
-            ],
-        ),
-    )
-    for name in (avatar, header):
+    staging.put("data/profile.js", ytd_bytes("YTD.profile.part0", [entries.profile_entry()]))
+    for name in entries.PROFILE_MEDIA:
         staging.put(f"data/profile_media/{FORCE.id}-{name}", JPEG)
     dtypes["account"] = {"files": _files("data/account.js", "YTD.account.part0", 1)}
     dtypes["profile"] = {

@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from archiver.demo.archive_zip import DemoSummary, write_demo_archive
+from archiver.demo.eras import ERAS, EraSummary, write_era_archive
 from archiver.demo.mentions import MentionsSummary, write_demo_mentions_jsonl
 from archiver.demo.timeline import MAX_POSTS, MIN_POSTS
 
@@ -25,6 +26,21 @@ def describe_archive(s: DemoSummary, seconds: float) -> str:
         f"{s.likes:,} likes, {s.followers:,} followers, {s.following:,} following, "
         f"{s.dm_conversations} DM conversations ({s.dm_messages:,} messages), "
         f"{s.group_conversations} group DM ({s.group_messages:,} messages); "
+        f"{s.size_bytes / 1e6:,.1f} MB in {seconds:.1f} s"
+    )
+
+
+def describe_era(s: EraSummary, seconds: float) -> str:
+    months = f", {s.months} monthly files and tweets.csv" if s.era == "classic" else ""
+    dms = (
+        f", {s.likes:,} likes, {s.followers:,} followers, {s.following:,} following, "
+        f"{s.dm_conversations} DM conversations ({s.dm_messages:,} messages), "
+        f"{s.media_files:,} media files"
+        if s.era == "2018"
+        else ""
+    )
+    return (
+        f"wrote {s.path} ({s.era} layout): {s.tweets:,} posts by @{s.username}{months}{dms}; "
         f"{s.size_bytes / 1e6:,.1f} MB in {seconds:.1f} s"
     )
 
@@ -53,18 +69,22 @@ def describe_mentions(m: MentionsSummary, seconds: float) -> str:
     help="Same seed, same bytes; another seed, another (equally fictional) history.",
 )
 @click.option(
+    "--era",
+    type=click.Choice(ERAS),
+    default="2020",
+    show_default=True,
+    help="The archive's layout: 2020 (data/ + manifest.js, as X writes it today), 2018 "
+    "(files at the root, epoch-ms times) or classic (pre-2018 Grailbird: data/js + tweets.csv).",
+)
+@click.option(
     "--start-year",
     type=click.IntRange(2011, 2100),
-    default=2019,
-    show_default=True,
-    help="The first year of posts.",
+    help="The first year of posts.  [default: 2019; 2015 for --era 2018, 2012 for classic]",
 )
 @click.option(
     "--years",
     type=click.IntRange(1, 30),
-    default=7,
-    show_default=True,
-    help="How many years the posts cover.",
+    help="How many years the posts cover.  [default: 7; 3 for --era 2018 and classic]",
 )
 @click.option(
     "--part-size",
@@ -82,14 +102,25 @@ def demo_data_cmd(
     path: Path,
     posts: int,
     seed: int,
-    start_year: int,
-    years: int,
+    era: str,
+    start_year: int | None,
+    years: int | None,
     part_size: int | None,
     mentions_jsonl: Path | None,
     force: bool,
 ) -> None:
     """Write a fictional police force's X archive ZIP (demo data, no real person's data)."""
     started = time.monotonic()
+    if era != "2020":
+        if part_size is not None or mentions_jsonl is not None:
+            raise click.UsageError("--part-size and --mentions-jsonl need --era 2020")
+        summary_era = write_era_archive(
+            path, era, posts=posts, seed=seed, start_year=start_year, years=years, overwrite=force
+        )
+        click.echo(describe_era(summary_era, time.monotonic() - started))
+        return
+    start_year = 2019 if start_year is None else start_year
+    years = 7 if years is None else years
     tty = sys.stderr.isatty()
     bar = click.progressbar(length=100, label="generating posts", file=sys.stderr)
     with bar if tty else contextlib.nullcontext():

@@ -176,3 +176,34 @@ def note_entry(tweet: Tweet) -> dict[str, Any]:
             },
         }
     }
+
+
+PROFILE_MEDIA = (
+    "Ab3xQ9zKpL2mNv7R.jpg",
+    "1500x500.jpg",
+)  # avatar, header: profile_media/<id>-<name>
+BIO = (
+    "Official account of Examplefordshire Police. Not monitored 24/7: in an emergency call "
+    "999, otherwise report online or call 101."
+)
+
+
+def account_created(start: dt.datetime) -> dt.datetime:
+    """When the force's account was made: a while before its first demo post."""
+    return start - dt.timedelta(days=412, hours=3, seconds=1517.381)
+
+
+def profile_entry() -> dict[str, Any]:
+    """profile.js's one entry (the same in every layout)."""
+    avatar, header = PROFILE_MEDIA
+    return {
+        "profile": {
+            "description": {
+                "bio": BIO,
+                "website": "https://t.co/Ex4mpleF0r",
+                "location": "Examplefordshire",
+            },
+            "avatarMediaUrl": f"https://pbs.twimg.com/profile_images/{FORCE.id}/{avatar}",
+            "headerMediaUrl": f"https://pbs.twimg.com/profile_banners/{FORCE.id}/{header}",
+        }
+    }

@@ -13,7 +13,9 @@ Entries are serialised by orjson in batches and reshaped with plain byte replace
 from __future__ import annotations
 
 import io
+import json
 import re
+from collections.abc import Callable
 from typing import IO, Any
 
 import orjson
@@ -78,20 +80,58 @@ def ytd_bytes(global_name: str, entries: list[Any]) -> bytes:
     return buf.getvalue()
 
 
-def _jackson(value: Any, depth: int = 0) -> str:
+def _plain(text: str) -> str:
+    return orjson.dumps(text).decode()
+
+
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+
+
+def _astral_escaped(text: str) -> str:
+    """2018's writer: characters beyond the BMP (emoji) as upper-case surrogate escapes,
+    everything else (curly quotes, hearts) as UTF-8."""
+
+    def pair(m: re.Match[str]) -> str:
+        code = ord(m[0]) - 0x10000
+        return f"\\u{0xD800 + (code >> 10):04X}\\u{0xDC00 + (code & 0x3FF):04X}"
+
+    return _ASTRAL.sub(pair, _plain(text))
+
+
+_UNICODE_ESCAPE = re.compile(r"\\u([0-9a-f]{4})")
+
+
+def grailbird_string(text: str) -> str:
+    """The classic archive's strings: ASCII only (upper-case \\uXXXX), `/` as `\\/` and
+    `<` `>` as \\u003C \\u003E, so the files could be inlined in a web page."""
+    out = json.dumps(text, ensure_ascii=True)
+    out = _UNICODE_ESCAPE.sub(lambda m: "\\u" + m[1].upper(), out)
+    return out.replace("/", "\\/").replace("<", "\\u003C").replace(">", "\\u003E")
+
+
+def jackson(value: Any, depth: int = 0, string: Callable[[str], str] = _plain) -> str:
+    """Jackson's default pretty printer: objects one key a line, arrays on one line."""
     pad = "  " * depth
+    if isinstance(value, str):
+        return string(value)
     if isinstance(value, dict):
         if not value:
             return "{ }"
-        items = (
-            f"{pad}  {orjson.dumps(k).decode()} : {_jackson(v, depth + 1)}"
-            for k, v in value.items()
-        )
+        items = (f"{pad}  {string(k)} : {jackson(v, depth + 1, string)}" for k, v in value.items())
         return "{\n" + ",\n".join(items) + f"\n{pad}}}"
     if isinstance(value, list):
-        return "[ " + ", ".join(_jackson(v, depth) for v in value) + " ]" if value else "[ ]"
+        if not value:
+            return "[ ]"
+        return "[ " + ", ".join(jackson(v, depth, string) for v in value) + " ]"
     return orjson.dumps(value).decode()
 
 
+def compact_ytd_bytes(global_name: str, entries: list[Any], *, escape_astral: bool) -> bytes:
+    """A data file as X wrote them up to 2021 (`= [ {` / `}, {` / `} ]`); the 2018 writer
+    also escaped emoji (`escape_astral`)."""
+    string = _astral_escaped if escape_astral else _plain
+    return f"window.{global_name} = {jackson(entries, 0, string)}".encode()
+
+
 def manifest_bytes(config: dict[str, Any]) -> bytes:
-    return ("window.__THAR_CONFIG = " + _jackson(config)).encode()
+    return ("window.__THAR_CONFIG = " + jackson(config)).encode()

@@ -3,37 +3,71 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import json
+import shutil
+from pathlib import Path
+
+import pytest
 
 from storage.local import LocalStore
 from storage.view import current_view
 
-from .conftest import entries, zip_dir
+from .conftest import entries, era_folder, zip_dir
 
 CLASSIC = "classic-2015-11_sixworderbot"
 TWARC = "api-v2/twarc-csv"
 
 
-def test_classic_archive_merges_monthly_files_with_the_csv(samples, tmp_path, run_cli):
-    folder = samples / CLASSIC
-    with open(folder / "tweets.csv", encoding="utf-8") as fh:
+@pytest.fixture(params=["demo-classic", CLASSIC])
+def classic_folder(request, tmp_path) -> Path:
+    """A classic archive some of whose month files are missing (as in the real sample): the
+    demo's with its second-newest month removed, or the founders' sample."""
+    folder = era_folder(request, request.param)
+    if request.param == CLASSIC:
+        return folder
+    copy = shutil.copytree(folder, tmp_path / "classic")
+    index = entries(copy / "data/js/tweet_index.js")
+    (copy / index[1]["file_name"]).unlink()
+    return copy
+
+
+def test_classic_archive_merges_monthly_files_with_the_csv(classic_folder, tmp_path, run_cli):
+    folder = classic_folder
+    with open(folder / "tweets.csv", encoding="utf-8", newline="") as fh:
         csv_ids = {row["tweet_id"] for row in csv.DictReader(fh)}
-    js_ids = {t["id_str"] for t in entries(folder / "data/js/tweets/2015_11.js")}
+    index = entries(folder / "data/js/tweet_index.js")
+    present = [m for m in index if (folder / m["file_name"]).exists()]
+    missing = [m for m in index if not (folder / m["file_name"]).exists()]
+    assert present and missing
+    js_ids = {t["id_str"] for m in present for t in entries(folder / m["file_name"])}
+    user = entries(folder / "data/js/user_details.js")
     result = run_cli("import", str(zip_dir(folder, tmp_path / "c.zip")), "--json")
     summary = json.loads(result.output)
     assert summary["read"] == {"tweets": len(csv_ids | js_ids)}
-    assert (summary["account"], summary["account_id"]) == ("sixworderbot", "3052317647")
+    assert (summary["account"], summary["account_id"]) == (user["screen_name"], user["id"])
     # months whose .js file is absent are named, and their posts came from the CSV
-    assert (
-        "data/js/tweets/2015_10.js (123 posts) is missing (posts taken from tweets.csv)"
-        in summary["gaps"]
-    )
+    for month in missing:
+        gap = f"{month['file_name']} ({month['tweet_count']} posts) is missing"
+        assert f"{gap} (posts taken from tweets.csv)" in summary["gaps"]
+    items = {i.key: i.latest for i in current_view(LocalStore(tmp_path / "store"), user["id"])}
+    source = entries(folder / present[0]["file_name"])[0]
+    first = items[source["id_str"]]
+    assert first["text"] == source["text"]
+    assert first["hashtags"] == [h["text"] for h in source["entities"]["hashtags"]]
+    when = dt.datetime.strptime(source["created_at"], "%Y-%m-%d %H:%M:%S %z")
+    assert first["created_at"] == when.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    assert "user" in first["raw"]  # the month file's object, richer than the CSV row
+
+
+def test_the_real_classic_sample_reads_as_read_by_hand(samples, tmp_path, run_cli):
+    folder = samples / CLASSIC
+    run_cli("import", str(zip_dir(folder, tmp_path / "c.zip")), "--json")
     items = {i.key: i.latest for i in current_view(LocalStore(tmp_path / "store"), "3052317647")}
     first = items["660728070781931520"]
     assert first["text"] == "We got out of the lift.\n#sixwordstory"
     assert first["hashtags"] == ["sixwordstory"]
     assert first["created_at"] == "2015-11-01T08:00:22.000Z"
-    assert "user" in first["raw"]  # the month file's object, richer than the CSV row
 
 
 def test_twarc_page_with_an_edit_history(samples, run_cli, tmp_path):
