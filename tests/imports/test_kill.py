@@ -10,6 +10,7 @@ import time
 import zipfile
 
 from storage.local import LocalStore
+from storage.lock import current_lease
 from storage.runs import list_runs, verify_run
 from storage.view import current_view
 
@@ -36,6 +37,17 @@ def big_archive(path):
     return path
 
 
+def _files(root) -> int:
+    return sum(1 for p in root.rglob("*") if p.is_file()) if root.exists() else 0
+
+
+def _await(condition, what: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.01)
+
+
 def test_kill_during_import_never_leaves_a_partial_run(tmp_path):
     archive_zip = big_archive(tmp_path / "big.zip")
     env = {**os.environ, "ARCHIVER_STORAGE__PATH": str(tmp_path / "store")}
@@ -47,17 +59,29 @@ def test_kill_during_import_never_leaves_a_partial_run(tmp_path):
         str(archive_zip),
     ]
     store = LocalStore(tmp_path / "store")
-    for delay in (0.3, 0.6, 0.9, 1.2):
+    # kill points by progress, not by clock (a loaded machine moves every fixed delay): before
+    # anything is written, as the first objects land, mid-upload, near the end. A killed
+    # import's lease (short here) blocks the account until it expires: await that, then go on.
+    killed = {**env, "ARCHIVER_CAPTURE__LEASE_SECONDS": "1"}
+    for written in (0, 1, POSTS // 3, POSTS * 4 // 5):
+        before = _files(store.root)
         proc = subprocess.Popen(
-            command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            command, env=killed, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
-        time.sleep(delay)
+        _await(
+            lambda p=proc, b=before, w=written: p.poll() is not None or _files(store.root) - b >= w,
+            f"{written} objects written",
+        )
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         for manifest in list_runs(store):  # whatever survived is whole
             assert manifest.counts == {"tweets": POSTS}
             assert len(manifest.objects) == POSTS + 3  # records, manifest.js, tweets.js, media
             assert verify_run(store, manifest) == []
+        _await(
+            lambda: (lease := current_lease(store, OWNER["accountId"])) is None or lease.free,
+            "the killed import's lease to expire",
+        )
     finished = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     assert finished.returncode == 0, finished.stderr
     items = list(current_view(store, OWNER["accountId"]))
