@@ -18,15 +18,17 @@ from archiver.timestamps import display_zone
 from storage.records import PLATFORMS
 
 ENV_PREFIX = "ARCHIVER_"
-_CREDENTIAL_ENVS = (
+# the account settings that name an environment variable holding a secret: the X API's
+# (archiver/capture/credentials.py reads these), then the other platforms'
+X_CREDENTIAL_ENVS = (
     "bearer_token_env",
     "consumer_key_env",
     "consumer_secret_env",
     "access_token_env",
     "access_token_secret_env",
     "oauth2_user_token_env",
-    "app_password_env",
 )
+_CREDENTIAL_ENVS = (*X_CREDENTIAL_ENVS, "app_password_env")
 
 
 @dataclass(frozen=True)
@@ -240,12 +242,6 @@ def _coerce(setting: str, value: Any, annotation: str) -> Any:
             raise ConfigError(f"{setting}: expected a list of strings, got {value!r}")
         return tuple(value)
     want = kinds.get(base)
-    if base == "tuple[str, ...]":
-        if isinstance(value, str):  # from the environment: comma-separated
-            value = [v.strip() for v in value.split(",") if v.strip()]
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise ConfigError(f"{setting}: expected a list of strings, got {value!r}")
-        return tuple(value)
     if want is None:
         return value
     if isinstance(value, str) and want is not str:

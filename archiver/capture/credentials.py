@@ -5,18 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from archiver.config import AccountConfig
+from archiver.config import X_CREDENTIAL_ENVS, AccountConfig
 from archiver.errors import CredentialsError
 
-_ENVS = (
-    "bearer_token_env",
-    "consumer_key_env",
-    "consumer_secret_env",
-    "access_token_env",
-    "access_token_secret_env",
-    "oauth2_user_token_env",
-)
-_OAUTH1 = _ENVS[1:5]
+_OAUTH1 = X_CREDENTIAL_ENVS[1:5]
 
 
 @dataclass(frozen=True)
@@ -35,7 +27,7 @@ class Credentials:
     @classmethod
     def from_config(cls, acc: AccountConfig) -> Credentials:
         values: dict[str, str | None] = {}
-        for setting in _ENVS:
+        for setting in X_CREDENTIAL_ENVS:
             env = getattr(acc, setting)
             value = acc.secret(setting)
             if env and not value:
@@ -55,7 +47,7 @@ class Credentials:
                 f"account @{acc.username}: no credentials configured; set bearer_token_env, "
                 "the OAuth 1.0a *_env settings or oauth2_user_token_env"
             )
-        envs = tuple(getattr(acc, s) for s in _ENVS if getattr(acc, s))
+        envs = tuple(getattr(acc, s) for s in X_CREDENTIAL_ENVS if getattr(acc, s))
         return cls(account=acc.username, env_names=envs, **values)
 
     @property
