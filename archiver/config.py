@@ -118,6 +118,17 @@ class BlueskyConfig:
 
 
 @dataclass(frozen=True)
+class MastodonConfig:
+    timeout: float = 30.0
+    max_retries: int = 5
+    max_rate_wait: float = 900.0  # the longest single wait for a rate-limit window
+    page_limit: int = 40  # items per API page (Mastodon allows 40 for statuses, 80 for accounts)
+    # media is fetched from each account's own server and only these other hosts (a server's
+    # separate media host, e.g. files.example.social)
+    media_hosts: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class ScheduleConfig:
     incremental: str = "0 2 * * *"
     full: str = "0 3 1 * *"
@@ -205,6 +216,7 @@ class Config:
     alerts: AlertsConfig = field(default_factory=AlertsConfig)
     review: ReviewConfig = field(default_factory=ReviewConfig)
     bluesky: BlueskyConfig = field(default_factory=BlueskyConfig)
+    mastodon: MastodonConfig = field(default_factory=MastodonConfig)
     source: str = "<defaults>"  # where the config came from, for messages
 
     def account(self, username: str) -> AccountConfig:
@@ -225,6 +237,7 @@ _SECTIONS = {
     "alerts": AlertsConfig,
     "review": ReviewConfig,
     "bluesky": BlueskyConfig,
+    "mastodon": MastodonConfig,
 }
 
 
@@ -360,6 +373,8 @@ def _validate(cfg: Config) -> None:
     for name in ("plc_url", "appview_url"):
         if not getattr(cfg.bluesky, name).startswith(("http://", "https://")):
             raise ConfigError(f"bluesky.{name}: must be an http(s) URL")
+    if cfg.mastodon.max_retries < 0 or not 1 <= cfg.mastodon.page_limit <= 80:
+        raise ConfigError("mastodon: max_retries must be >= 0 and page_limit between 1 and 80")
     for i, acc in enumerate(cfg.accounts):
         if acc.platform not in PLATFORMS:
             raise ConfigError(

@@ -28,6 +28,9 @@ from storage.store import ObjectStore
 log = logging.getLogger(__name__)
 
 API_SOURCE = "x-api-v2"
+# API runs write only the changes of a complete walk (details.membership_base says against
+# which snapshot); other runs (imports) keep their whole list
+API_SOURCES = (API_SOURCE, "mastodon-api")
 EVENTS = "events"
 # collection -> the word its events use ("follower_gained", "following_lost")
 MEMBERSHIPS = {"followers": "follower", "following": "following"}
@@ -158,21 +161,22 @@ class SnapshotBuilder:
         declared = manifest.details.get("snapshots") or {}
         complete = set(manifest.details.get("complete") or ())
         for collection in MEMBERSHIPS:
-            if manifest.source == API_SOURCE and collection in complete:
+            from_api = manifest.source in API_SOURCES
+            if from_api and collection in complete:
                 members = self._api_members(manifest, collection)
-            elif manifest.source != API_SOURCE and collection in declared:
+            elif not from_api and collection in declared:
                 members = dict(self._records[collection])
             else:
                 continue
             at = (
                 str((declared.get(collection) or {}).get("at") or _snapshot_time(manifest))
-                if manifest.source != API_SOURCE
+                if not from_api
                 else _snapshot_time(manifest)
             )
             snap = Snapshot(collection, at, manifest.run_id, manifest.source, members)
             self.snapshots[collection].append(snap)
             self._by_run[(collection, manifest.run_id)] = snap
-            if manifest.source == API_SOURCE:
+            if from_api:
                 self._last_api[collection] = snap
 
     def _api_members(self, manifest: Manifest, collection: str) -> dict[str, str]:

@@ -37,10 +37,13 @@ class Item:
         return len(self.versions) > 1 or len(self.latest.get("edit_history_ids") or []) > 1
 
 
-def _version_order(rec: dict[str, Any]) -> tuple[int, str]:
-    # within an edit chain, later versions have later (larger) ids
+def _version_order(rec: dict[str, Any]) -> tuple[int, str, str]:
+    # within an edit chain, later versions have later (larger) ids; where an edit keeps its
+    # id (a Mastodon status's URI) each version's own time orders it (its StatusEdit's)
     rid = str(rec["id"])
-    return (int(rid) if rid.isdigit() else 0, rec.get("captured_at") or "")
+    if rid.isdigit():
+        return (int(rid), "", rec.get("captured_at") or "")
+    return (0, str(rec.get("created_at") or ""), rec.get("captured_at") or "")
 
 
 def merge_runs(

@@ -31,7 +31,7 @@ import tweepy
 from archiver.capture.errors import MalformedBody, RateLimited, XApiUnavailable
 from storage.retry import RetryPolicy, network_failure
 
-__all__ = ["LONG_WAIT", "MalformedBody", "RateLimiter", "RetryPolicy", "Window"]
+__all__ = ["LONG_WAIT", "Failure", "MalformedBody", "RateLimiter", "RetryPolicy", "Window"]
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +42,16 @@ LONG_WAIT = 60.0  # waits at least this long are warnings: they show on a termin
 MIN_REFUSED_WAIT = 1.0  # never more than one request a second to an endpoint that refuses
 
 
+@dataclass(frozen=True)
+class Failure:
+    """A transient failure of one request: what it was, and how the loop waits for it."""
+
+    what: str  # "429 Too Many Requests", "503 error", "ConnectionError"
+    wait_reason: str  # what the backoff wait says it is for ("server error")
+    rate_limited: bool = False  # wait for the window's reset instead of backing off
+    reset: float | None = None  # epoch seconds, when the response said
+
+
 @dataclass
 class Window:
     remaining: int | None = None
@@ -50,6 +60,9 @@ class Window:
 
 class RateLimiter:
     """Per-endpoint rate-limit windows for one account's token, and the retry loop."""
+
+    service = "the X API"  # who is not answering, in the one-line failure
+    wait_setting = "x_api.max_rate_wait"  # the setting that bounds a rate-limit wait
 
     def __init__(
         self,
@@ -73,7 +86,7 @@ class RateLimiter:
     def sibling(self) -> RateLimiter:
         """The same policy, clock and sleep, counting its own requests (media downloads,
         which are not API calls and have no API rate-limit windows)."""
-        return RateLimiter(
+        return type(self)(
             self.account, self.policy, clock=self.clock, sleep=self._sleep, on_wait=self.on_wait
         )
 
@@ -90,24 +103,15 @@ class RateLimiter:
             self.requests += 1
             try:
                 response = send()
-            except tweepy.TooManyRequests as exc:
-                self.observe(endpoint, exc.response.headers)
-                failures = self._failed(endpoint, failures, "429 Too Many Requests")
-                self._after_429(endpoint, exc.reset_time, failures)
-                continue
-            except tweepy.TwitterServerError as exc:
-                failures = self._failed(endpoint, failures, f"{exc.response.status_code} error")
-                self.wait(self.policy.backoff(failures), f"server error on {endpoint}")
-                continue
-            except tweepy.HTTPException as exc:
-                self.observe(endpoint, exc.response.headers)
-                raise
             except Exception as exc:
-                reason = network_failure(exc)
-                if reason is None:
+                failure = self.failure(endpoint, exc)
+                if failure is None:
                     raise
-                failures = self._failed(endpoint, failures, reason)
-                self.wait(self.policy.backoff(failures), f"connection problem on {endpoint}")
+                failures = self._failed(endpoint, failures, failure.what)
+                if failure.rate_limited:
+                    self._after_429(endpoint, failure.reset, failures)
+                else:
+                    self.wait(self.policy.backoff(failures), f"{failure.wait_reason} on {endpoint}")
                 continue
             self.observe(endpoint, getattr(response, "headers", {}))
             if check is not None:
@@ -122,19 +126,33 @@ class RateLimiter:
                     continue
             return response
 
+    def failure(self, endpoint: str, exc: Exception) -> Failure | None:
+        """What a failed request means (None: not transient, raise it). X's errors come from
+        tweepy; other platforms' limiters add their own client's and defer to this."""
+        if isinstance(exc, tweepy.TooManyRequests):
+            self.observe(endpoint, exc.response.headers)
+            return Failure("429 Too Many Requests", "", rate_limited=True, reset=exc.reset_time)
+        if isinstance(exc, tweepy.TwitterServerError):
+            return Failure(f"{exc.response.status_code} error", "server error")
+        if isinstance(exc, tweepy.HTTPException):
+            self.observe(endpoint, exc.response.headers)
+            return None
+        reason = network_failure(exc)
+        return Failure(reason, "connection problem") if reason else None
+
     def _failed(self, endpoint: str, failures: int, what: str) -> int:
         failures += 1
         if failures > self.policy.max_retries:
             cls = RateLimited if what.startswith("429") else XApiUnavailable
             raise cls(
                 f"account @{self.account}: {endpoint} failed {failures} times in a row "
-                f"(last: {what}); the X API is not answering, try again later"
+                f"(last: {what}); {self.service} is not answering, try again later"
             )
         self.retries += 1
         log.info("account %s: %s on %s, retry %d", self.account, what, endpoint, failures)
         return failures
 
-    def _after_429(self, endpoint: str, reset: int | None, failures: int) -> None:
+    def _after_429(self, endpoint: str, reset: float | None, failures: int) -> None:
         if reset is None or reset <= self.clock():
             # no reset header, or one already past (a skewed clock, a stale header): back
             # off, bounded, instead of hammering the API
@@ -174,7 +192,7 @@ class RateLimiter:
             at = dt.datetime.fromtimestamp(reset, dt.UTC).strftime("%H:%M:%S UTC")
             raise RateLimited(
                 f"account @{self.account}: rate limit on {endpoint} resets at {at}, "
-                f"{until_reset / 60:.0f} minutes away (longer than x_api.max_rate_wait); "
+                f"{until_reset / 60:.0f} minutes away (longer than {self.wait_setting}); "
                 "the next run resumes from here"
             )
         # reset is in whole seconds: one more is safe

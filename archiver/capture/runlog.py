@@ -14,6 +14,7 @@ import gzip
 import logging
 import tempfile
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -223,27 +224,8 @@ class RunLog:
 
     def keep_media(self) -> None:
         """List the media stored during the run and their provenance; warn of each gap."""
-        media = self.media
-        assert media is not None
-        stored = media.stored_here()
-        for entry in stored:
-            assert entry.key and entry.size is not None and entry.sha256
-            self.writer.add_stored(entry.key.split("/files/", 1)[1], entry.size, entry.sha256)
-        if media.files:
-            self.writer.add_bytes(PROVENANCE.removeprefix("files/"), media.lines())
-        gaps = media.gaps()
-        for entry in gaps[:MAX_MEDIA_WARNINGS]:
-            self.warn(f"media {printable(entry.url)} ({', '.join(entry.records[:3])}): {entry.gap}")
-        if len(gaps) > MAX_MEDIA_WARNINGS:
-            self.warn(f"media: {len(gaps) - MAX_MEDIA_WARNINGS} more files not captured")
-        self.result.media = {
-            "files": len(media.files),
-            "stored": len(stored),
-            "bytes": sum(e.size or 0 for e in stored),
-            "gaps": len(gaps),
-            "requests": media.limiter.requests,
-            "retries": media.limiter.retries,
-        }
+        assert self.media is not None
+        self.result.media = keep_media(self.writer, self.media, self.warn)
 
     # -- commit ----------------------------------------------------------------------------
     def commit(self, profile: Page, details: dict[str, Any]) -> Manifest:
@@ -290,3 +272,29 @@ class RunLog:
                 out.close()
         self._pages.clear()
         self._tmp.cleanup()
+
+
+def keep_media(
+    writer: RunWriter, media: MediaFetcher, warn: Callable[[str], None]
+) -> dict[str, int]:
+    """List the media a run stored and their provenance in it; warn of each gap (any
+    platform's capture). Returns the figures its manifest reports."""
+    stored = media.stored_here()
+    for entry in stored:
+        assert entry.key and entry.size is not None and entry.sha256
+        writer.add_stored(entry.key.split("/files/", 1)[1], entry.size, entry.sha256)
+    if media.files:
+        writer.add_bytes(PROVENANCE.removeprefix("files/"), media.lines())
+    gaps = media.gaps()
+    for entry in gaps[:MAX_MEDIA_WARNINGS]:
+        warn(f"media {printable(entry.url)} ({', '.join(entry.records[:3])}): {entry.gap}")
+    if len(gaps) > MAX_MEDIA_WARNINGS:
+        warn(f"media: {len(gaps) - MAX_MEDIA_WARNINGS} more files not captured")
+    return {
+        "files": len(media.files),
+        "stored": len(stored),
+        "bytes": sum(e.size or 0 for e in stored),
+        "gaps": len(gaps),
+        "requests": media.limiter.requests,
+        "retries": media.limiter.retries,
+    }

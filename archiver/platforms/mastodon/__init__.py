@@ -3,6 +3,23 @@ Mastodon.py (capture.py). See archiver/platforms/__init__.py for the contract.""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from archiver.platforms.mastodon.archive import parse_import, sniff
 
-__all__ = ["parse_import", "sniff"]
+if TYPE_CHECKING:
+    from archiver.capture.backup import BackupResult
+    from archiver.config import AccountConfig, Config
+    from storage.store import ObjectStore
+
+
+def backup(
+    config: Config, store: ObjectStore, account: AccountConfig, **options: Any
+) -> BackupResult:
+    """One account's backup run (capture.py; Mastodon.py is loaded only when one runs)."""
+    from archiver.platforms.mastodon.capture import backup as run
+
+    return run(config, store, account, **options)
+
+
+__all__ = ["backup", "parse_import", "sniff"]
