@@ -91,13 +91,13 @@ class MediaRefused(Exception):
     """A URL the archiver will not fetch (scheme or host not allowed)."""
 
 
-def check_url(url: str, hosts: Iterable[str]) -> str:
+def check_url(url: str, hosts: Iterable[str], setting: str = "capture.media_hosts") -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):
         raise MediaRefused(f"not an http(s) URL: {url[:200]}")
     host = (parts.hostname or "").lower()
     if host not in set(hosts):
-        raise MediaRefused(f"host {host or '(none)'} is not in capture.media_hosts")
+        raise MediaRefused(f"host {host or '(none)'} is not in {setting}")
     return url
 
 
@@ -157,6 +157,7 @@ class MediaFetcher:
         limiter: RateLimiter,
         hosts: Iterable[str],
         max_bytes: int,
+        hosts_setting: str = "capture.media_hosts",  # named when a host is refused
         timeout: float = 30.0,
         user_auth: Any = None,
         held: dict[str, MediaFile] | None = None,
@@ -168,6 +169,7 @@ class MediaFetcher:
         self.run_id = run_id
         self.limiter = limiter
         self.hosts = frozenset(h.lower() for h in hosts)
+        self.hosts_setting = hosts_setting
         self.max_bytes = max_bytes
         self.timeout = timeout
         self.user_auth = user_auth  # OAuth 1.0a for DM media (ton.twitter.com)
@@ -223,7 +225,7 @@ class MediaFetcher:
             self._copy(entry, known)
             return
         try:
-            check_url(entry.source_url, self.hosts)
+            check_url(entry.source_url, self.hosts, self.hosts_setting)
             path = self.limiter.call(ENDPOINT, lambda: self._download(entry))
         except MediaRefused as exc:
             entry.gap = f"not fetched: {exc}"
@@ -248,7 +250,7 @@ class MediaFetcher:
         url = entry.source_url
         for _ in range(MAX_REDIRECTS + 1):
             try:
-                check_url(url, self.hosts)
+                check_url(url, self.hosts, self.hosts_setting)
             except MediaRefused as exc:
                 entry.gap = f"redirected to a URL not fetched: {exc}"
                 return ""

@@ -6,6 +6,7 @@ Beside the common bag parts, an evidence bundle holds:
     data/runs/<run id>/manifest.json          each run's manifest, verbatim
     data/stored-records/<run id>/<coll>.jsonl  the items' stored records, byte for byte
     data/source-files/<run id>/<path>          source files (API pages, archive .js) naming them
+    data/mastodon/<n>-status.json              a Mastodon item as served, with its edit history
     data/custody/statement.txt                 the continuity statement, ready to sign
     data/custody/custody.json                  the same facts for tools
 
@@ -31,6 +32,7 @@ from archiver.exports.provenance import run_summary
 from archiver.exports.register import default_operator, record_export
 from archiver.exports.signing import SigningKey, load_signing_key
 from archiver.platforms.bluesky.evidence import add_proofs as add_bluesky_proofs
+from archiver.platforms.mastodon.evidence import add_mastodon_evidence
 from archiver.timestamps import evidence_time, isoformat, local_date, utcnow
 from archiver.wording import plural
 from storage.runs import MANIFEST, Manifest
@@ -293,6 +295,7 @@ def export_evidence(
         )
         runs = _add_originals(b, archive.store, manifests, items)
         add_bluesky_proofs(b, archive.store, manifests, items)  # the key-signed blocks
+        add_mastodon_evidence(b, archive.store, manifests, items)  # the status as served
         custody = _custody(
             items,
             b,

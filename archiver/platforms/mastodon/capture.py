@@ -210,6 +210,7 @@ class MastodonBackup:
                         limiter=self.client.limiter.sibling(),
                         hosts={instance_host(self.account), *self.media_hosts},
                         max_bytes=self.media_max,
+                        hosts_setting="mastodon.media_hosts (beside the account's server)",
                         timeout=self.client.timeout,
                         held=held_media(self.store, manifests),
                     )
