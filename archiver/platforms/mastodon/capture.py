@@ -273,7 +273,7 @@ class _Run:
         self._statuses(uid, since.get("tweets"), limit)
         self._walk(
             "mentions",
-            "mentions",
+            None,  # a direct mention is a DM: its kind's own collection
             "/api/v1/notifications",
             lambda: api.notifications(
                 types=["mention"], since_id=since.get("mentions"), limit=limit
@@ -418,7 +418,7 @@ class _Run:
         try:
             for page in self.client.pages(endpoint, first, stop):
                 self.pages[walk] += 1
-                self.keep(collection or "tweets", page)
+                self.keep(collection or walk, page)
                 for body in page.items:
                     local = str(body.get("id") or "")
                     if floor and local.isdigit() and int(local) <= floor:

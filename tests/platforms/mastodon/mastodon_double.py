@@ -101,6 +101,7 @@ class MastodonDouble:
             }
             for i in range(6)
         ]
+        self.notifications[-1]["status"]["visibility"] = "direct"  # someone's DM to the account
         self.favourites = [self.other_status(50 + i, self.people[i]) for i in range(5)]
         self.bookmarks = [self.other_status(60 + i, self.people[i]) for i in range(3)]
         self.followers = list(self.people[:6])

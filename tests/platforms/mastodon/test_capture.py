@@ -65,8 +65,8 @@ def test_a_full_backup_captures_every_walk(double, cli_run, monkeypatch, tmp_pat
     direct = Counter(s["visibility"] == "direct" for s in timeline)
     edited = Counter(s["visibility"] == "direct" for s in timeline if s["id"] in double.history)
     assert by["tweets"] == direct[False] + 2 * edited[False]  # older versions beside
-    assert by["dms"] == direct[True] + 2 * edited[True]
-    assert by["mentions"] == len(double.notifications)
+    assert by["dms"] == direct[True] + 2 * edited[True] + 1  # and the one direct mention
+    assert by["mentions"] == len(double.notifications) - 1
     assert (by["likes"], by["bookmarks"]) == (len(double.favourites), len(double.bookmarks))
     assert (by["followers"], by["following"]) == (len(double.followers), len(double.following))
     lists = sum(len(m) for m in double.list_members.values()) + len(double.lists)
@@ -86,6 +86,8 @@ def test_a_full_backup_captures_every_walk(double, cli_run, monkeypatch, tmp_pat
     # DMs have their participants; people are full accts
     dm = next(r for _, r in records if r["kind"] == "dm")
     assert dm["participant_ids"][0] == f"force@{double.host}" and len(dm["participant_ids"]) == 2
+    sent = next(r for c, r in records if c == "dms" and r["author"]["id"] != f"force@{double.host}")
+    assert f"force@{double.host}" in sent["participant_ids"]  # a DM the account received
     follower = next(r for coll, r in records if coll == "followers")
     assert follower["id"] == f"person0@{double.host}"
     assert any(r["id"] == "partner@other.example" for coll, r in records if coll == "following")
@@ -208,20 +210,25 @@ def test_429_and_5xx_are_waited_for_through_the_one_retry_loop(double, local_sto
     double.fail("/api/v1/bookmarks", 429, times=1, reset_in=30)
     double.fail("/api/v1/lists", 503, times=2)
     waits: list[float] = []
-    now = [time.time()]
+    slept = [0.0]
 
-    def sleep(seconds: float) -> None:  # a clock the waits move on, so no test really waits
+    def sleep(seconds: float) -> None:  # the clock moves on by the waits: no test really waits
         waits.append(seconds)
-        now[0] += seconds
+        slept[0] += seconds
 
     client = MastodonClient(
-        "force", double.url, TOKEN, settings=MastodonConfig(), clock=lambda: now[0], sleep=sleep
+        "force",
+        double.url,
+        TOKEN,
+        settings=MastodonConfig(),
+        clock=lambda: time.time() + slept[0],
+        sleep=sleep,
     )
     account = AccountConfig(username="force", platform="mastodon", instance=double.url)
     result = MastodonBackup(local_store, client, account).run()
     assert result.ok, result.error
     assert result.written["bookmarks"] == len(double.bookmarks)
-    assert 29 <= waits[0] <= 32  # until the reset the 429 named (+1 s)
+    assert 28 <= waits[0] <= 31.1  # until the reset the 429 named (+1 s)
     assert waits[1:3] == [2.0, 4.0]  # the policy's backoff for the two 503s
     assert client.limiter.retries == 3
 
