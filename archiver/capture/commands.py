@@ -117,6 +117,10 @@ def accounts_check(obj: Context, accounts: tuple[str, ...]) -> None:
 
 def check_account(acc: AccountConfig, config: Config) -> str:
     """One line saying whose token this is and what it allows; raises what is wrong."""
+    if acc.platform == "mastodon":
+        from archiver.platforms.mastodon.capture import check_account as check_mastodon
+
+        return check_mastodon(acc, config)
     creds = Credentials.from_config(acc)
     client = XClient.for_account(acc, config.x_api)
     page = client.me() if creds.user_context else client.user_by_username(acc.username)

@@ -89,6 +89,21 @@ def backup(
     ).run()
 
 
+def check_account(acc: AccountConfig, config: Config) -> str:
+    """`archiver accounts check` for a Mastodon account: whose token it is, one line."""
+    client = MastodonClient.for_account(acc, config.mastodon)
+    me = client.get("/api/v1/accounts/verify_credentials", client.api.account_verify_credentials)
+    body = me.body if isinstance(me.body, dict) else {}
+    user = str(body.get("username") or "")
+    acct = f"{user}@{host_of(str(body.get('uri') or '')) or host_of(client.base_url)}".lower()
+    if user.lower() != acc.username.lstrip("@").partition("@")[0].lower():
+        raise ArchiverError(
+            f"account @{acc.username}: the access token belongs to @{acct}; put "
+            f"@{acc.username}'s token in {acc.access_token_env}"
+        )
+    return f"ok: @{acct} (id {body.get('id')}), Mastodon access token on {client.base_url}"
+
+
 def newest_ids(manifests: Iterable[Manifest]) -> dict[str, str]:
     """Where an incremental starts: the newest ids API runs stored, by walk."""
     newest: dict[str, str] = {}
@@ -537,4 +552,4 @@ def _collection(rec: dict[str, Any]) -> str:
     return COLLECTION_OF_KIND[rec["kind"]]
 
 
-__all__ = ["MastodonBackup", "backup", "newest_ids"]
+__all__ = ["MastodonBackup", "backup", "check_account", "newest_ids"]

@@ -250,3 +250,16 @@ def test_a_missing_token_is_one_line(double, cli_run, monkeypatch):
     assert result.stderr.strip().splitlines()[-1] == (
         f"error: account force: the environment variable {ENV} (access_token_env) is not set"
     )
+
+
+def test_accounts_check_names_whose_token_it_is(double, cli_run, monkeypatch):
+    monkeypatch.setenv(ENV, TOKEN)
+    result = cli_run("accounts", "check", config=_config(double))
+    assert result.exit_code == 0, result.output + result.stderr
+    assert result.output.strip() == (
+        f"ok: @force@{double.host} (id 1), Mastodon access token on {double.url}"
+    )
+    double.revoked = True
+    again = cli_run("accounts", "check")
+    assert again.exit_code == 1
+    assert "refused the access token (401" in again.stderr
