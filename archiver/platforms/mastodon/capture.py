@@ -23,6 +23,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +39,7 @@ from archiver.errors import USER_ERRORS, ArchiverError
 from archiver.imports.fields import FieldError
 from archiver.paths import staging_dir
 from archiver.platforms.mastodon.accts import base_url, host_of, instance_of
-from archiver.platforms.mastodon.client import MastodonClient, Served
+from archiver.platforms.mastodon.client import GoneFromServer, MastodonClient, Served
 from archiver.platforms.mastodon.statuses import (
     SOURCE,
     Owner,
@@ -51,13 +52,21 @@ from archiver.timestamps import isoformat, utcnow
 from storage.accountids import qualified_account_id
 from storage.lock import AccountLock, LockError, LockHeld
 from storage.records import COLLECTION_OF_KIND, content_hash
-from storage.runs import STAGING_PREFIX, Manifest, RunWriter, list_runs, missing_warning
+from storage.runs import (
+    STAGING_PREFIX,
+    Manifest,
+    RunWriter,
+    iter_records,
+    list_runs,
+    missing_warning,
+)
 from storage.store import ObjectStore
 from storage.view import EVENTS, AccountState
 
 log = logging.getLogger(__name__)
 
 SINCE = ("tweets", "mentions")  # walks an incremental starts after the newest id stored
+OWN_STATUSES = ("tweets", "dms")  # where the timeline walk's statuses are written
 
 
 def backup(
@@ -230,6 +239,8 @@ class MastodonBackup:
                         held=held_media(self.store, manifests),
                     )
                 run.walk_all(me, since)
+                if kind == "full":
+                    run.confirm_deletions(manifests)
                 run.membership_events(snapshots)
                 if run.media is not None:
                     run.media.fetch_all()
@@ -271,6 +282,7 @@ class _Run:
         self.members: dict[str, dict[str, str]] = {c: {} for c in memberships.MEMBERSHIPS}
         self.membership_base: dict[str, str | None] = {}
         self.uris: dict[str, str] = {}  # local status id -> URI, for replies
+        self.seen: set[tuple[str, str]] = set()  # (collection, id) this run saw
         self._written: set[tuple[str, str, str]] = set()
         self._tmp = tempfile.TemporaryDirectory(
             prefix=f"{STAGING_PREFIX}{writer.run_id}-pages-", dir=writer.staging
@@ -457,9 +469,51 @@ class _Run:
             return
         self.complete.add(walk)
 
+    # -- deletions -----------------------------------------------------------------------------
+    def confirm_deletions(self, manifests: list[Manifest]) -> None:
+        """Statuses an earlier API run captured that this full walk did not see: looked up by
+        their local id; a 404 is a deletion, with the answer as its evidence."""
+        if "tweets" not in self.complete:
+            return  # a walk cut short proves nothing
+        held: dict[tuple[str, str], str] = {}  # (collection, uri) -> the server's local id
+        for manifest in manifests:
+            if manifest.source != SOURCE:
+                continue
+            for collection in OWN_STATUSES:
+                for rec in iter_records(self.backup.store, manifest, collection):
+                    raw = rec.get("raw")
+                    own = (rec.get("author") or {}).get("id") == self.owner.acct
+                    if own and isinstance(raw, dict) and raw.get("id"):
+                        held[(collection, str(rec["id"]))] = str(raw["id"])
+        for (collection, uri), local_id in sorted(held.items()):
+            if (collection, uri) in self.seen or self.state.is_deleted(collection, uri):
+                continue
+            try:
+                page = self.client.get(
+                    "/api/v1/statuses/:id", partial(self.client.api.status, local_id)
+                )
+            except GoneFromServer as gone:
+                self.event(
+                    {
+                        "type": "deleted",
+                        "collection": collection,
+                        "id": uri,
+                        "at": gone.retrieved_at,
+                        "evidence": {
+                            "endpoint": f"/api/v1/statuses/{local_id}",
+                            "retrieved_at": gone.retrieved_at,
+                            "status": 404,
+                            "error": gone.error,
+                        },
+                    }
+                )
+                continue
+            self.keep("lookups", page)  # still there (not visible in the timeline)
+
     # -- records, pages, events ---------------------------------------------------------------
     def write(self, collection: str, rec: dict[str, Any]) -> None:
         key = (collection, rec["id"], content_hash(rec))
+        self.seen.add((collection, rec["id"]))
         if key not in self._written:
             self.result.seen[collection] += 1
         if collection in memberships.MEMBERSHIPS:

@@ -45,6 +45,15 @@ WINDOW = "/api/v1"  # Mastodon limits reads per token across the API, not per en
 _SECRET_LOGGERS = ("mastodon",)
 
 
+class GoneFromServer(EndpointNotAllowed):
+    """A 404: the status (or account) is not on the server, as of `retrieved_at`."""
+
+    def __init__(self, message: str, *, retrieved_at: str, error: str) -> None:
+        super().__init__(message)
+        self.retrieved_at = retrieved_at
+        self.error = error
+
+
 class MastodonLimiter(RateLimiter):
     """The capture's retry loop, told what Mastodon.py's errors and headers mean."""
 
@@ -193,8 +202,10 @@ class MastodonClient:
                 "read scopes and set it in the account's access_token_env"
             ) from None
         except MastodonNotFoundError as exc:
-            raise EndpointNotAllowed(
-                f"account @{self.account}: {endpoint}: not found (404: {_message(exc)})"
+            raise GoneFromServer(
+                f"account @{self.account}: {endpoint}: not found (404: {_message(exc)})",
+                retrieved_at=isoformat(utcnow()),
+                error=_message(exc),
             ) from None
         except MastodonAPIError as exc:
             raise EndpointNotAllowed(
@@ -242,4 +253,4 @@ def _message(exc: MastodonAPIError) -> str:
     return "".join(c if c.isprintable() else "?" for c in str(text))[:200]
 
 
-__all__ = ["MastodonClient", "MastodonLimiter", "Served"]
+__all__ = ["GoneFromServer", "MastodonClient", "MastodonLimiter", "Served"]

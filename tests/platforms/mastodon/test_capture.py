@@ -263,3 +263,20 @@ def test_accounts_check_names_whose_token_it_is(double, cli_run, monkeypatch):
     again = cli_run("accounts", "check")
     assert again.exit_code == 1
     assert "refused the access token (401" in again.stderr
+
+
+def test_a_full_run_confirms_what_the_server_deleted(double, cli_run, monkeypatch, tmp_path):
+    monkeypatch.setenv(ENV, TOKEN)
+    assert cli_run("backup", config=_config(double)).exit_code == 0
+    gone = next(s for s in double.timeline if s["visibility"] == "public" and not s["reblog"])
+    double.timeline.remove(gone)
+    double.requests.clear()
+    result = cli_run("backup", "--full")
+    assert result.exit_code == 0, result.output + result.stderr
+    store, runs = _runs(tmp_path, _account_id(double))
+    events = [r for c, r in iter_run(store, runs[-1]) if c == "events" and r["type"] == "deleted"]
+    assert [(e["id"], e["evidence"]["status"]) for e in events] == [(gone["uri"], 404)]
+    item = merge_runs(store, runs)[("tweets", gone["uri"])]
+    assert item.deleted_at == events[0]["at"]
+    # only the one missing status was looked up
+    assert double.count(f"/api/v1/statuses/{gone['id']}") == 1
