@@ -131,6 +131,9 @@ def _register(app: Flask) -> None:
     )
     app.jinja_env.filters["plural"] = plural
     app.jinja_env.globals["kind_labels"] = KIND_LABELS
+    app.jinja_env.globals["item_url"] = items.item_url
+    app.jinja_env.globals["platform_names"] = items.PLATFORM_NAMES
+    app.jinja_env.filters["account_platform"] = items.account_platform_label
     app.jinja_env.filters["pretty_json"] = lambda value: orjson.dumps(
         value, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS
     ).decode()

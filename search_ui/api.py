@@ -1,5 +1,6 @@
-"""JSON for tools: `/api/search`, `/api/items/<id>` (same login and roles as the pages,
-read-only). `/healthz` lives in health.py.
+"""JSON for tools: `/api/search`, `/api/items/<id>` for X's numeric ids and
+`/api/item?id=<id>` for any id (same login and roles as the pages, read-only; routing: see
+search_ui/items.py). `/healthz` lives in health.py.
 """
 
 from __future__ import annotations
@@ -45,7 +46,20 @@ def search() -> Any:
 @login_required
 def item(item_id: str) -> Any:
     if not is_item_id(item_id):
-        return _error(f"no item {item_id!r}: item ids are numbers", 404)
+        return _error(f"no item {item_id!r}: item ids are X's numbers, or /api/item?id=", 404)
+    return _item(item_id)
+
+
+@bp.route("/api/item")
+@login_required
+def item_by_id() -> Any:
+    item_id = (request.args.get("id") or "").strip()
+    if not is_item_id(item_id):
+        return _error("no such item: not an item id of X, Bluesky or Mastodon", 404)
+    return _item(item_id)
+
+
+def _item(item_id: str) -> Any:
     found = find_item(item_id)
     if not found:
         return _error(f"no item {item_id} in the archive", 404)

@@ -2,29 +2,59 @@
 banner, the capture history (runs), media, and the raw JSON as the source served it.
 
 `item_document` is also the body of `GET /api/items/<id>`.
+
+Routing (ops/docs/ui.md): X's numeric ids keep their path, `/items/<id>`; every other id
+(an AT URI, a status URI, a DID, an acct: slashes, colons, `@`) is a query parameter,
+`/item?id=<id>`, percent-encoded by `url_for`. A query string carries any text unchanged
+through proxies and WSGI servers (an encoded `%2F` in a path does not: servers decode it
+or refuse it), the id is checked against the platforms' syntax (params.is_item_id) and only
+ever looked up, never used as a path or as a redirect target, and every page escapes it.
+`item_url` is the one place that builds either link.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, g, render_template
+from flask import Blueprint, abort, g, render_template, request, url_for
 
 from archiver.archive import AccountRef
 from archiver.exports.listing import KIND_LABELS
 from archiver.index import SearchIndexError
 from archiver.index.searching import Hit
 from archiver.parties import with_parties
+from archiver.platforms.links import http_url, original_url
 from search_ui.auth import login_required
 from search_ui.backend import backend
 from search_ui.catalogue import FoundItem
 from search_ui.markup import text_diff
 from search_ui.media import item_media
-from search_ui.params import is_item_id
+from search_ui.params import is_item_id, is_numeric_id
+from storage.accountids import account_platform
+from storage.records import platform_of
 
 bp = Blueprint("items", __name__)
+
+PLATFORM_NAMES = {"x": "X", "bluesky": "Bluesky", "mastodon": "Mastodon"}
+
+
+def platform_label(record: dict[str, Any]) -> str:
+    platform = platform_of(record)
+    return PLATFORM_NAMES.get(platform, platform)
+
+
+def account_platform_label(account_id: str) -> str:
+    platform = account_platform(account_id)
+    return PLATFORM_NAMES.get(platform, platform)
+
+
+def item_url(item_id: str, *, api: bool = False) -> str:
+    """The page (or with `api`, the JSON) of an item, whatever its platform's ids look like."""
+    item_id = str(item_id)
+    if is_numeric_id(item_id):
+        return url_for("api.item" if api else "items.item", item_id=item_id)
+    return url_for("api.item_by_id" if api else "items.item_by_id", id=item_id)
 
 
 def capture_history(found: FoundItem) -> list[dict[str, Any]]:
@@ -46,6 +76,8 @@ def item_document(found: FoundItem) -> dict[str, Any]:
     item = found.item
     return {
         "id": item.key,
+        "platform": platform_of(item.latest),
+        "original_url": original_url(item.latest),
         "account": found.account.username,
         "account_id": found.account.account_id,
         "collection": item.collection,
@@ -83,23 +115,21 @@ class Parent:
 
 
 def parent_of(latest: dict[str, Any]) -> Parent | None:
-    parent_id = latest.get("in_reply_to_id")
-    if not parent_id or not str(parent_id).isdigit():
+    parent_id = str(latest.get("in_reply_to_id") or "")
+    if not is_item_id(parent_id):
         return None
-    found = find_item(str(parent_id))
-    # x.com resolves a post by id alone, whoever wrote it
-    return Parent(str(parent_id), found[0] if found else None, status_url(str(parent_id)))
-
-
-def status_url(post_id: str) -> str:
-    return f"https://x.com/i/web/status/{post_id}"
+    found = find_item(parent_id)
+    # where the parent is on its platform (x.com resolves a post by id alone)
+    where = original_url({"id": parent_id, "kind": "post", "platform": platform_of(latest)})
+    return Parent(parent_id, found[0] if found else None, where or "")
 
 
 def conversation(latest: dict[str, Any]) -> tuple[list[Hit], int]:
     """The conversation around an item, oldest first (its latest CONVERSATION_LIMIT posts),
     and how many there are in all; nothing when the index cannot say."""
-    conv = latest.get("conversation_id")
-    if not conv or not str(conv).replace("-", "").isdigit():
+    conv = str(latest.get("conversation_id") or "")
+    # an id the query language reads as one word (no brackets or quotes in it)
+    if not is_item_id(conv) or any(c in conv for c in '()"'):
         return [], 0
     try:
         result = backend().index.search(
@@ -144,16 +174,30 @@ def item_title(latest: dict[str, Any]) -> tuple[str, str | None]:
 
 def link_or_none(url: str | None) -> str | None:
     """Only http(s) links become links: a source could carry `javascript:` URLs."""
-    if url and urlsplit(url).scheme in ("http", "https"):
-        return url
-    return None
+    return http_url(url)
 
 
 @bp.route("/items/<item_id>")
 @login_required
 def item(item_id: str) -> Any:
+    if not is_numeric_id(item_id):
+        # other platforms' ids are a query parameter; a DID or acct typed here still works
+        if is_item_id(item_id):
+            return item_page(item_id)
+        abort(404, description="No such item: item ids are X's numbers, or /item?id=<id>.")
+    return item_page(item_id)
+
+
+@bp.route("/item")
+@login_required
+def item_by_id() -> Any:
+    item_id = (request.args.get("id") or "").strip()
     if not is_item_id(item_id):
-        abort(404, description="Item ids are numbers.")
+        abort(404, description="No such item: not an item id of X, Bluesky or Mastodon.")
+    return item_page(item_id)
+
+
+def item_page(item_id: str) -> Any:
     found = find_item(item_id)
     if not found:
         abort(404, description=f"No item {item_id} in the archive.")
@@ -187,4 +231,6 @@ def item(item_id: str) -> Any:
         history=capture_history(first),
         media=item_media(first),
         link_or_none=link_or_none,
+        platform=platform_label(latest),
+        original=original_url(latest),
     )

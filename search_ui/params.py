@@ -20,6 +20,15 @@ from archiver.index.query import FIRST_DAY, LAST_DAY
 
 _DIGITS = re.compile(r"[0-9]{1,18}")
 _ITEM_ID = re.compile(r"[0-9]{1,40}")
+# ids of other platforms (issue 16's contract): an AT URI, a DID, a Mastodon status URI, an
+# acct. Printable ASCII without spaces, quotes, angle brackets or backslashes, whatever the
+# platform: they are looked up, never used as paths, and escaped wherever they are shown.
+_OTHER_ID = re.compile(
+    r"at://did:[a-z]+:[A-Za-z0-9._:%-]{1,200}/[A-Za-z0-9.-]{1,300}/[A-Za-z0-9._:~-]{1,512}"
+    r"|did:[a-z]+:[A-Za-z0-9._:%-]{1,200}"
+    r"|https?://[A-Za-z0-9.-]{1,253}(:[0-9]{1,5})?/[A-Za-z0-9._~!$&'()*+,;=:@%/-]{0,1500}"
+    r"|[A-Za-z0-9_.-]{1,64}@[A-Za-z0-9.-]{1,253}(:[0-9]{1,5})?"
+)
 
 
 class BadParam(BadRequest):
@@ -30,8 +39,16 @@ class BadParam(BadRequest):
 
 
 def is_item_id(value: object) -> bool:
-    """An item id as the archive writes them: 1-40 ASCII digits."""
-    return isinstance(value, str) and _ITEM_ID.fullmatch(value) is not None
+    """An item id as the archive writes them: X's 1-40 ASCII digits, or another platform's
+    AT URI, DID, status URI or acct."""
+    if not isinstance(value, str):
+        return False
+    return _ITEM_ID.fullmatch(value) is not None or _OTHER_ID.fullmatch(value) is not None
+
+
+def is_numeric_id(value: str) -> bool:
+    """X's ids: these keep their path (`/items/<id>`); every other id is a query parameter."""
+    return _ITEM_ID.fullmatch(value) is not None
 
 
 @overload

@@ -15,10 +15,11 @@ from flask import Blueprint, g, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
 from archiver.index import SearchArgumentError, SearchIndexError, SearchResult
+from archiver.index.query import PLATFORM_VALUES, SEARCHABLE_KINDS
 from search_ui.auth import login_required
 from search_ui.backend import backend
 from search_ui.params import BadParam, day, whole_number
-from storage.records import KINDS
+from storage.records import PLATFORMS
 
 bp = Blueprint("search", __name__)
 
@@ -51,6 +52,7 @@ class SearchRequest:
     q: str = ""
     account: str = ""
     kind: str = ""
+    platform: str = ""  # x, bluesky, mastodon
     from_: dt.date | None = None  # created on or after this day
     to: dt.date | None = None  # created on or before this day
     sort: str = "relevance"
@@ -63,8 +65,12 @@ class SearchRequest:
         if len(q) > MAX_QUERY:
             raise BadSearch(f"q: the query is longer than {MAX_QUERY} characters")
         kind = (args.get("kind") or "").strip().lower()
-        if kind and kind not in KINDS:
-            raise BadSearch(f"kind: expected one of {', '.join(KINDS)}, got {kind!r}")
+        if kind and kind not in SEARCHABLE_KINDS:
+            raise BadSearch(f"kind: expected one of {', '.join(SEARCHABLE_KINDS)}, got {kind!r}")
+        platform = (args.get("platform") or "").strip().lower()
+        if platform and platform not in PLATFORM_VALUES:
+            known = ", ".join(PLATFORMS)
+            raise BadSearch(f"platform: expected one of {known}, got {platform[:40]!r}")
         sort = (args.get("sort") or "relevance").strip()
         if sort not in SORTS:
             raise BadSearch(f"sort: expected relevance or date, got {sort!r}")
@@ -75,6 +81,7 @@ class SearchRequest:
             q=q,
             account=(args.get("account") or "").strip().lstrip("@")[:100],
             kind=kind,
+            platform=PLATFORM_VALUES.get(platform, ""),
             from_=from_,
             to=to,
             sort=sort,
@@ -89,6 +96,7 @@ class SearchRequest:
                 self.q,
                 account=self.account or None,
                 kind=self.kind or None,
+                platform=self.platform or None,
                 since=self.from_,
                 until=until,
                 sort=self.sort,
@@ -108,6 +116,7 @@ class SearchRequest:
                 self.q,
                 account=self.account or None,
                 kind=self.kind or None,
+                platform=self.platform or None,
                 since=self.from_,
                 until=until,
                 zone=backend().config.ui.timezone,
@@ -121,6 +130,7 @@ class SearchRequest:
             "q": changed.q,
             "account": changed.account,
             "kind": changed.kind,
+            "platform": changed.platform,
             "from": changed.from_.isoformat() if changed.from_ else "",
             "to": changed.to.isoformat() if changed.to else "",
             "sort": "" if changed.sort == "relevance" else changed.sort,
@@ -142,6 +152,8 @@ class SearchRequest:
             return self.args(account=value, page=1)
         if facet == "kind":
             return self.args(kind=value, page=1)
+        if facet == "platform":
+            return self.args(platform=value, page=1)
         if facet == "year":
             year = int(value)
             return self.args(from_=dt.date(year, 1, 1), to=dt.date(year, 12, 31), page=1)
@@ -182,5 +194,6 @@ def search() -> Any:
         result=result,
         error=error,
         accounts=[s.account.username for s in be.catalogue.accounts()],
-        kinds=KINDS,
+        kinds=SEARCHABLE_KINDS,
+        platforms=PLATFORMS,
     ), status

@@ -34,7 +34,9 @@ from archiver.index.query import (
     ParsedQuery,
     QuerySyntaxError,
     date_range,
+    id_query,
     normalise_kind,
+    normalise_platform,
     parse_date,
     parse_query,
 )
@@ -178,11 +180,13 @@ class Index:
         more of the item."""
         searcher = self._searcher()
         runs = set(self.meta(searcher).runs)
-        query = wq.Or([wq.Prefix(f.KEY, f"{item_id}/"), wq.Term(f.IDS, item_id)])
         found = []
-        for docnum in searcher.docs_for_query(query):
+        for docnum in searcher.docs_for_query(id_query(item_id)):
             stored = searcher.stored_fields(docnum)
-            found.append(IndexedItem.from_stored(stored[f.KEY], stored[f.STATE], docnum))
+            item = IndexedItem.from_stored(stored[f.KEY], stored[f.STATE], docnum)
+            # the IDS field is lowercased: an id differing only in case is another item
+            if item.id == item_id or item_id in item.version_ids():
+                found.append(item)
         return found, runs
 
     def indexed_runs(self) -> set[str]:
@@ -307,6 +311,7 @@ class Index:
         kind: str | None = None,
         since: str | dt.date | None = None,
         until: str | dt.date | None = None,
+        platform: str | None = None,
         sort: str = "relevance",
         page: int = 1,
         per_page: int = 20,
@@ -323,7 +328,7 @@ class Index:
             raise SearchArgumentError(f"page must be 1 or more, got {page}")
         per_page = max(1, min(per_page, MAX_PER_PAGE))
         parsed = parse_query(q, zone)
-        query = self._with_filters(parsed, account, kind, since, until, zone)
+        query = self._with_filters(parsed, account, kind, since, until, zone, platform)
         searcher = self._searcher()
         meta = self.meta(searcher)
         return run_search(
@@ -349,12 +354,13 @@ class Index:
         since: str | dt.date | None = None,
         until: str | dt.date | None = None,
         zone: str = DISPLAY_TIMEZONE,
+        platform: str | None = None,
     ) -> Iterator[str]:
         """The id of every matching item, oldest first, each once (for exports)."""
         parsed = parse_query(q, zone)
         if parsed.empty:
             return
-        query = self._with_filters(parsed, account, kind, since, until, zone)
+        query = self._with_filters(parsed, account, kind, since, until, zone, platform)
         # its own searcher: the caller may search again while it consumes this generator
         with self._current().searcher() as searcher:
             created = self._columns.created(searcher)
@@ -374,6 +380,7 @@ class Index:
         since: Any,
         until: Any,
         zone: str = DISPLAY_TIMEZONE,
+        platform: str | None = None,
     ) -> wq.Query | None:
         clauses = [parsed.query] if parsed.query is not None else []
         if not parsed.ended:  # lost followers and unfollowed accounts only when asked for
@@ -383,6 +390,8 @@ class Index:
                 clauses.append(wq.Term(f.ACCOUNT, account.lstrip("@").lower()))
             if kind:
                 clauses.append(wq.Term(f.KIND, normalise_kind(kind)))
+            if platform:
+                clauses.append(wq.Term(f.PLATFORM, normalise_platform(platform)))
             if since or until:
                 clauses.append(
                     date_range(

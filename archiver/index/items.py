@@ -12,6 +12,7 @@ one record at a time from what the index stores, so an update never re-reads an 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import zlib
 from typing import Any
 from urllib.parse import urlsplit
@@ -20,7 +21,8 @@ import orjson
 
 from archiver.index import schema as f
 from archiver.timestamps import parse_iso
-from storage.records import content_hash, item_key
+from storage.accountids import account_platform
+from storage.records import content_hash, item_key, platform_of
 from storage.view import Item
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
@@ -40,7 +42,7 @@ def _names(values: Any, *keys: str) -> list[str]:
 def project(rec: dict[str, Any], run_id: str) -> dict[str, Any]:
     """What the index keeps of a record (not raw, metrics or provenance)."""
     author = rec.get("author") or {}
-    return {
+    projected = {
         "id": str(rec["id"]),
         "kind": rec.get("kind"),
         "account": rec.get("account"),
@@ -64,6 +66,10 @@ def project(rec: dict[str, Any], run_id: str) -> dict[str, Any]:
         "run_id": rec.get("run_id") or run_id,
         "hash": content_hash(rec)[:20],
     }
+    platform = platform_of(rec)
+    if platform != "x":  # X's stored state stays as it was (and as small)
+        projected["platform"] = platform
+    return projected
 
 
 def version_key(account_id: str, collection: str, version_id: str) -> str:
@@ -76,8 +82,28 @@ def item_key_of(account_id: str, collection: str, rec: dict[str, Any]) -> str:
     return version_key(account_id, collection, item_key(rec))
 
 
+def split_key(key: str) -> tuple[str, str, str]:
+    """(item id, collection, account id) of an index key; the id may hold slashes."""
+    item_id, collection, account_id = key.rsplit("/", 2)
+    return item_id, collection, account_id
+
+
 def item_id_of(key: str) -> str:
-    return key.split("/", 1)[0]
+    return split_key(key)[0]
+
+
+def id_term(item_id: str) -> str:
+    """The term an id is under in the IDS field (a lowercased keyword field)."""
+    return item_id.lower()
+
+
+def account_number(account_id: str) -> int:
+    """The account facet column's value: X's numeric id, else a negative 56-bit hash of
+    the qualified id (never an X id, never 0: 0 is "no account")."""
+    if account_id.isdigit():
+        return int(account_id)
+    digest = hashlib.blake2b(account_id.encode(), digest_size=7).digest()
+    return -1 - int.from_bytes(digest, "big")
 
 
 def _version_order(version: dict[str, Any]) -> tuple[int, str]:
@@ -136,7 +162,7 @@ class IndexedItem:
         member: list[str | None] | None = None,
     ) -> None:
         self.key = key
-        _, self.collection, self.account_id = key.split("/", 2)
+        _, self.collection, self.account_id = split_key(key)
         self.account = account
         self.versions = versions or []
         self.deleted_at = deleted_at
@@ -152,6 +178,11 @@ class IndexedItem:
     @property
     def latest(self) -> dict[str, Any]:
         return self.versions[-1]
+
+    @property
+    def platform(self) -> str:
+        """x, bluesky or mastodon: what the records say, else what the account id says."""
+        return str(self.latest.get("platform") or account_platform(self.account_id))
 
     @property
     def edited(self) -> bool:
@@ -234,11 +265,13 @@ class IndexedItem:
         conversation = latest.get("conversation_id") or ""
         doc: dict[str, Any] = {
             f.KEY: self.key,
-            # the item's own id is in its key: only other ids of the edit chain here
-            f.IDS: " ".join(sorted(self.version_ids() - {self.id})),
+            # the item's own id is in its key: only other ids of the edit chain here, and
+            # the own id when it is not X's (a key prefix cannot find it exactly)
+            f.IDS: " ".join(sorted(self.version_ids() - {self.id} | self._own_id_term())),
             f.TEXT: f.LINK.sub(" ", "\n".join(t for t in texts if t)),
             f.ACCOUNT: f"{self.account or ''} {self.account_id}".strip(),
             f.KIND: kind,
+            f.PLATFORM: self.platform,
             f.AUTHOR: " ".join(filter(None, (author.get("username"), author.get("id")))),
             f.TO: " ".join(_addressees(latest)),
             f.HASHTAGS: " ".join(latest["hashtags"]),
@@ -250,13 +283,16 @@ class IndexedItem:
             # a thread's first post needs no term: conversation: also looks up the key
             f.CONVERSATION: "" if conversation == self.id else conversation,
             f.RUN: " ".join(self.runs),
-            f.ACCOUNT_NUM: int(self.account_id) if self.account_id.isdigit() else 0,
+            f.ACCOUNT_NUM: account_number(self.account_id),
             f.KIND_NUM: f.KIND_NUMBER.get(kind, 0),
             f.STATE: self.stored(),
         }
         if created is not None:
             doc[f.CREATED] = date_order(created, self.id)
         return {k: v for k, v in doc.items() if v != ""}
+
+    def _own_id_term(self) -> set[str]:
+        return set() if self.id.isdigit() else {self.id}
 
     def _flags(self) -> list[str]:
         flags = []

@@ -3,6 +3,7 @@
     words "a phrase" polic*      every word must match (stemmed: "arrest" finds "arrested")
     a OR b, NOT a, -a, ( )       OR binds tighter than the implicit AND, as on X
     from:user to:user @user #tag account:handle kind:reply lang:en url:example.org
+    platform:x|bluesky|mastodon  id:<id> (X's number, an AT URI, a status URI)
     since:2024-01-01 until:2024-02-01 (until is exclusive) has:media is:deleted is:edited
 
 A query that cannot be read is never an error: it is searched as plain words and the
@@ -23,7 +24,7 @@ from whoosh.matching import ListMatcher
 
 from archiver.index import schema as f
 from archiver.timestamps import DISPLAY_TIMEZONE, day_start
-from storage.records import KINDS
+from storage.records import KINDS, PLATFORMS, UNINDEXED_KINDS
 
 KIND_ALIASES = {
     "tweet": "post",
@@ -42,6 +43,12 @@ KIND_ALIASES = {
     "messages": "dm",
     "followers": "follower",
     "lists": "list",
+    "blocks": "block",
+    "boost": "repost",
+    "boosts": "repost",
+    "favourite": "like",
+    "favourites": "like",
+    "favorite": "like",
 }
 HAS_VALUES = {
     "media": "media",
@@ -69,6 +76,12 @@ IS_VALUES = {
     "repost": "repost",
     "retweet": "repost",
 }
+PLATFORM_VALUES = {
+    **{p: p for p in PLATFORMS},
+    "twitter": "x",
+    "bsky": "bluesky",
+    "fediverse": "mastodon",
+}
 # operator -> field for the operators whose value is a term as typed (lowercased)
 TERM_OPERATORS = {
     "from": f.AUTHOR,
@@ -83,7 +96,18 @@ TERM_OPERATORS = {
 # an id is the start of an item's key, or another id of its edit chain; a thread is its
 # first post (found by id) and the posts that name it as their conversation
 ID_OPERATORS = {"id": f.IDS, "conversation": f.CONVERSATION, "conversation_id": f.CONVERSATION}
-OPERATORS = set(TERM_OPERATORS) | set(ID_OPERATORS) | {"kind", "has", "is", "since", "until"}
+OPERATORS = (
+    set(TERM_OPERATORS)
+    | set(ID_OPERATORS)
+    | {
+        "kind",
+        "has",
+        "is",
+        "since",
+        "until",
+        "platform",
+    }
+)
 
 _TOKEN = re.compile(
     r'\s*(?:(?P<paren>[()])|(?P<neg>-)?"(?P<phrase>[^"]*)(?P<close>"?)|(?P<chunk>[^\s()"]+))'
@@ -189,12 +213,30 @@ def date_range(
     )
 
 
+# kinds an item in the index can have (other apps' repository records are never indexed)
+SEARCHABLE_KINDS = tuple(k for k in KINDS if k not in UNINDEXED_KINDS)
+
+
 def normalise_kind(value: str) -> str:
     kind = value.lower()
     kind = KIND_ALIASES.get(kind, kind)
-    if kind not in KINDS:
-        raise QuerySyntaxError(f"unknown kind {value!r} (kinds: {', '.join(KINDS)})")
+    if kind not in SEARCHABLE_KINDS:
+        raise QuerySyntaxError(f"unknown kind {value!r} (kinds: {', '.join(SEARCHABLE_KINDS)})")
     return kind
+
+
+def normalise_platform(value: str) -> str:
+    return _choice("platform", value, PLATFORM_VALUES)
+
+
+def id_query(value: str, field: str = f.IDS) -> wq.Query:
+    """An item by id: X's numbers start the key ("<id>/..."); any other id (it may hold
+    slashes, so a key prefix could name other items) is a term of the IDS field. `field`
+    also matches (conversation: names the thread's first post or its replies)."""
+    if value.isascii() and value.isdigit():
+        return wq.Or([wq.Prefix(f.KEY, f"{value}/"), wq.Term(field, value)])
+    own = wq.Term(f.IDS, value.lower())
+    return own if field == f.IDS else wq.Or([own, wq.Term(field, value)])
 
 
 def _choice(name: str, value: str, values: dict[str, str]) -> str:
@@ -359,8 +401,10 @@ class _Parser:
             return date_range(parse_date(value, "since:"), None, self.zone)
         if name == "until":
             return date_range(None, parse_date(value, "until:"), self.zone)
+        if name == "platform":
+            return wq.Term(f.PLATFORM, normalise_platform(value))
         if name in ID_OPERATORS:
-            return wq.Or([wq.Prefix(f.KEY, f"{value}/"), wq.Term(ID_OPERATORS[name], value)])
+            return id_query(value, ID_OPERATORS[name])
         term = value.lower()
         if name in ("from", "to", "account", "mention"):
             term = term.lstrip("@")

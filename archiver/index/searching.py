@@ -21,10 +21,11 @@ from whoosh.searching import Searcher
 from archiver.index import schema as f
 from archiver.index.columns import ColumnArrays, Columns, month_label
 from archiver.index.docsets import Matches, matching_docs
-from archiver.index.items import IndexedItem
+from archiver.index.items import IndexedItem, account_number
 from archiver.index.postings import PostingCache, Postings
 from archiver.index.query import ParsedQuery
 from archiver.index.ranking import by_relevance, newest
+from storage.accountids import account_platform
 from storage.records import KINDS
 
 SORTS = ("relevance", "date")
@@ -45,6 +46,7 @@ class Hit:
     deleted: bool
     deleted_at: str | None
     score: float
+    platform: str = "x"  # x, bluesky, mastodon
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -56,7 +58,7 @@ class SearchResult:
     page: int
     per_page: int
     hits: list[Hit]
-    facets: dict[str, dict[str, int]]  # account, kind, year, month -> value -> count
+    facets: dict[str, dict[str, int]]  # account, platform, kind, year, month -> value -> count
     notice: str | None = None
 
     @property
@@ -117,6 +119,7 @@ def make_hit(
         id=item.id,
         account=item.account or "",
         kind=latest.get("kind") or "",
+        platform=item.platform,
         author=(latest.get("author") or {}).get("username") or "",
         created_at=latest.get("created_at"),
         text=text,
@@ -165,12 +168,16 @@ def run_search(
 def facet_counts(
     columns: Columns, arrays: ColumnArrays, matches: Matches, account_names: dict[str, str]
 ) -> dict[str, dict[str, int]]:
-    """Counts by account, kind, year and month over every matching item."""
+    """Counts by account, platform, kind, year and month over every matching item."""
     account: Counter[str] = Counter()
+    platform: Counter[str] = Counter()
     kind: Counter[str] = Counter()
+    by_number = {str(account_number(a)): a for a in account_names}
     for value, n in _counts(arrays.account_kind, matches):
-        account_id, kind_num = columns.account_kind(value)
+        number, kind_num = columns.account_kind(value)
+        account_id = by_number.get(number, number)
         account[account_names.get(account_id, account_id)] += n
+        platform[account_platform(account_id)] += n
         kind[KINDS[kind_num - 1] if 0 < kind_num <= len(KINDS) else "unknown"] += n
     year: Counter[str] = Counter()
     month: dict[str, int] = {}
@@ -181,6 +188,7 @@ def facet_counts(
             year[label[:4]] += n
     return {
         "account": _by_count(account),
+        "platform": _by_count(platform),
         "kind": _by_count(kind),
         "year": dict(sorted(year.items(), reverse=True)),
         "month": dict(sorted(month.items(), reverse=True)),

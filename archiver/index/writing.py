@@ -28,10 +28,10 @@ from whoosh.searching import Searcher
 
 from archiver.index import schema as f
 from archiver.index.errors import IndexBusy, IndexFormatError
-from archiver.index.items import IndexedItem, item_key_of, project, version_key
+from archiver.index.items import IndexedItem, id_term, item_key_of, project, version_key
 from archiver.index.whoosh_internals import CODEC
 from archiver.memberships import MEMBERSHIP_EVENTS
-from storage.records import COLLECTION_OF_KIND
+from storage.records import COLLECTION_OF_KIND, UNINDEXED_KINDS
 from storage.runs import Manifest, iter_records
 from storage.store import ObjectStore
 from storage.view import EVENTS
@@ -169,6 +169,8 @@ def _entry(manifest: Manifest, collection: str, rec: dict[str, Any]) -> tuple[An
             member_of, gained = change
             return ("event", manifest.account_id, member_of, str(item_id), rec.get("at"), gained)
         return None
+    if rec.get("kind") in UNINDEXED_KINDS:
+        return None  # kept and counted in the run, never searched as an item
     if not rec.get("id") or rec.get("kind") not in COLLECTION_OF_KIND:
         log.warning(
             "account %s run %s: skipped a %s record without id or kind",
@@ -280,7 +282,7 @@ class Session:
         if not self.lookup:
             return None
         suffix = f"/{collection}/{account_id}"
-        for docnum in self.searcher.docs_for_query(wq.Term(f.IDS, vid)):
+        for docnum in self.searcher.docs_for_query(wq.Term(f.IDS, id_term(vid))):
             stored = self.searcher.stored_fields(docnum)
             if stored[f.KEY].endswith(suffix):
                 return IndexedItem.from_stored(stored[f.KEY], stored[f.STATE], docnum)

@@ -102,12 +102,14 @@ def test_facets_count_every_match_by_account_kind_year_and_month(month_of_posts,
     result = month_of_posts.search("", per_page=5)
     items = view_items(archive)
     assert result.facets["account"] == {"ExampleshirePolice": 31, "ExampleshireFire": 5}
+    assert result.facets["platform"] == {"x": 36}
     assert result.facets["kind"] == dict(Counter(i.latest["kind"] for i in items))
     assert result.facets["year"] == {"2024": 30, "2023": 5}  # the undated follower has no year
     assert result.facets["month"] == {"2024-01": 30, "2023-12": 5}
     narrowed = month_of_posts.search("patrols since:2024-01-20")
     assert narrowed.facets == {
         "account": {"ExampleshirePolice": 11},
+        "platform": {"x": 11},
         "kind": {"post": 11},
         "year": {"2024": 11},
         "month": {"2024-01": 11},
@@ -136,6 +138,7 @@ def test_the_api_shape(month_of_posts):
         "deleted",
         "deleted_at",
         "score",
+        "platform",
     ]
 
 

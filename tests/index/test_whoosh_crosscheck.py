@@ -27,6 +27,7 @@ from archiver.index.items import IndexedItem
 from archiver.index.postings import PostingCache, Postings
 from archiver.index.query import parse_query
 from archiver.index.ranking import by_relevance
+from storage.records import PLATFORMS
 
 from .conftest import FIRE, POLICE, deletion, post
 
@@ -161,10 +162,14 @@ def _item(searcher: Any, docnum: int) -> IndexedItem:
 
 def _facets(searcher: Any, docs: set[int]) -> dict[str, Counter[str]]:
     """Facet counts read from each matching document's stored state."""
-    counts: dict[str, Counter[str]] = {k: Counter() for k in ("account", "kind", "year", "month")}
+    facets = ("account", "platform", "kind", "year", "month")
+    counts: dict[str, Counter[str]] = {k: Counter() for k in facets}
+    # the platform as Whoosh's own postings of the platform field say
+    platform_of = {d: p for p in PLATFORMS for d in searcher.docs_for_query(wq.Term(f.PLATFORM, p))}
     for docnum in docs:
         latest = _item(searcher, docnum).latest
         counts["account"][latest["account"]] += 1
+        counts["platform"][platform_of[docnum]] += 1
         counts["kind"][latest["kind"]] += 1
         counts["year"][latest["created_at"][:4]] += 1
         counts["month"][latest["created_at"][:7]] += 1

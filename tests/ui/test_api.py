@@ -22,6 +22,7 @@ def test_search_returns_the_documented_shape(client, auth):
         "edited": True,
         "deleted": False,
         "deleted_at": None,
+        "platform": "x",
     }
     assert doc["facets"]["kind"] == {"post": 2}
     assert doc["facets"]["year"] == {"2024": 1, "2023": 1}
