@@ -20,11 +20,13 @@ from archiver.errors import USER_ERRORS
 from archiver.exports.commands import export, verify_bundle_cmd
 from archiver.index.commands import index_cmd, search_cmd
 from archiver.jobs import note_job, track_command
+from archiver.platforms.names import account_label
 from archiver.review_commands import followers_group
 from archiver.timestamps import local_time
 from archiver.watch_commands import heads_cmd, jobs_cmd
 from archiver.wording import plural
 from search_ui.cli import audit_group, serve_cmd, users_group
+from storage.accountids import account_platform
 
 log = logging.getLogger("archiver")
 
@@ -195,6 +197,7 @@ def runs(obj: Context, account: str | None, as_json: bool) -> None:
                     "run_id": m.run_id,
                     "account": m.account,
                     "account_id": m.account_id,
+                    "platform": account_platform(m.account_id),
                     "kind": m.kind,
                     "source": m.source,
                     "committed_at": m.committed_at,
@@ -213,9 +216,8 @@ def runs(obj: Context, account: str | None, as_json: bool) -> None:
         counts = ", ".join(f"{k} {v}" for k, v in sorted(m.counts.items())) or "no records"
         flag = " (partial)" if m.gaps else ""
         when = local_time(m.committed_at, obj.config.ui.timezone)
-        click.echo(
-            f"{m.run_id}  {when:<21} @{m.account:<20} {m.kind:<11} {m.source:<9} {counts}{flag}"
-        )
+        who = account_label(m.account, m.account_id)
+        click.echo(f"{m.run_id}  {when:<21} {who:<21} {m.kind:<11} {m.source:<9} {counts}{flag}")
     garbage = obj.archive.garbage(account)
     if garbage:
         click.echo(
@@ -255,7 +257,8 @@ def verify(obj: Context, account: str | None, against: str | None) -> None:
     for m in manifests:
         if m.run_id in by_run:
             click.echo(
-                f"run {m.run_id} of @{m.account} is broken: {by_run[m.run_id]} of "
+                f"run {m.run_id} of {account_label(m.account, m.account_id)} is broken: "
+                f"{by_run[m.run_id]} of "
                 f"{len(m.objects)} objects missing or altered",
                 err=True,
             )

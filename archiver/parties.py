@@ -11,8 +11,11 @@ them, and knows every spelling: X API v2, the archive ZIP (2018 to today), the c
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
+
+from storage.records import platform_of
 
 PARTY_FIELDS = ("in_reply_to_user_id", "mentioned_user_ids", "participant_ids")
 
@@ -32,6 +35,24 @@ def _ids(values: Iterable[Any]) -> list[str]:
         if uid:
             out.setdefault(uid)
     return list(out)
+
+
+# user ids of the other platforms (issue 16): a DID, a full acct
+_OTHER_USER_ID = {
+    "bluesky": re.compile(r"did:[a-z]+:[A-Za-z0-9._:%-]{1,200}"),
+    "mastodon": re.compile(r"[A-Za-z0-9_.-]{1,64}@[A-Za-z0-9.-]{1,253}(:[0-9]{1,5})?"),
+}
+
+
+def user_id(value: Any, platform: str = "x") -> str | None:
+    """A user id as `platform` writes them (X's digits, a DID, an acct), else None."""
+    if platform == "x":
+        return _id(value)
+    text = str(value or "").strip()
+    pattern = _OTHER_USER_ID.get(platform)
+    if pattern is None or not pattern.fullmatch(text):
+        return None
+    return text.lower() if platform == "mastodon" else text
 
 
 def conversation_members(conversation_id: Any) -> list[str]:
@@ -78,7 +99,10 @@ def dm_participants(event: dict[str, Any], conversation_id: Any = None) -> list[
 
 
 def derive_parties(rec: dict[str, Any]) -> dict[str, Any]:
-    """The three fields of a record, derived from its `raw` payload and its other fields."""
+    """The three fields of a record, derived from its `raw` payload and its other fields
+    (X's payloads only: the other platforms' importers always write the fields)."""
+    if platform_of(rec) != "x":
+        return {"in_reply_to_user_id": None, "mentioned_user_ids": [], "participant_ids": []}
     raw = rec.get("raw") if isinstance(rec.get("raw"), dict) else {}
     assert isinstance(raw, dict)
     payload = raw.get("tweet", raw) if isinstance(raw.get("tweet"), dict) else raw
@@ -111,16 +135,19 @@ def with_parties(rec: dict[str, Any]) -> dict[str, Any]:
 
 
 def user_ids_of(rec: dict[str, Any]) -> set[str]:
-    """Every user a record involves by id: author, reply-to, mentioned, DM participants."""
+    """Every user a record involves by id: author, reply-to, mentioned, DM participants (ids
+    of the record's platform: compare them with ids of that platform only)."""
     with_parties(rec)
+    platform = platform_of(rec)
     ids = {str(rec[k]) for k in ("in_reply_to_user_id",) if rec.get(k)}
     ids.update(rec.get("mentioned_user_ids") or ())
     ids.update(rec.get("participant_ids") or ())
-    author = _id((rec.get("author") or {}).get("id"))
+    author = user_id((rec.get("author") or {}).get("id"), platform)
     if author:
         ids.add(author)
     for ref in rec.get("referenced") or ():
-        ref_author = _id(((ref.get("author") if isinstance(ref, dict) else None) or {}).get("id"))
+        ref_user = ((ref.get("author") if isinstance(ref, dict) else None) or {}).get("id")
+        ref_author = user_id(ref_user, platform)
         if ref_author:
             ids.add(ref_author)
     return ids

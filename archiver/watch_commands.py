@@ -8,6 +8,7 @@ import sys
 import click
 
 from archiver.clikit import Context, echo_json, pass_ctx
+from archiver.platforms.names import account_label
 
 
 @click.command("heads")
@@ -27,7 +28,8 @@ def heads_cmd(obj: Context, as_json: bool) -> None:
     for acc in doc["accounts"]:
         note = "" if acc["chained"] else " (unchained: runs from before chaining)"
         click.echo(
-            f"  @{acc['account']:<20} {acc['runs']:>5} runs  head {acc['run_id']}"
+            f"  {account_label(acc['account'], acc['account_id']):<21} {acc['runs']:>5} runs  "
+            f"head {acc['run_id']}"
             f"  sha256 {acc['sha256']}{note}"
         )
     audit = doc["audit"]

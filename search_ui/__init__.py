@@ -24,6 +24,7 @@ from archiver.archive import Archive
 from archiver.config import Config, load_config
 from archiver.errors import ArchiverError, ConfigError
 from archiver.exports.listing import KIND_LABELS
+from archiver.platforms.names import PLATFORM_NAMES
 from archiver.timestamps import evidence_time, local_time
 from archiver.wording import plural
 from search_ui.backend import EXTENSION, Backend, LoginThrottle, RequestAuditLog
@@ -132,7 +133,7 @@ def _register(app: Flask) -> None:
     app.jinja_env.filters["plural"] = plural
     app.jinja_env.globals["kind_labels"] = KIND_LABELS
     app.jinja_env.globals["item_url"] = items.item_url
-    app.jinja_env.globals["platform_names"] = items.PLATFORM_NAMES
+    app.jinja_env.globals["platform_names"] = PLATFORM_NAMES
     app.jinja_env.filters["account_platform"] = items.account_platform_label
     app.jinja_env.filters["pretty_json"] = lambda value: orjson.dumps(
         value, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS

@@ -25,6 +25,7 @@ from archiver.index import SearchIndexError
 from archiver.index.searching import Hit
 from archiver.parties import with_parties
 from archiver.platforms.links import http_url, original_url
+from archiver.platforms.names import platform_name
 from search_ui.auth import login_required
 from search_ui.backend import backend
 from search_ui.catalogue import FoundItem
@@ -36,17 +37,12 @@ from storage.records import platform_of
 
 bp = Blueprint("items", __name__)
 
-PLATFORM_NAMES = {"x": "X", "bluesky": "Bluesky", "mastodon": "Mastodon"}
-
-
 def platform_label(record: dict[str, Any]) -> str:
-    platform = platform_of(record)
-    return PLATFORM_NAMES.get(platform, platform)
+    return platform_name(platform_of(record))
 
 
 def account_platform_label(account_id: str) -> str:
-    platform = account_platform(account_id)
-    return PLATFORM_NAMES.get(platform, platform)
+    return platform_name(account_platform(account_id))
 
 
 def item_url(item_id: str, *, api: bool = False) -> str:

@@ -23,6 +23,7 @@ from archiver.exports.media import MediaIndex, StoredFile, is_media_key
 from search_ui.auth import login_required, role_required
 from search_ui.backend import backend
 from search_ui.catalogue import FoundItem
+from storage.accountids import is_account_id
 from storage.errors import NotFound
 from storage.runs import Manifest
 
@@ -91,7 +92,8 @@ def _manifest(account_id: str, run_id: str) -> Manifest | None:
 @login_required
 @role_required("viewer")
 def stored(account_id: str, run_id: str, key: str) -> Any:
-    if not account_id.isdigit() or not RUN_ID.match(run_id):
+    # X's numeric ids and qualified ones (bluesky:<DID>, mastodon:<acct>): one path segment
+    if not is_account_id(account_id) or not RUN_ID.match(run_id):
         abort(404, description="No such media file.")
     manifest = _manifest(account_id, run_id)
     entry = next((o for o in manifest.objects if o.key == key), None) if manifest else None

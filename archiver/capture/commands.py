@@ -121,6 +121,10 @@ def check_account(acc: AccountConfig, config: Config) -> str:
         from archiver.platforms.mastodon.capture import check_account as check_mastodon
 
         return check_mastodon(acc, config)
+    if acc.platform != "x":
+        from archiver import platforms
+
+        return platforms.check_account(config, acc)
     creds = Credentials.from_config(acc)
     client = XClient.for_account(acc, config.x_api)
     page = client.me() if creds.user_context else client.user_by_username(acc.username)

@@ -9,8 +9,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from archiver.errors import ArchiverError
+from archiver.platforms.names import account_label, platform_name
 from archiver.timestamps import local_time, parse_iso, utcnow
 from archiver.wording import plural
+from storage.accountids import account_platform
 from storage.runs import Manifest, list_runs
 from storage.store import ObjectStore
 from storage.view import Item, merge_runs
@@ -42,7 +44,7 @@ class Reconciliation:
         return [f for f in self.findings if f.gap]
 
     def lines(self) -> list[str]:
-        head = f"@{self.account}: " + (
+        head = f"{account_label(self.account, self.account_id)}: " + (
             f"{len(self.gaps)} gap{'s' if len(self.gaps) != 1 else ''}" if self.gaps else "no gaps"
         )
         return [head] + [f"  {'GAP ' if f.gap else ''}{f.text}" for f in self.findings]
@@ -51,6 +53,7 @@ class Reconciliation:
         return {
             "account": self.account,
             "account_id": self.account_id,
+            "platform": account_platform(self.account_id),
             "counts": self.counts,
             "findings": [f.__dict__ for f in self.findings],
         }
@@ -84,6 +87,11 @@ def reconcile(
 
     posts = [i for i in by_collection.get("tweets", []) if i.latest.get("kind") in _OWN]
     _held(report, by_collection, posts, sources)
+    platform = account_platform(account_id)
+    if platform != "x":
+        # X's profile counts, API windows and archive ZIPs say nothing about these
+        _other_platform(report, platform, posts, by_collection, manifests)
+        return report
     _profile(report, posts, by_collection, api_runs)
     _archives(report, posts, manifests, sources)
     _mentions(report, by_collection.get("mentions", []), api_runs)
@@ -106,7 +114,23 @@ _NOUNS = (
     ("dms", "DM"),
     ("lists", "list"),
 )
-_SOURCE_NAMES = {API: "the X API", ZIP: "archive ZIPs", "twarc": "twarc files"}
+_SOURCE_NAMES = {
+    API: "the X API",
+    ZIP: "archive ZIPs",
+    "twarc": "twarc files",
+    "bluesky-repo": "Bluesky repository snapshots",
+    "bluesky-api": "the Bluesky API",
+    "mastodon-api": "the Mastodon API",
+    "mastodon-archive": "Mastodon account archives",
+}
+# the captures that read each platform's live account (the others are imports of exports)
+_LIVE = {"bluesky": ("bluesky-repo", "bluesky-api"), "mastodon": ("mastodon-api",)}
+# profile counts as the platforms name them (Bluesky's getProfile, Mastodon's account)
+_PROFILE_KEYS = (
+    ("posts", ("postsCount", "statuses_count", "posts_count"), "post"),
+    ("followers", ("followersCount", "followers_count"), "follower"),
+    ("following", ("followsCount", "following_count"), "followed account"),
+)
 
 
 def _by_source(items: list[Item], sources: Any) -> str:
@@ -122,6 +146,74 @@ def _by_source(items: list[Item], sources: Any) -> str:
         how = "through" if key == (API,) else "from"
         parts.append(f"{n:,} {how} {' and '.join(names)}")
     return ", ".join(parts)
+
+
+def _other_platform(
+    report: Reconciliation,
+    platform: str,
+    posts: list[Item],
+    by_collection: dict[str, list[Item]],
+    manifests: list[Manifest],
+) -> None:
+    """A Bluesky or Mastodon account: what its own captures and imports say, nothing of X's."""
+    name = platform_name(platform)
+    live = [m for m in manifests if m.source in _LIVE.get(platform, ())]
+    metrics, run = {}, None
+    for m in reversed(manifests):
+        if m.details.get("profile_metrics"):
+            metrics, run = m.details["profile_metrics"], m
+            break
+    if run is None:
+        report.findings.append(
+            Finding(
+                "profile",
+                f"No capture has read the {name} profile's counts yet, so the archive cannot"
+                " be compared with them.",
+            )
+        )
+    else:
+        when = f"The {name} profile (read {_day(run.started_at)})"
+        held = {
+            "posts": sum(1 for p in posts if not p.deleted_at),
+            "followers": len(by_collection.get("followers", [])),
+            "following": len(by_collection.get("following", [])),
+        }
+        for topic, keys, noun in _PROFILE_KEYS:
+            key = next((k for k in keys if isinstance(metrics.get(k), int)), None)
+            if key is None:
+                continue
+            count = int(metrics[key])
+            report.findings.append(
+                Finding(
+                    topic,
+                    f"{when} counts {plural(count, noun)}; the archive holds {held[topic]:,}.",
+                    gap=topic == "posts" and held[topic] < count,
+                )
+            )
+    if not live:
+        report.findings.append(
+            Finding(
+                "capture",
+                f"The account has only been imported from files, never captured from {name}:"
+                " replies and mentions from the public, and followers, come from a capture"
+                " (`archiver backup`).",
+                gap=True,
+            )
+        )
+    mentions = by_collection.get("mentions", [])
+    if mentions:
+        oldest = min((i.latest.get("created_at") or "" for i in mentions), default="")
+        report.findings.append(
+            Finding(
+                "mentions",
+                f"The archive holds {plural(len(mentions), 'mention')} (replies and posts from"
+                f" the public naming the account), the oldest from {_day(oldest)}.",
+            )
+        )
+    for m in live[-1:]:
+        for warning in m.warnings:
+            report.findings.append(Finding("capture", f"In the latest capture: {warning}", True))
+    _deletions(report, posts, mentions, name)
 
 
 def _held(
@@ -329,7 +421,9 @@ def _dms(
             )
 
 
-def _deletions(report: Reconciliation, posts: list[Item], mentions: list[Item]) -> None:
+def _deletions(
+    report: Reconciliation, posts: list[Item], mentions: list[Item], platform: str = "X"
+) -> None:
     counts = {
         noun: sum(1 for i in items if i.deleted_at)
         for noun, items in (("post", posts), ("mention", mentions))
@@ -340,7 +434,8 @@ def _deletions(report: Reconciliation, posts: list[Item], mentions: list[Item]) 
         report.findings.append(
             Finding(
                 "deletions",
-                f"{' and '.join(parts)} {verb} deleted on X after capture; the archive keeps "
+                f"{' and '.join(parts)} {verb} deleted on {platform} after capture; the archive "
+                "keeps "
                 f"{'it' if verb == 'was' else 'them'}, marked deleted.",
             )
         )

@@ -46,7 +46,10 @@ def own_accounts(archive: Archive) -> list[tuple[str, str]]:
     """(account id, handle) of the body's own accounts: never redacted."""
     own = [(r.account_id, r.username) for r in archive.accounts()]
     # configured accounts not yet captured are the body's own too
-    own += [("", a.username) for a in archive.config.accounts]
+    # (a platform-qualified id with no native part still says which platform the handle is on)
+    own += [
+        ("" if a.platform == "x" else f"{a.platform}:", a.username) for a in archive.config.accounts
+    ]
     return own
 
 

@@ -23,7 +23,9 @@ from archiver.exports.errors import ExportError
 from archiver.exports.items import ExportItem, collector_paused_during, sort_items
 from archiver.exports.register import default_operator, record_export
 from archiver.exports.signing import SigningKey, load_signing_key
+from archiver.platforms.names import platform_name
 from archiver.timestamps import isoformat, parse_time, utcnow
+from storage.accountids import account_platform
 from storage.chain import account_manifests, chain_head
 from storage.records import item_key
 from storage.runs import Manifest, iter_run, list_runs
@@ -225,7 +227,8 @@ def export_month(
                 "Source-Organization": cfg.organisation,
                 "External-Identifier": name,
                 "External-Description": (
-                    f"Records of the X account @{ref.username} for {month}: every item created,"
+                    f"Records of the {platform_name(account_platform(ref.account_id))} account"
+                    f" @{ref.username} for {month}: every item created,"
                     " edited or deleted in the month (UTC), with all versions"
                 ),
                 "Account": f"@{ref.username} ({ref.account_id})",

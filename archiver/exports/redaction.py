@@ -23,16 +23,24 @@ from typing import Any
 from archiver.exports.items import ExportItem
 from archiver.exports.listing import SafeCsvWriter
 from archiver.exports.thirdparties import (
+    ACCT_URL_HANDLE,
     AT_HANDLE,
+    BSKY_URL_HANDLE,
+    DID,
     DIGITS,
     HANDLE_KEYS,
+    HANDLE_PATTERNS,
     NAME_KEYS,
     URL,
     URL_HANDLE,
     Census,
     norm,
+    qualify,
     user_object,
 )
+from archiver.platforms.names import handle_platform
+from storage.accountids import account_platform, native_id
+from storage.records import platform_of
 
 FOI_EXEMPTION = "FOIA 2000 s.40(2) personal information of third parties"
 FOI_DM_EXEMPTION = "FOIA 2000 s.40(2) and s.41 private correspondence"
@@ -112,6 +120,9 @@ class RedactionProfile:
     include_dms: bool = False
     dm_exemption: str = FOI_DM_EXEMPTION
 
+    # ids and handles are kept qualified by platform (thirdparties.qualify): an X user and
+    # a Bluesky or Mastodon account never stand in for each other
+
     @classmethod
     def foi(
         cls,
@@ -120,47 +131,74 @@ class RedactionProfile:
         include_dms: bool = False,
         keep: Iterable[str] = (),
     ) -> RedactionProfile:
-        """own: (account id, handle) of the archive's accounts; keep: other handles to leave
-        visible (e.g. partner organisations' official accounts)."""
-        own = list(own)
+        """own: (account id, handle) of the archive's accounts (a qualified id names the
+        platform: `bluesky:<DID>`, `mastodon:<acct>`; `bluesky:` alone for an account not
+        captured yet); keep: other handles to leave visible (e.g. partner organisations'
+        official accounts), each on the platform its syntax says."""
+        ids, handles = _own(own)
         return cls(
             name="foi",
             exemption=FOI_EXEMPTION,
-            own_ids=frozenset(i for i, _ in own if i),
-            own_handles=frozenset(norm(h) for _, h in own) | {norm(h) for h in keep},
+            own_ids=ids,
+            own_handles=handles | {_handle_key(handle_platform(h), h) for h in keep},
             include_dms=include_dms,
         )
 
     @classmethod
     def sar(
-        cls, own: Iterable[tuple[str, str]], subject_id: str | None, subject_handle: str
+        cls,
+        own: Iterable[tuple[str, str]],
+        subject_id: str | None,
+        subject_handle: str,
+        platform: str = "x",
     ) -> RedactionProfile:
-        own = list(own)
+        ids, handles = _own(own)
         return cls(
             name="sar",
             exemption=SAR_EXEMPTION,
-            own_ids=frozenset(i for i, _ in own if i),
-            own_handles=frozenset(norm(h) for _, h in own),
-            subject_ids=frozenset({subject_id} if subject_id else ()),
-            subject_handles=frozenset({norm(subject_handle)}),
+            own_ids=ids,
+            own_handles=handles,
+            subject_ids=frozenset({qualify(platform, subject_id)} if subject_id else ()),
+            subject_handles=frozenset({_handle_key(platform, subject_handle)}),
             include_dms=True,
             dm_exemption=SAR_EXEMPTION,
         )
 
-    def visible(self, user_id: Any = None, handle: Any = None) -> bool:
+    def visible(self, user_id: Any = None, handle: Any = None, platform: str = "x") -> bool:
         ids = self.own_ids | self.subject_ids
         handles = self.own_handles | self.subject_handles
-        return (user_id is not None and str(user_id) in ids) or (
-            isinstance(handle, str) and norm(handle) in handles
+        return (user_id is not None and qualify(platform, str(user_id)) in ids) or (
+            isinstance(handle, str) and _handle_key(platform, handle) in handles
         )
 
     def by_subject(self, rec: dict[str, Any]) -> bool:
         """Written by the SAR's data subject: their own words, details and all, are theirs."""
         author = rec.get("author") or {}
-        return (str(author.get("id")) in self.subject_ids) or (
+        platform = platform_of(rec)
+        return (qualify(platform, str(author.get("id"))) in self.subject_ids) or (
             isinstance(author.get("username"), str)
-            and norm(author["username"]) in self.subject_handles
+            and _handle_key(platform, author["username"]) in self.subject_handles
         )
+
+
+def _handle_key(platform: str, handle: str) -> str:
+    return qualify(platform, norm(handle))
+
+
+def _own(own: Iterable[tuple[str, str]]) -> tuple[frozenset[str], frozenset[str]]:
+    """Qualified ids and handles of the body's own accounts (a Mastodon account's local
+    @user too: replies on its server mention it so)."""
+    ids: set[str] = set()
+    handles: set[str] = set()
+    for account_id, handle in own:
+        platform = account_platform(account_id) if account_id else "x"
+        native = native_id(account_id) if account_id else ""
+        if native:
+            ids.add(qualify(platform, native))
+        handles.add(_handle_key(platform, handle))
+        if platform == "mastodon" and "@" in norm(handle):
+            handles.add(_handle_key(platform, norm(handle).split("@", 1)[0]))
+    return frozenset(ids), frozenset(handles)
 
 
 @dataclass(frozen=True)
@@ -221,9 +259,11 @@ class Redactor:
 
     # -- masking ---------------------------------------------------------------------------
     def redact_item(self, item: ExportItem) -> ExportItem:
+        self._census.read(item.latest)
         key = self._ref(item.key)
         versions = []
         for rec in item.versions:
+            self._census.read(rec)  # ids and handles in the record's platform's namespace
             version = self._ref(str(rec.get("id")))
             # contact details in a subject's own post are theirs; elsewhere, anyone's
             self._patterns_on = not self.profile.by_subject(rec)
@@ -244,7 +284,11 @@ class Redactor:
     def _walk(self, value: Any, path: str, item: str, version: str) -> Any:
         if isinstance(value, dict):
             outer = self._context
-            user = user_object(value) or (value.get("id"), value.get("username"), None)
+            user = user_object(value, self._reg.platform) or (
+                value.get("id"),
+                value.get("username"),
+                None,
+            )
             owner = self._reg.who(user[0], user[1])
             if owner is not None:  # a user object: its name is its own person's
                 self._context = frozenset({owner})
@@ -324,7 +368,7 @@ class Redactor:
         if patterns:
             text = self._patterns(text, _PATTERNS[:1], path, item, version)  # emails first
         text = self._sub(
-            AT_HANDLE,
+            HANDLE_PATTERNS.get(self._reg.platform, AT_HANDLE),
             text,
             self._reg.handle_token,
             "user handle",
@@ -345,6 +389,8 @@ class Redactor:
                 version,
             )
         text = self._sub(DIGITS, text, self._reg.id_token, "id", path, item, version)
+        if self._reg.platform == "bluesky":  # DIDs (in AT URIs too) name people
+            text = self._sub(DID, text, self._reg.id_token, "id", path, item, version)
         if patterns:
             text = self._patterns(text, _PATTERNS[1:], path, item, version)
         return text
@@ -357,8 +403,35 @@ class Redactor:
             self._note(item, version, path, "user handle", token)
             return m.group(1) + token
 
-        url = URL_HANDLE.sub(replace, url)
+        platform = self._reg.platform
+        if platform == "x":
+            url = URL_HANDLE.sub(replace, url)
+        elif platform == "bluesky":
+            url = self._sub(
+                BSKY_URL_HANDLE,
+                url,
+                self._profile_token,
+                "user handle",
+                path,
+                item,
+                version,
+                group=2,
+            )
+            url = self._sub(DID, url, self._reg.id_token, "id", path, item, version)
+        elif platform == "mastodon":
+
+            def acct(m: re.Match[str]) -> str:
+                token = self._reg.handle_token(f"{m.group(3)}@{m.group(2)}")
+                if not token:
+                    return m.group(0)
+                self._note(item, version, path, "user handle", token)
+                return f"{m.group(1)}{m.group(2)}/@{token}"
+
+            url = ACCT_URL_HANDLE.sub(acct, url)
         return self._sub(DIGITS, url, self._reg.id_token, "id", path, item, version)
+
+    def _profile_token(self, target: str) -> str | None:
+        return self._reg.id_token(target) or self._reg.handle_token(target)
 
     def _patterns(
         self,

@@ -17,20 +17,29 @@ from archiver.exports.items import ExportItem, collector_paused_during, load_sco
 from archiver.exports.redaction import RedactionProfile, Redactor
 from archiver.exports.register import default_operator
 from archiver.parties import user_ids_of
+from archiver.platforms.names import handle_platform, platform_name
+from storage.records import platform_of
 
 
-def _subject_id(items: Iterable[ExportItem], handle: str) -> str | None:
+def _subject_id(items: Iterable[ExportItem], handle: str, platform: str = "x") -> str | None:
     wanted = handle.lower()
     for item in items:
         for rec in item.versions:
+            if platform_of(rec) != platform:
+                continue
             author = rec.get("author") or {}
             if str(author.get("username") or "").lower() == wanted and author.get("id"):
                 return str(author["id"])
     return None
 
 
-def involves(rec: dict[str, Any], handle: str | None, user_id: str | None) -> bool:
-    """Does a record involve this person: by them, to them, about them, with them?"""
+def involves(
+    rec: dict[str, Any], handle: str | None, user_id: str | None, platform: str = "x"
+) -> bool:
+    """Does a record involve this person: by them, to them, about them, with them? Only
+    records of the person's platform can: an X user and a Mastodon account are two people."""
+    if platform_of(rec) != platform:
+        return False
     handle = (handle or "").lower()
     author = rec.get("author") or {}
     if user_id and str(author.get("id")) == user_id:
@@ -70,26 +79,41 @@ def export_sar(
 ) -> Disclosure:
     """Everything involving one member of the public, everyone else redacted."""
     scope = load_scope(archive, accounts)
-    handle = user.lstrip("@")
-    user_id = handle if handle.isdigit() else _subject_id(scope.items, handle)
-    if handle.isdigit():
-        handle = ""
+    handle = user.strip().lstrip("@")
+    # the platform is in the syntax: 12345 or handle (X), did:... or a.bsky.social
+    # (Bluesky), user@host (Mastodon, whose acct is its id too)
+    platform = handle_platform(handle)
+    if platform == "mastodon":
+        handle = handle.lower()
+        user_id: str | None = handle
+    elif (platform == "x" and handle.isdigit()) or handle.startswith("did:"):
+        user_id, handle = handle, ""
+    else:
+        user_id = _subject_id(scope.items, handle, platform)
     if handle.lower() in {r.username.lower() for r in scope.refs}:
         raise ExportError(
             f"@{handle} is one of the archive's own accounts, not a member of the public"
         )
     items = sort_items(
-        i for i in scope.items if any(involves(r, handle, user_id) for r in i.versions)
+        i for i in scope.items if any(involves(r, handle, user_id, platform) for r in i.versions)
     )
     if not items:
         raise ExportError(f"nothing in the archive involves {user}")
-    redactor = Redactor(RedactionProfile.sar(own_accounts(archive), user_id, handle or user))
+    redactor = Redactor(
+        RedactionProfile.sar(own_accounts(archive), user_id, handle or user, platform)
+    )
     who = f"@{handle}" if handle else f"user id {user_id}"
+    if platform != "x":
+        who += f" on {platform_name(platform)}"
     record = {
         "kind": "sar",
         "request_reference": request_ref,
         "operator": operator or default_operator(),
-        "subject": {"handle": handle or None, "id": user_id},
+        "subject": {
+            "handle": handle or None,
+            "id": user_id,
+            **({"platform": platform} if platform != "x" else {}),
+        },
     }
     return disclose(
         archive,

@@ -5,6 +5,11 @@ API v2, archive ZIP and v1.1 spellings) and registers each person who is not vis
 the profile, by user id, handle and display name, plus the posts they wrote. Whole user
 objects are read first, so a bare id or handle seen elsewhere joins its person instead of
 becoming someone new. Redaction (redaction.py) then replaces what the census found.
+
+People are keyed per platform (`qualify`): an X user id or handle, a Bluesky DID or handle
+and a Mastodon acct live in separate namespaces, chosen by the record being read
+(`storage.records.platform_of`), so an X user and a Mastodon account that happen to share a
+name or a number are never one person, and each gets its own pseudonym.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from archiver.parties import user_ids_of, with_parties
+from storage.records import platform_of
 
 # keys whose value names a user (a whole-value match there is certainly a handle or name)
 HANDLE_KEYS = frozenset(
@@ -77,6 +83,23 @@ AT_HANDLE = re.compile(r"(?<![\w@])@(\w{1,15})(?!\w)")
 URL_HANDLE = re.compile(r"(?i)\b((?:twitter|x)\.com/)(\w{1,15})(?=[/?#\s]|$)")
 DIGITS = re.compile(r"(?<!\d)\d{5,}(?!\d)")  # shorter numbers in text are not taken for ids
 OWN_KINDS = ("post", "reply", "repost", "quote", "profile", "list")
+# other platforms' handles in text: a Bluesky handle is a domain name; a Mastodon mention is
+# @user or @user@host
+BSKY_HANDLE = re.compile(
+    r"(?i)(?<![\w@.])@([a-z0-9][a-z0-9-]{0,62}(?:\.[a-z0-9-]{1,63})+)(?![\w-])"
+)
+ACCT_HANDLE = re.compile(
+    r"(?i)(?<![\w@])@(\w{1,64}(?:@[a-z0-9-]{1,63}(?:\.[a-z0-9-]{1,63})+)?)(?![\w@])"
+)
+DID = re.compile(r"did:(?:plc:[a-z2-7]{24}|web:[A-Za-z0-9.-]+)")
+BSKY_URL_HANDLE = re.compile(r"(?i)\b(bsky\.app/profile/)([^/\s?#]+)")
+ACCT_URL_HANDLE = re.compile(r"(?i)\b(https?://)([a-z0-9.-]+\.[a-z]{2,})/@(\w{1,64})(?=[/?#\s]|$)")
+HANDLE_PATTERNS = {"x": AT_HANDLE, "bluesky": BSKY_HANDLE, "mastodon": ACCT_HANDLE}
+
+
+def qualify(platform: str, value: str) -> str:
+    """The key a user id, handle or post id has in a platform's namespace (X's: as ever)."""
+    return value if platform == "x" else f"{platform}\x1f{value}"
 
 
 def norm(handle: str) -> str:
@@ -103,6 +126,10 @@ class Pseudonyms:
     _written: dict[str, None] = field(default_factory=dict)  # names as written, for text
     _group_ids: dict[int, set[str]] = field(default_factory=dict)  # a person's user ids
     _tokens: dict[int, str] | None = None
+    platform: str = "x"  # the namespace ids and handles are read in (the record's platform)
+
+    def _q(self, value: str) -> str:
+        return qualify(self.platform, value)
 
     def _root(self, n: int) -> int:
         while self._parent[n] != n:
@@ -124,8 +151,8 @@ class Pseudonyms:
         return n
 
     def person(self, user_id: Any, handle: Any, name: Any) -> None:
-        uid = str(user_id) if user_id not in (None, "") else None
-        h = norm(handle) if isinstance(handle, str) and handle else None
+        uid = self._q(str(user_id)) if user_id not in (None, "") else None
+        h = self._q(norm(handle)) if isinstance(handle, str) and handle else None
         if not (uid or h):
             return  # a bare name identifies no one
         self._tokens = None
@@ -145,12 +172,23 @@ class Pseudonyms:
             self._ids.setdefault(uid, n)
         if h:
             self._handles.setdefault(h, n)
+            local = norm(handle).split("@", 1)[0] if self.platform == "mastodon" else ""
+            if local and local != norm(handle):  # text mentions a local @user too
+                self._handles.setdefault(self._q(local), n)
         if isinstance(name, str) and len(name.strip()) >= 4:
             self._names.setdefault(name.strip().lower(), set()).add(n)
             self._written.setdefault(name.strip())
 
+    def alias(self, user_id: Any, other_id: Any) -> None:
+        """`other_id` names the person `user_id` names (a Mastodon account's number on its
+        server beside its acct)."""
+        known = self._ids.get(self._q(str(user_id)))
+        if known is not None and other_id not in (None, "") and not isinstance(other_id, bool):
+            self._tokens = None
+            self._ids.setdefault(self._q(str(other_id)), known)
+
     def post(self, post_id: Any) -> None:
-        pid = str(post_id) if post_id not in (None, "") else ""
+        pid = self._q(str(post_id)) if post_id not in (None, "") else ""
         if pid and pid not in self.posts and pid not in self._ids:
             self.posts[pid] = f"[REDACTED post-{len(self.posts) + 1}]"
 
@@ -170,23 +208,23 @@ class Pseudonyms:
 
     def who(self, user_id: Any = None, handle: Any = None) -> int | None:
         """The person an id (first) or a handle names, as a stable number, or None."""
-        if user_id not in (None, "") and str(user_id) in self._ids:
-            return self._root(self._ids[str(user_id)])
-        if isinstance(handle, str) and norm(handle) in self._handles:
-            return self._root(self._handles[norm(handle)])
+        if user_id not in (None, "") and self._q(str(user_id)) in self._ids:
+            return self._root(self._ids[self._q(str(user_id))])
+        if isinstance(handle, str) and self._q(norm(handle)) in self._handles:
+            return self._root(self._handles[self._q(norm(handle))])
         return None
 
     def token_of(self, person: int | None) -> str | None:
         return self._token(person)
 
     def user_token(self, user_id: str) -> str | None:
-        return self._token(self._ids.get(user_id))
+        return self._token(self._ids.get(self._q(user_id)))
 
     def handle_token(self, handle: str) -> str | None:
-        return self._token(self._handles.get(norm(handle)))
+        return self._token(self._handles.get(self._q(norm(handle))))
 
     def id_token(self, value: str) -> str | None:
-        return self.user_token(value) or self.posts.get(value)
+        return self.user_token(value) or self.posts.get(self._q(value))
 
     def name_token(self, name: str, context: frozenset[int] = frozenset()) -> str | None:
         """A display name's pseudonym: its one bearer's, or (shared) the bearer the context
@@ -212,8 +250,19 @@ class Pseudonyms:
         return re.compile(r"(?<!\w)(?:" + "|".join(alternatives) + r")(?!\w)")
 
 
-def user_object(d: dict[str, Any]) -> tuple[Any, Any, Any] | None:
-    """(id, handle, name) when a dict is a whole user: an include, a mention, an account."""
+def user_object(d: dict[str, Any], platform: str = "x") -> tuple[Any, Any, Any] | None:
+    """(id, handle, name) when a dict is a whole user: an include, a mention, an account.
+    Bluesky: a profile view ({did, handle, displayName}); Mastodon: an account ({acct,
+    display_name}, keyed by its acct, as records are)."""
+    if platform == "bluesky":
+        if isinstance(d.get("did"), str) and isinstance(d.get("handle"), str):
+            return d["did"], d["handle"], d.get("displayName")
+        return None
+    if platform == "mastodon":
+        acct = d.get("acct")
+        if isinstance(acct, str) and acct:
+            return acct.lower(), acct, d.get("display_name")
+        return None
     handle = next(
         (
             d[k]
@@ -232,9 +281,17 @@ class Census:
     """Register the third parties of some records. `visible(user_id, handle)` says who is not
     one (the archive's own accounts, a SAR's subject)."""
 
-    def __init__(self, visible: Callable[[Any, Any], bool]) -> None:
-        self.visible = visible
+    def __init__(self, visible: Callable[[Any, Any, str], bool]) -> None:
+        self._visible = visible
         self.names = Pseudonyms()
+
+    def visible(self, user_id: Any = None, handle: Any = None) -> bool:
+        """Is this id or handle, on the platform being read, one whose data stays visible?"""
+        return self._visible(user_id, handle, self.names.platform)
+
+    def read(self, rec: dict[str, Any]) -> None:
+        """What follows reads `rec`: ids and handles are in its platform's namespace."""
+        self.names.platform = platform_of(rec)
 
     def third_party(self, rec: dict[str, Any]) -> bool:
         """Is the record someone else's? Without an author, a mention or like is."""
@@ -245,6 +302,7 @@ class Census:
 
     def involved(self, rec: dict[str, Any]) -> frozenset[int]:
         """The people a record names in its metadata: whose shared display name it means."""
+        self.read(rec)
         who = self.names.who
         people = {who(user_id=uid) for uid in user_ids_of(rec)}
         author = rec.get("author") or {}
@@ -260,9 +318,12 @@ class Census:
     def take(self, records: Iterable[dict[str, Any]]) -> None:
         records = list(records)
         for rec in records:
+            self.read(rec)
             self._whole_people(rec)
         for rec in records:
+            self.read(rec)
             self._references(rec)
+        self.names.platform = "x"
 
     def _person(self, user_id: Any = None, handle: Any = None, name: Any = None) -> None:
         if not self.visible(user_id, handle):
@@ -270,9 +331,11 @@ class Census:
 
     def _whole_people(self, value: Any) -> None:
         if isinstance(value, dict):
-            user = user_object(value)
+            user = user_object(value, self.names.platform)
             if user:
                 self._person(*user)
+                if self.names.platform == "mastodon" and isinstance(value.get("id"), (str, int)):
+                    self.names.alias(user[0], value["id"])
             for v in value.values():
                 if isinstance(v, (dict, list)):
                     self._whole_people(v)
@@ -296,7 +359,7 @@ class Census:
         for mention in rec.get("mentions") or ():
             if isinstance(mention, dict):
                 self._person(mention.get("id"), mention.get("username"), mention.get("name"))
-            elif isinstance(mention, str) and mention.isdigit():
+            elif isinstance(mention, str) and mention.isdigit() and self.names.platform == "x":
                 self._person(user_id=mention)  # DM records list the recipient's id
             elif isinstance(mention, str):
                 self._person(handle=mention)
@@ -320,11 +383,25 @@ class Census:
             for v in value:
                 self._payload(v)
         elif isinstance(value, str):
-            for m in AT_HANDLE.finditer(value):
+            platform = self.names.platform
+            for m in HANDLE_PATTERNS.get(platform, AT_HANDLE).finditer(value):
                 self._person(handle=m.group(1))
-            for m in URL_HANDLE.finditer(value):
-                if m.group(2).lower() not in _RESERVED_PATHS:
-                    self._person(handle=m.group(2))
+            if platform == "x":
+                for m in URL_HANDLE.finditer(value):
+                    if m.group(2).lower() not in _RESERVED_PATHS:
+                        self._person(handle=m.group(2))
+            elif platform == "bluesky":
+                for m in DID.finditer(value):
+                    self._person(user_id=m.group(0))
+                for m in BSKY_URL_HANDLE.finditer(value):
+                    target = m.group(2)
+                    if DID.fullmatch(target):
+                        self._person(user_id=target)
+                    else:
+                        self._person(handle=target)
+            elif platform == "mastodon":
+                for m in ACCT_URL_HANDLE.finditer(value):
+                    self._person(handle=f"{m.group(3)}@{m.group(2)}")
 
     def _bare_references(self, d: dict[str, Any]) -> None:
         """Bare user ids and handles in a payload dict, and the posts third parties wrote."""

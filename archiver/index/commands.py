@@ -16,10 +16,12 @@ import click
 
 from archiver.clikit import DAY, echo_json
 from archiver.index.binding import open_index, rebuild_index
+from archiver.index.query import SEARCHABLE_KINDS
 from archiver.index.searching import SORTS, SearchResult
+from archiver.platforms.names import handle_label, platform_name
 from archiver.timestamps import local_time
 from archiver.wording import plural
-from storage.records import KINDS
+from storage.records import PLATFORMS
 
 _MATCH = re.compile(r'<b class="match">(.*?)</b>', re.S)
 
@@ -86,7 +88,14 @@ def index_cmd(obj: Any, rebuild: bool) -> None:
 @click.argument("query", nargs=-1)
 @click.option("--account", help="Only this archived account (@handle or id).")
 @click.option(
-    "--kind", type=click.Choice(KINDS, case_sensitive=False), help="Only this kind of item."
+    "--kind",
+    type=click.Choice(SEARCHABLE_KINDS, case_sensitive=False),
+    help="Only this kind of item.",
+)
+@click.option(
+    "--platform",
+    type=click.Choice(PLATFORMS, case_sensitive=False),
+    help="Only items of accounts on this platform.",
 )
 @click.option(
     "--from",
@@ -119,6 +128,7 @@ def search_cmd(
     query: tuple[str, ...],
     account: str | None,
     kind: str | None,
+    platform: str | None,
     from_: dt.datetime | None,
     to: dt.datetime | None,
     sort: str,
@@ -133,6 +143,7 @@ def search_cmd(
         " ".join(query),
         account=account,
         kind=kind,
+        platform=platform,
         since=from_.date() if from_ else None,
         until=until,
         sort=sort,
@@ -168,12 +179,17 @@ def _print_result(result: SearchResult, query: str, zone: str) -> None:
             ]
         )
         day = local_time(hit.created_at, zone, unknown="undated")
-        click.echo(f"\n{day}  @{hit.account}  {hit.kind}  {hit.id}  by @{hit.author}{flags}")
+        where = handle_label(hit.account, hit.platform)
+        click.echo(f"\n{day}  {where}  {hit.kind}  {hit.id}  by @{hit.author}{flags}")
         click.echo("  " + _terminal_text(hit.highlights, bold).replace("\n", "\n  "))
     if result.total:
         kinds = ", ".join(f"{k} {n:,}" for k, n in result.facets.get("kind", {}).items())
         accounts = ", ".join(f"@{a} {n:,}" for a, n in result.facets.get("account", {}).items())
         click.echo(f"\nby kind: {kinds}\nby account: {accounts}")
+        platforms = result.facets.get("platform", {})
+        if set(platforms) - {"x"}:  # an archive of X alone reads as it always did
+            named = ", ".join(f"{platform_name(p)} {n:,}" for p, n in platforms.items())
+            click.echo(f"by platform: {named}")
 
 
 def _terminal_text(highlights: str, bold: bool) -> str:

@@ -61,6 +61,21 @@ def backup_runner(
     return partial(module.backup, config, store, account, **options)
 
 
+def check_account(config: Config, account: AccountConfig) -> str:
+    """`archiver accounts check` for a non-X account: the platform's own check (a package's
+    optional `check_account(account, config) -> str`), else one line saying there is none."""
+    from archiver.errors import ArchiverError
+
+    module = _module(account.platform)
+    if module is None or not hasattr(module, "check_account"):
+        raise ArchiverError(
+            f"account @{account.username}: {account.platform} account checks are not "
+            "available in this version (`archiver backup --account` tries the account)"
+        )
+    line: str = module.check_account(account, config)
+    return line
+
+
 def parse_import(
     path: str, *, allow_partial: bool
 ) -> tuple[Parsed, str, SourceFiles | None] | None:
