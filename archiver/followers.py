@@ -22,6 +22,7 @@ from archiver.audit import AuditLog
 from archiver.exports.listing import SafeCsvWriter
 from archiver.spoofs import OwnAccount, find_imitation
 from archiver.timestamps import day_start, isoformat, utcnow
+from storage.accountids import account_platform, native_id
 from storage.runs import Manifest, iter_records, list_runs
 from storage.view import EVENTS, Item, merge_runs
 
@@ -63,6 +64,7 @@ class Review:
     def to_dict(self) -> dict[str, Any]:
         return {
             "account": self.account.username,
+            "platform": account_platform(self.account.account_id),
             "followers": len(self.followers),
             "following": len(self.following),
             "gained": self.gained,
@@ -142,7 +144,10 @@ def own_accounts(archive: Archive) -> list[OwnAccount]:
     for ref in archive.accounts():
         name = None
         view = merge_runs(archive.store, list_runs(archive.store, ref.account_id))
-        profile = view.get(("profile", ref.account_id))
+        # X keys the profile by the account id; the others by the DID or acct it names
+        profile = view.get(("profile", ref.account_id)) or view.get(
+            ("profile", native_id(ref.account_id))
+        )
         if profile is not None:
             name = (profile.latest.get("author") or {}).get("name")
         out[ref.username.lower()] = OwnAccount(ref.username, name, ref.account_id)

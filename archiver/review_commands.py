@@ -13,6 +13,7 @@ from archiver.audit import cli_actor
 from archiver.clikit import echo_json, pass_ctx
 from archiver.errors import ArchiverError
 from archiver.followers import Review, mark_done, review
+from archiver.platforms.names import account_label
 from archiver.timestamps import local_time
 from archiver.wording import plural
 
@@ -69,7 +70,8 @@ def review_cmd(
     if done:
         for ref in refs:
             marked = mark_done(archive, ref, cli_actor())
-            click.echo(f"@{ref.username}: review marked done by {marked['by']}", err=True)
+            who = account_label(ref.username, ref.account_id)
+            click.echo(f"{who}: review marked done by {marked['by']}", err=True)
 
 
 def _print(r: Review, zone: str) -> None:
@@ -77,7 +79,8 @@ def _print(r: Review, zone: str) -> None:
         f"since the review of {local_time(r.since, zone)}" if r.since else "no completed review yet"
     )
     click.echo(
-        f"@{r.account.username}: {plural(len(r.followers), 'follower')},"
+        f"{account_label(r.account.username, r.account.account_id)}:"
+        f" {plural(len(r.followers), 'follower')},"
         f" following {len(r.following):,} ({since})"
     )
     for section, users in r.sections():

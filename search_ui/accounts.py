@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import Blueprint, Response, abort, flash, g, redirect, render_template, url_for
@@ -49,6 +50,11 @@ def accounts() -> Any:
     )
 
 
+def _safe(name: str) -> str:
+    """A handle as a file name in a header (Mastodon's have `@`, Bluesky's dots)."""
+    return re.sub(r"[^A-Za-z0-9._@-]", "_", name)[:120]
+
+
 def _account(handle: str) -> AccountRef:
     ref = backend().archive.find_account(handle)
     if ref is None:
@@ -81,7 +87,9 @@ def review_csv(handle: str) -> Any:
     return Response(
         body.encode("utf-8-sig"),
         mimetype="text/csv",
-        headers={"Content-Disposition": f"attachment; filename={ref.username}-follower-review.csv"},
+        headers={
+            "Content-Disposition": f"attachment; filename={_safe(ref.username)}-follower-review.csv"
+        },
     )
 
 
