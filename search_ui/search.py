@@ -15,11 +15,11 @@ from flask import Blueprint, g, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
 from archiver.index import SearchArgumentError, SearchIndexError, SearchResult
-from archiver.index.query import PLATFORM_VALUES, SEARCHABLE_KINDS
+from archiver.index.query import PLATFORM_VALUES
 from search_ui.auth import login_required
 from search_ui.backend import backend
 from search_ui.params import BadParam, day, whole_number
-from storage.records import PLATFORMS
+from storage.records import KINDS, PLATFORMS
 
 bp = Blueprint("search", __name__)
 
@@ -65,8 +65,8 @@ class SearchRequest:
         if len(q) > MAX_QUERY:
             raise BadSearch(f"q: the query is longer than {MAX_QUERY} characters")
         kind = (args.get("kind") or "").strip().lower()
-        if kind and kind not in SEARCHABLE_KINDS:
-            raise BadSearch(f"kind: expected one of {', '.join(SEARCHABLE_KINDS)}, got {kind!r}")
+        if kind and kind not in KINDS:
+            raise BadSearch(f"kind: expected one of {', '.join(KINDS)}, got {kind!r}")
         platform = (args.get("platform") or "").strip().lower()
         if platform and platform not in PLATFORM_VALUES:
             known = ", ".join(PLATFORMS)
@@ -194,6 +194,6 @@ def search() -> Any:
         result=result,
         error=error,
         accounts=[s.account.username for s in be.catalogue.accounts()],
-        kinds=SEARCHABLE_KINDS,
+        kinds=KINDS,
         platforms=PLATFORMS,
     ), status

@@ -16,12 +16,11 @@ import click
 
 from archiver.clikit import DAY, echo_json
 from archiver.index.binding import open_index, rebuild_index
-from archiver.index.query import SEARCHABLE_KINDS
 from archiver.index.searching import SORTS, SearchResult
 from archiver.platforms.names import handle_label, platform_name
 from archiver.timestamps import local_time
 from archiver.wording import plural
-from storage.records import PLATFORMS
+from storage.records import KINDS, PLATFORMS
 
 _MATCH = re.compile(r'<b class="match">(.*?)</b>', re.S)
 
@@ -89,7 +88,7 @@ def index_cmd(obj: Any, rebuild: bool) -> None:
 @click.option("--account", help="Only this archived account (@handle or id).")
 @click.option(
     "--kind",
-    type=click.Choice(SEARCHABLE_KINDS, case_sensitive=False),
+    type=click.Choice(KINDS, case_sensitive=False),
     help="Only this kind of item.",
 )
 @click.option(

@@ -24,7 +24,7 @@ from whoosh.matching import ListMatcher
 
 from archiver.index import schema as f
 from archiver.timestamps import DISPLAY_TIMEZONE, day_start
-from storage.records import KINDS, PLATFORMS, UNINDEXED_KINDS
+from storage.records import KINDS, PLATFORMS
 
 KIND_ALIASES = {
     "tweet": "post",
@@ -213,15 +213,11 @@ def date_range(
     )
 
 
-# kinds an item in the index can have (other apps' repository records are never indexed)
-SEARCHABLE_KINDS = tuple(k for k in KINDS if k not in UNINDEXED_KINDS)
-
-
 def normalise_kind(value: str) -> str:
     kind = value.lower()
     kind = KIND_ALIASES.get(kind, kind)
-    if kind not in SEARCHABLE_KINDS:
-        raise QuerySyntaxError(f"unknown kind {value!r} (kinds: {', '.join(SEARCHABLE_KINDS)})")
+    if kind not in KINDS:
+        raise QuerySyntaxError(f"unknown kind {value!r} (kinds: {', '.join(KINDS)})")
     return kind
 
 
