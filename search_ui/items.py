@@ -14,6 +14,7 @@ ever looked up, never used as a path or as a redirect target, and every page esc
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,7 +33,7 @@ from search_ui.catalogue import FoundItem
 from search_ui.markup import text_diff
 from search_ui.media import item_media
 from search_ui.params import is_item_id, is_numeric_id
-from storage.accountids import account_platform
+from storage.accountids import account_platform, native_id
 from storage.records import platform_of
 
 bp = Blueprint("items", __name__)
@@ -99,6 +100,7 @@ def find_item(item_id: str) -> list[FoundItem]:
 
 
 CONVERSATION_LIMIT = 50
+_ONE_WORD = re.compile(r"[!#-'*-~]+")
 
 
 @dataclass(frozen=True)
@@ -124,8 +126,9 @@ def conversation(latest: dict[str, Any]) -> tuple[list[Hit], int]:
     """The conversation around an item, oldest first (its latest CONVERSATION_LIMIT posts),
     and how many there are in all; nothing when the index cannot say."""
     conv = str(latest.get("conversation_id") or "")
-    # an id the query language reads as one word (no brackets or quotes in it)
-    if not is_item_id(conv) or any(c in conv for c in '()"'):
+    # an id the query language reads as one word: printable ASCII, no spaces, brackets or
+    # quotes (X's numbers, AT URIs, Mastodon's `tag:host,date:objectId=N:...` conversations)
+    if not conv or len(conv) > 1000 or not _ONE_WORD.fullmatch(conv):
         return [], 0
     try:
         result = backend().index.search(
@@ -148,7 +151,8 @@ def dm_parties(latest: dict[str, Any], account: AccountRef) -> tuple[str, list[s
     author = latest.get("author") or {}
 
     def name(user_id: str) -> str:
-        if user_id == account.account_id:
+        # X's participants are numbers; Mastodon's accts, the account's own without its prefix
+        if user_id in (account.account_id, native_id(account.account_id)):
             return f"@{account.username}"
         if user_id == str(author.get("id")) and author.get("username"):
             return f"@{author['username']}"

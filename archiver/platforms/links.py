@@ -119,17 +119,30 @@ def _mastodon(record: dict[str, Any]) -> str | None:
             (record.get("author") or {}).get("id")
         )
     if kind == "repost":
-        # a boost: the boosted status (API: reblog; archive: the Announce's object)
+        # a boost: the boosted status (API: reblog; archive: the Announce's object; the
+        # record's `referenced` either way)
         reblog = raw.get("reblog")
         target = (reblog.get("url") or reblog.get("uri")) if isinstance(reblog, dict) else None
         obj = raw.get("object")
-        target = target or (obj if isinstance(obj, str) else None)
-        return http_url(target)
+        obj_id = obj.get("id") if isinstance(obj, dict) else obj
+        boosted = [
+            r.get("id")
+            for r in record.get("referenced") or ()
+            if isinstance(r, dict) and r.get("type") == "retweeted"
+        ]
+        for candidate in (target, obj_id, *boosted):
+            if http_url(candidate):
+                return http_url(candidate)
+        return None
     uri = http_url(item_id)
-    page = http_url(raw.get("url"))
+    # the status itself: the API's status JSON, or the archive's Create activity's object
+    obj = raw.get("object")
+    status = obj if isinstance(obj, dict) and obj.get("id") == item_id else raw
+    page = http_url(status.get("url"))
     # the status's web page when the status itself says so on the same server (the API's
     # `uri`, the archive's `id`), else its URI: servers answer it with the status page
-    if uri and page and item_id in (raw.get("id"), raw.get("uri")) and _host(page) == _host(uri):
+    said = item_id in (status.get("id"), status.get("uri"))
+    if uri and page and said and _host(page) == _host(uri):
         return page
     return uri
 
