@@ -17,11 +17,13 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from archiver import memberships
 from archiver.archive import AccountRef, Archive
 from archiver.audit import AuditLog
+from archiver.errors import ArchiverError
 from archiver.exports.listing import SafeCsvWriter
 from archiver.spoofs import OwnAccount, find_imitation
-from archiver.timestamps import day_start, isoformat, utcnow
+from archiver.timestamps import day_start, isoformat, parse_time, utcnow
 from storage.accountids import account_platform, native_id
 from storage.runs import Manifest, iter_records, list_runs
 from storage.view import EVENTS, Item, merge_runs
@@ -52,6 +54,9 @@ class Review:
     account: AccountRef
     since: str | None  # changes after this moment (the last completed review, or --since)
     last_review: dict[str, Any] | None
+    until: dict[str, Any] | None = None  # the follower list reviewed: {run, at, source}
+    from_run: str | None = None
+    to_run: str | None = None
     followers: list[dict[str, Any]] = field(default_factory=list)
     following: list[dict[str, Any]] = field(default_factory=list)
     gained: list[dict[str, Any]] = field(default_factory=list)
@@ -74,6 +79,7 @@ class Review:
             "not_following_back": self.not_following_back,
             "not_followed_back": self.not_followed_back,
             "since": self.since,
+            "until": self.until,
             "last_review": self.last_review,
         }
 
@@ -134,16 +140,19 @@ def last_review(archive: Archive, account: AccountRef) -> dict[str, Any] | None:
     """The newest completed review of this account: who and when (from the audit log)."""
     for event in AuditLog(archive.store).events(action=REVIEW_ACTION, limit=1000):
         if event.detail.get("account_id") == account.account_id:
-            return {"by": event.user, "at": event.at}
+            return {"by": event.user, "at": event.at, "snapshot": event.detail.get("snapshot")}
     return None
 
 
-def own_accounts(archive: Archive) -> list[OwnAccount]:
-    """The body's accounts (archived and configured) with their display names."""
+def own_accounts(archive: Archive, known: dict[str, Any] | None = None) -> list[OwnAccount]:
+    """The body's accounts (archived and configured) with their display names; `known` holds
+    views already merged (account id -> view), so the reviewed account is not read twice."""
     out: dict[str, OwnAccount] = {}
     for ref in archive.accounts():
         name = None
-        view = merge_runs(archive.store, list_runs(archive.store, ref.account_id))
+        view = (known or {}).get(ref.account_id) or merge_runs(
+            archive.store, list_runs(archive.store, ref.account_id)
+        )
         # X keys the profile by the account id; the others by the DID or acct it names
         profile = view.get(("profile", ref.account_id)) or view.get(
             ("profile", native_id(ref.account_id))
@@ -156,48 +165,119 @@ def own_accounts(archive: Archive) -> list[OwnAccount]:
     return list(out.values())
 
 
+class ReviewError(ArchiverError):
+    """A run asked for (--from-run, --to-run) that the review cannot compare."""
+
+
+def _run(manifests: list[Manifest], run_id: str, option: str) -> Manifest:
+    found = [m for m in manifests if m.run_id == run_id] or [
+        m for m in manifests if m.run_id.startswith(run_id)
+    ]
+    if len(found) != 1:
+        what = "no run" if not found else f"{len(found)} runs start with"
+        raise ReviewError(f"{option} {run_id}: {what} of this account (archiver runs lists them)")
+    return found[0]
+
+
+def _moment(snap: memberships.Snapshot | None) -> dict[str, Any] | None:
+    return {"run": snap.run_id, "at": snap.at, "source": snap.source} if snap else None
+
+
 def review(
     archive: Archive,
     account: AccountRef,
     *,
     since: dt.date | None = None,
     zone: str | None = None,
+    from_run: str | None = None,
+    to_run: str | None = None,
 ) -> Review:
-    """The review of one account: since `since` (a day in ui.timezone) or, by default, since
-    the last completed review."""
+    """The review of one account. The lists are those of the newest snapshot (or of the
+    snapshot as of `to_run`); the gains and losses are the changes between consecutive
+    snapshots after the start: the snapshot of `from_run`, else the day `since` (in
+    ui.timezone), else the snapshot the last completed review covered. Snapshots are ordered
+    by when each list was true, whatever order they arrived in (archiver.memberships), so an
+    archive ZIP imported late slots into place and API incremental runs count as lists."""
     previous = last_review(archive, account)
-    start = (
-        isoformat(day_start(since, zone or archive.config.ui.timezone), "microseconds")
-        if since
-        else (previous or {}).get("at")
-    )
     manifests = list_runs(archive.store, account.account_id)
     view = merge_runs(archive.store, manifests)
+    builder = memberships.build(archive.store, manifests)
+    upto = _run(manifests, to_run, "--to-run") if to_run else None
+    timelines = {
+        c: memberships.timeline(archive.store, account.account_id, c, builder)
+        for c in memberships.MEMBERSHIPS
+    }
+    ends = {c: memberships.as_of(builder, c, upto) for c in memberships.MEMBERSHIPS}
+    if from_run:
+        first = memberships.as_of(builder, "followers", _run(manifests, from_run, "--from-run"))
+        if first is None:
+            raise ReviewError(f"--from-run {from_run}: no follower list as of that run")
+        start: str | None = first.at
+    elif since:
+        start = isoformat(day_start(since, zone or archive.config.ui.timezone), "microseconds")
+    else:
+        start = (previous or {}).get("snapshot") or (previous or {}).get("at")
+    end = ends["followers"]
+    if start and end and _when({"at": end.at}) < _when({"at": start}):
+        raise ReviewError("--to-run's list is older than the start of the review (--from-run)")
     members: dict[str, dict[str, Item]] = {"followers": {}, "following": {}}
+    authors: dict[str, dict[str, Any]] = {}
     for (collection, key), item in view.items():
         if collection in members:
             members[collection][key] = item
-    events = _events(archive, manifests)
-    latest: dict[tuple[str, str], bool] = {}
-    for e in events:  # the latest-dated event of a member says whether they are current
-        collection, gained = _MEMBERSHIP_EVENTS[str(e["type"])]
-        latest[(collection, str(e.get("user_id")))] = gained
-    current = {
-        c: {uid: it for uid, it in items.items() if latest.get((c, uid), True)}
-        for c, items in members.items()
-    }
+        elif collection == "mentions":
+            author = item.latest.get("author") or {}
+            if author.get("id"):
+                authors.setdefault(str(author["id"]), author)
+
+    def person(uid: str, username: str | None = None) -> dict[str, Any]:
+        item = members["followers"].get(uid) or members["following"].get(uid)
+        user = user_of(item, uid, username)
+        known = authors.get(uid) or {}  # a name the public's posts gave, where the list gave none
+        return {
+            **user,
+            "username": user["username"] or known.get("username"),
+            "name": user["name"] or known.get("name"),
+        }
+
     out = Review(account, start, previous)
-    out.followers = [user_of(it, uid) for uid, it in sorted(current["followers"].items())]
-    out.following = [user_of(it, uid) for uid, it in sorted(current["following"].items())]
-    for e in events:
-        if start and str(e.get("at") or "") <= start:
-            continue
-        collection, gained = _MEMBERSHIP_EVENTS[str(e["type"])]
-        if collection != "followers":
-            continue
+    out.since = start
+    out.until = _moment(end)
+    out.from_run, out.to_run = from_run, to_run
+    current: dict[str, set[str]] = {}
+    changes: list[dict[str, Any]]
+    if timelines["followers"].snapshots:  # the lists as the snapshots have them
+        for c in memberships.MEMBERSHIPS:
+            snap = ends[c]
+            current[c] = set(snap.members) if snap else set()
+        lo, hi = parse_time(start), parse_time(end.at if end else None)
+        changes = [
+            e
+            for e in timelines["followers"].changes
+            if (lo is None or _when(e) > lo) and (hi is None or _when(e) <= hi)
+        ]
+    else:  # runs from before snapshots were kept: the view, and the events the runs wrote
+        events = _events(archive, manifests)
+        latest: dict[tuple[str, str], bool] = {}
+        for e in events:  # the latest-dated event of a member says whether they are current
+            collection, gained = _MEMBERSHIP_EVENTS[str(e["type"])]
+            latest[(collection, str(e.get("user_id")))] = gained
+        for c, items in members.items():
+            current[c] = {uid for uid in items if latest.get((c, uid), True)}
+        changes = [
+            e
+            for e in events
+            if _MEMBERSHIP_EVENTS[str(e["type"])][0] == "followers"
+            and not (start and str(e.get("at") or "") <= start)
+        ]
+    if not timelines["following"].snapshots and timelines["followers"].snapshots:
+        current["following"] = set(members["following"])
+    out.followers = [person(uid) for uid in sorted(current["followers"], key=_id_order)]
+    out.following = [person(uid) for uid in sorted(current["following"], key=_id_order)]
+    for e in changes:
         uid = str(e.get("user_id"))
-        user = user_of(members["followers"].get(uid), uid, e.get("username"))
-        if gained:
+        user = person(uid, e.get("username") or None)
+        if str(e["type"]).endswith("_gained"):
             out.gained.append({**user, "at": e.get("at")})
         else:
             out.lost.append({**user, "at": e.get("at"), "last_seen": e.get("last_seen")})
@@ -210,10 +290,10 @@ def review(
             and (not followers or following / followers >= SERIAL_RATIO)
         ):
             out.serial_followers.append(user)
-    ours = own_accounts(archive)
+    ours = own_accounts(archive, {account.account_id: view})
     seen: set[str] = set()
     candidates = [(u, "follower") for u in out.followers] + [
-        (user_of(it, str((it.latest.get("author") or {}).get("id") or "")), _role(it))
+        (person(str((it.latest.get("author") or {}).get("id") or "")), _role(it))
         for (collection, _), it in view.items()
         if collection == "mentions"
     ]
@@ -226,11 +306,24 @@ def review(
             out.possible_spoofs.append(
                 {**user, "imitates": found.imitates, "why": list(found.why), "seen_as": role}
             )
-    follower_ids = set(current["followers"])
-    following_ids = set(current["following"])
-    out.not_following_back = [u for u in out.following if u["id"] not in follower_ids]
-    out.not_followed_back = [u for u in out.followers if u["id"] not in following_ids]
+    out.not_following_back = [u for u in out.following if u["id"] not in current["followers"]]
+    out.not_followed_back = [u for u in out.followers if u["id"] not in current["following"]]
     return out
+
+
+def _when(event: dict[str, Any]) -> dt.datetime:
+    return parse_time(event.get("at")) or dt.datetime.min.replace(tzinfo=dt.UTC)
+
+
+def _id_order(uid: str) -> tuple[int, str]:
+    return (int(uid) if uid.isdigit() else 0, uid)
+
+
+def snapshots(archive: Archive, account: AccountRef) -> list[memberships.Snapshot]:
+    """The follower lists the archive holds for the account, oldest first (what --from-run
+    and --to-run choose between)."""
+    manifests = list_runs(archive.store, account.account_id)
+    return memberships.build(archive.store, manifests).ordered("followers")
 
 
 def _role(item: Item) -> str:
@@ -239,11 +332,16 @@ def _role(item: Item) -> str:
 
 def mark_done(archive: Archive, account: AccountRef, user: str) -> dict[str, Any]:
     """Record a completed review (who, when); the next review starts from it."""
+    lists = snapshots(archive, account)
+    newest = lists[-1] if lists else None
     event = AuditLog(archive.store).record(
         user,
         REVIEW_ACTION,
         account=account.username,
         account_id=account.account_id,
         through=isoformat(utcnow(), "microseconds"),
+        # the follower list the review saw: the next review starts from it, so a list that
+        # arrives later but was true earlier is not counted again, and one true later is
+        **({"snapshot": newest.at, "snapshot_run": newest.run_id} if newest else {}),
     )
-    return {"by": event.user, "at": event.at}
+    return {"by": event.user, "at": event.at, "snapshot": event.detail.get("snapshot")}

@@ -258,3 +258,18 @@ def neighbour_events(builder: SnapshotBuilder, new: Snapshot) -> list[dict[str, 
 def held_snapshot(builder: SnapshotBuilder, collection: str, at: str) -> bool:
     """Whether a snapshot of `collection` at moment `at` is already in the archive."""
     return any(s.at == at for s in builder.snapshots[collection])
+
+
+def as_of(builder: SnapshotBuilder, collection: str, run: Manifest | None) -> Snapshot | None:
+    """The list of `collection` as it stood at a run: the run's own snapshot, else the newest
+    taken at or before the run (a run that did not fetch the list, e.g. mentions only); the
+    newest of all when `run` is None."""
+    snaps = builder.ordered(collection)
+    if run is None:
+        return snaps[-1] if snaps else None
+    own = builder._by_run.get((collection, run.run_id))
+    if own is not None:
+        return own
+    moment = _snapshot_time(run)
+    before = [s for s in snaps if s.at <= moment]
+    return before[-1] if before else None

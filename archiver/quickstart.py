@@ -1,8 +1,9 @@
 """`archiver demo`: the quick start's main job on the embedded default.
 
-Generate the fictional @ExampleshirePolice archive ZIP and the public's replies (twarc2 JSONL),
-import both, bring the index up to date, run a search, then serve the UI on localhost. Every
-step is idempotent: a second run imports nothing new and reuses the generated files.
+Generate the fictional @ExampleshirePolice archive ZIP, the public's replies and the force's
+followers and following a month later (twarc2 JSONL), import them, bring the index up to date,
+run a search, then serve the UI on localhost. Every step is idempotent: a second run imports
+nothing new and reuses the generated files.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from archiver.archive import Archive
 from archiver.demo import DEMO_ACCOUNT, write_demo_archive, write_demo_mentions_jsonl
+from archiver.demo.network import COLLECTIONS, write_demo_network_jsonl
 from archiver.exports.signing import generate_key, load_signing_key
 from archiver.imports import import_path
 from archiver.index import Index, open_index
@@ -29,8 +31,10 @@ DEMO_USER = "demo"
 SAMPLE_QUERY = "witness appeal"
 
 
-def demo_files(archive: Archive, posts: int, seed: int) -> tuple[Path, Path]:
-    """The demo's source files, in the archive's local folder (archiver/paths.py)."""
+def demo_files(archive: Archive, posts: int, seed: int) -> tuple[Path, list[Path]]:
+    """The demo's source files, in the archive's local folder (archiver/paths.py): the
+    archive ZIP, and the twarc2 JSONL of the public's mentions and of the force's followers
+    and following a month later (names, counts, and the gains and losses since the ZIP)."""
     folder = local_dir(archive.config) / "demo-sources"
     folder.mkdir(parents=True, exist_ok=True)
     zip_path = folder / f"exampleshire-archive-{posts}-{seed}.zip"
@@ -39,7 +43,13 @@ def demo_files(archive: Archive, posts: int, seed: int) -> tuple[Path, Path]:
         write_demo_archive(zip_path, posts=posts, seed=seed)
     if not jsonl_path.exists():
         write_demo_mentions_jsonl(jsonl_path, posts=posts, seed=seed)
-    return zip_path, jsonl_path
+    jsonl = [jsonl_path]
+    for collection in COLLECTIONS:
+        path = folder / f"exampleshire-{collection}-{posts}-{seed}.jsonl"
+        if not path.exists():
+            write_demo_network_jsonl(path, collection, posts=posts, seed=seed)
+        jsonl.append(path)
+    return zip_path, jsonl
 
 
 def demo_mastodon_file(archive: Archive, seed: int) -> Path:
@@ -85,10 +95,11 @@ def demo_signing_key(archive: Archive, say: Callable[[str], None]) -> None:
 def run_demo(archive: Archive, *, posts: int, seed: int, say: Callable[[str], None]) -> Index:
     """Build the demo archive and index; returns the up-to-date index."""
     demo_signing_key(archive, say)
-    zip_path, jsonl_path = demo_files(archive, posts, seed)
+    zip_path, jsonl_paths = demo_files(archive, posts, seed)
     say(f"demo sources in {zip_path.parent}")
     say(import_path(archive, str(zip_path)).describe())
-    say(import_path(archive, str(jsonl_path), account=DEMO_ACCOUNT.username).describe())
+    for path in jsonl_paths:
+        say(import_path(archive, str(path), account=DEMO_ACCOUNT.username).describe())
     say(import_path(archive, str(demo_mastodon_file(archive, seed))).describe())
     say(import_path(archive, str(demo_bluesky_folder(zip_path.parent, seed))).describe())
     index = open_index(archive)

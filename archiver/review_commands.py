@@ -32,6 +32,16 @@ def followers_group() -> None:
     help="Changes after this day (YYYY-MM-DD, ui.timezone); default: the last completed review.",
 )
 @click.option(
+    "--from-run",
+    metavar="RUN",
+    help="Gains and losses after the follower list as of this run (an id or its unique start).",
+)
+@click.option(
+    "--to-run",
+    metavar="RUN",
+    help="Review the follower list as of this run, not the newest (with --from-run: between).",
+)
+@click.option(
     "--json", "as_json", is_flag=True, help="The review as JSON (a contract for scripts)."
 )
 @click.option(
@@ -40,12 +50,24 @@ def followers_group() -> None:
 @click.option("--done", is_flag=True, help="Mark the review completed (recorded in the audit log).")
 @pass_ctx
 def review_cmd(
-    obj: Any, accounts: tuple[str, ...], since: str | None, as_json: bool, as_csv: bool, done: bool
+    obj: Any,
+    accounts: tuple[str, ...],
+    since: str | None,
+    from_run: str | None,
+    to_run: str | None,
+    as_json: bool,
+    as_csv: bool,
+    done: bool,
 ) -> None:
     """The follower review of each account: counts, gains and losses since the last completed
-    review, serial followers, possible spoofers, who does not follow back."""
+    review (or between two runs), serial followers, possible spoofers, who does not follow
+    back."""
     if as_json and as_csv:
         raise click.UsageError("choose one of --json and --csv")
+    if since and from_run:
+        raise click.UsageError("choose one of --since and --from-run")
+    if (from_run or to_run) and done:
+        raise click.UsageError("--done marks the review of the newest list; drop --from/--to-run")
     day = None
     if since:
         try:
@@ -56,7 +78,9 @@ def review_cmd(
     refs = [archive.resolve_account(a) for a in accounts] or archive.accounts()
     if not refs:
         raise ArchiverError(f"no accounts in {archive.store.description}")
-    reviews = [review(archive, ref, since=day) for ref in refs]
+    if (from_run or to_run) and len(refs) > 1:
+        raise click.UsageError("--from-run and --to-run are runs of one account: give --account")
+    reviews = [review(archive, ref, since=day, from_run=from_run, to_run=to_run) for ref in refs]
     if as_json:
         docs = [r.to_dict() for r in reviews]
         echo_json(docs[0] if len(docs) == 1 else docs)
@@ -75,9 +99,16 @@ def review_cmd(
 
 
 def _print(r: Review, zone: str) -> None:
-    since = (
-        f"since the review of {local_time(r.since, zone)}" if r.since else "no completed review yet"
-    )
+    if r.from_run:
+        since = f"changes after the list of {local_time(r.since, zone)}"
+    elif r.since and r.last_review and r.since in r.last_review.values():
+        since = f"since the review of {local_time(r.since, zone)}"
+    elif r.since:
+        since = f"changes after {local_time(r.since, zone)}"
+    else:
+        since = "no completed review yet"
+    if r.until:
+        since += f"; the list of {local_time(r.until['at'], zone)}, run {r.until['run']}"
     click.echo(
         f"{account_label(r.account.username, r.account.account_id)}:"
         f" {plural(len(r.followers), 'follower')},"

@@ -5,11 +5,22 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, g, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 
 from archiver.archive import AccountRef
 from archiver.capture.reconcile import reconcile
-from archiver.followers import mark_done, review
+from archiver.followers import Review, ReviewError, mark_done, review, snapshots
 from archiver.index import SearchIndexError
 from search_ui.auth import login_required
 from search_ui.backend import backend
@@ -69,21 +80,43 @@ def account(handle: str) -> Any:
     be = backend()
     ref = _account(handle)
     report = reconcile(be.archive.store, ref.account_id)
+    chosen, problem = _chosen_runs(), None
+    try:
+        shown = review(be.archive, ref, **chosen)
+    except ReviewError as exc:  # a stale or hand-made link: say so, show the default review
+        chosen, problem = {}, str(exc).replace("--from-run", "From").replace("--to-run", "To")
+        shown = review(be.archive, ref)
     return render_template(
         "account.html",
         ref=ref,
         report=report,
-        review=review(be.archive, ref),
+        review=shown,
+        lists=list(reversed(snapshots(be.archive, ref))),
+        chosen=chosen,
+        problem=problem,
         done_form=ConfirmForm(),
     )
+
+
+def _chosen_runs() -> dict[str, Any]:
+    """The two follower lists the page compares (?from_run=&to_run=), where chosen."""
+    return {k: v for k in ("from_run", "to_run") if (v := request.args.get(k, "").strip())}
+
+
+def _chosen_review(ref: AccountRef) -> Review:
+    """The review of the lists the page chose; a bad choice is a 400 naming it."""
+    try:
+        return review(backend().archive, ref, **_chosen_runs())
+    except ReviewError as exc:
+        abort(400, description=str(exc))
 
 
 @bp.route("/accounts/<handle>/review.csv")
 @login_required
 def review_csv(handle: str) -> Any:
-    """The follower review as CSV for the communications team."""
+    """The follower review as CSV for the communications team (the lists the page chose)."""
     ref = _account(handle)
-    body = review(backend().archive, ref).csv()
+    body = _chosen_review(ref).csv()
     return Response(
         body.encode("utf-8-sig"),
         mimetype="text/csv",
@@ -91,6 +124,13 @@ def review_csv(handle: str) -> Any:
             "Content-Disposition": f"attachment; filename={_safe(ref.username)}-follower-review.csv"
         },
     )
+
+
+@bp.route("/accounts/<handle>/review.json")
+@login_required
+def review_json(handle: str) -> Any:
+    """The follower review as `archiver followers review --json` gives it (times in UTC)."""
+    return jsonify(_chosen_review(_account(handle)).to_dict())
 
 
 @bp.route("/accounts/<handle>/review/done", methods=("POST",))

@@ -162,3 +162,142 @@ def test_bad_input_is_one_line(archive_cli):
     result = archive_cli("--since", "last tuesday")
     assert result.exit_code == 1
     assert result.stderr == "error: --since needs a day as YYYY-MM-DD, got 'last tuesday'\n"
+
+
+# -- gains and losses from the follower lists (snapshots): archives, twarc2 walks, two runs --
+@pytest.fixture(scope="module")
+def lists(tmp_path_factory):
+    """Three archives of the demo account a year apart, and its twarc2 followers a month after
+    the newest."""
+    from archiver.demo import write_demo_archive
+    from archiver.demo.network import write_demo_network_jsonl
+
+    folder = tmp_path_factory.mktemp("lists")
+    zips = [
+        write_demo_archive(folder / f"archive-{y}.zip", posts=120, years=y).path for y in (4, 5, 6)
+    ]
+    later = write_demo_network_jsonl(folder / "followers.jsonl", "followers", posts=120, years=6)
+    return zips, later
+
+
+def _ids(zip_path) -> set[str]:
+    import zipfile
+
+    with zipfile.ZipFile(zip_path) as zf:
+        text = zf.read("data/follower.js").decode()
+    return {e["follower"]["accountId"] for e in json.loads(text.split("=", 1)[1])}
+
+
+def _archive(tmp_path):
+    from archiver.archive import Archive
+    from archiver.config import Config, IndexConfig, StorageConfig
+
+    return Archive(
+        Config(
+            storage=StorageConfig(path=str(tmp_path / "store")),
+            index=IndexConfig(path=str(tmp_path / "index")),
+        )
+    )
+
+
+def test_a_twarc2_followers_walk_is_a_list_with_names_counts_and_changes(lists, tmp_path):
+    from archiver import memberships
+    from archiver.followers import review
+    from archiver.imports import import_path
+    from archiver.timestamps import parse_time
+
+    zips, later = lists
+    archive = _archive(tmp_path)
+    import_path(archive, str(zips[2]))
+    result = import_path(archive, str(later.path), account=POLICE)
+    assert result.written["events"] > 0 and not result.warnings
+    ref = archive.accounts()[0]
+    tl = memberships.timeline(archive.store, ref.account_id, "followers")
+    assert [s.source for s in tl.snapshots] == ["x-archive", "twarc"]
+    assert parse_time(tl.snapshots[1].at) == later.retrieved_at.replace(microsecond=0)
+    doc = review(archive, ref).to_dict()
+    before = _ids(zips[2])
+    now = {u["id"] for u in review(archive, ref).followers}
+    assert doc["followers"] == later.users == len(now)
+    assert {u["id"] for u in doc["gained"]} == now - before
+    assert {u["id"] for u in doc["lost"]} == before - now
+    assert all(u["at"] == tl.snapshots[1].at for u in doc["gained"] + doc["lost"])
+    assert all(u["name"] and u["followers_count"] is not None for u in doc["gained"])
+    assert doc["until"]["source"] == "twarc"
+    again = import_path(archive, str(later.path), account=POLICE)
+    assert again.manifest is None  # the same list twice is nothing new
+
+
+def test_a_walk_cut_short_is_kept_as_records_not_as_a_list(lists, tmp_path):
+    from archiver import memberships
+    from archiver.imports import import_path
+
+    zips, later = lists
+    page = json.loads(later.path.read_text().splitlines()[0])
+    page["meta"]["next_token"] = "7140dibdnow9c7btw4b0mrx2txeqnv5npybpvc7nr1fk8"  # never fetched
+    cut = tmp_path / "cut.jsonl"
+    cut.write_text(json.dumps(page) + "\n")
+    archive = _archive(tmp_path)
+    import_path(archive, str(zips[2]))
+    result = import_path(archive, str(cut), account=POLICE)
+    assert any("do not run from a first to a last page" in w for w in result.warnings)
+    assert "events" not in result.written and result.written["followers"] > 0
+    tl = memberships.timeline(archive.store, archive.accounts()[0].account_id, "followers")
+    assert [s.source for s in tl.snapshots] == ["x-archive"]
+
+
+def test_gains_and_losses_between_any_two_runs(lists, tmp_path):
+    from archiver.imports import import_path
+
+    zips, later = lists
+    archive = _archive(tmp_path)
+    runs = [import_path(archive, str(z)).manifest.run_id for z in (zips[1], zips[0], zips[2])]
+    path = tmp_path / "archiver.toml"
+    path.write_text(
+        f'[storage]\npath = "{tmp_path / "store"}"\n[index]\npath = "{tmp_path / "index"}"\n'
+    )
+
+    def run(*args):
+        return CliRunner().invoke(cli, ["--config", str(path), "followers", "review", *args])
+
+    # the oldest archive arrived second: runs are compared by when their lists were true
+    out = run("--from-run", runs[1], "--to-run", runs[2][:22], "--json")
+    assert out.exit_code == 0, out.output
+    doc = json.loads(out.stdout)
+    oldest, newest = _ids(zips[0]), _ids(zips[2])
+    assert doc["followers"] == len(newest) and doc["until"]["run"] == runs[2]
+    middle = _ids(zips[1])
+    gained = (middle - oldest) | (newest - middle)
+    assert sorted(u["id"] for u in doc["gained"]) == sorted(gained)
+    assert sorted(u["id"] for u in doc["lost"]) == sorted((oldest - middle) | (middle - newest))
+    first = json.loads(run("--from-run", runs[1], "--to-run", runs[0], "--json").stdout)
+    assert first["followers"] == len(middle)
+    assert {u["id"] for u in first["gained"]} == middle - oldest
+    wrong = run("--from-run", runs[2], "--to-run", runs[1])
+    assert wrong.exit_code == 1
+    assert wrong.stderr.startswith("error: --to-run's list is older than the start")
+    unknown = run("--from-run", "20990101")
+    assert unknown.exit_code == 1
+    assert unknown.stderr == (
+        "error: --from-run 20990101: no run of this account (archiver runs lists them)\n"
+    )
+
+
+def test_the_next_review_starts_from_the_list_the_last_one_saw(lists, tmp_path):
+    from archiver.followers import mark_done, review
+    from archiver.imports import import_path
+
+    zips, later = lists
+    archive = _archive(tmp_path)
+    import_path(archive, str(zips[1]))
+    ref = archive.accounts()[0]
+    mark_done(archive, ref, "cli:records")
+    import_path(archive, str(zips[0]))  # an older archive, imported after the review
+    doc = review(archive, ref).to_dict()
+    assert doc["gained"] == [] and doc["lost"] == []  # the review already saw a newer list
+    assert doc["followers"] == len(_ids(zips[1]))
+    import_path(archive, str(zips[2]))
+    doc = review(archive, ref).to_dict()
+    middle, newest = _ids(zips[1]), _ids(zips[2])
+    assert {u["id"] for u in doc["gained"]} == newest - middle
+    assert {u["id"] for u in doc["lost"]} == middle - newest

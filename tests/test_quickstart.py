@@ -21,13 +21,47 @@ def test_demo_builds_a_searchable_archive_and_is_idempotent(config_file):
     again = runner.invoke(cli, ["--config", path, "demo", "--posts", "300", "--no-serve"])
     assert key_line in again.output.splitlines()  # made once, reused
     assert "@exampleshirepolice@social.exampleshire-police.example: read " in first.output
-    # the X archive, the public's replies, the Mastodon archive and the Bluesky repository
+    # the X archive, the public's replies, the followers and following a month later (twarc2),
+    # the Mastodon archive and the Bluesky repository
     assert "@exampleshirepolice.bsky.example: read " in first.output
-    assert again.output.count("nothing new: everything is already in the archive") == 4
+    assert again.output.count("nothing new: everything is already in the archive") == 6
     runs = json.loads(runner.invoke(cli, ["--config", path, "runs", "--json"]).output)
     x_runs = [r for r in runs if r["source"] in ("x-archive", "twarc")]
-    assert [r["source"] for r in x_runs] == ["x-archive", "twarc"]
+    assert [r["source"] for r in x_runs] == ["x-archive", "twarc", "twarc", "twarc"]
     assert x_runs[1]["counts"]["mentions"] > 0
+    assert_demo_review(runner, path)
+
+
+def assert_demo_review(runner: CliRunner, path: str) -> None:
+    """The demo holds an example of every kind the follower review looks for."""
+    args = ["--config", path, "followers", "review", "--account", "ExampleshirePolice", "--json"]
+    out = runner.invoke(cli, args)
+    assert out.exit_code == 0, out.output
+    review = json.loads(out.output)
+    contract = {"account", "followers", "following", "gained", "lost", "serial_followers"}
+    contract |= {"possible_spoofs", "not_following_back", "not_followed_back"}
+    assert contract <= set(review)
+    assert review["account"] == "ExampleshirePolice"
+    assert review["followers"] > 100 and review["following"] == 40
+    for kind in sorted(contract - {"account", "followers", "following"}):
+        assert review[kind], f"the demo review has no {kind}"
+        for user in review[kind]:
+            assert {"id", "username", "name", "followers_count", "following_count"} <= set(user)
+    # the later lists (twarc2 followers) name everyone and give their counts
+    for user in review["serial_followers"]:
+        assert user["following_count"] >= 2000
+        assert user["following_count"] >= 10 * (user["followers_count"] or 0)
+    assert "ExampleshirePolice_UK" in [u["username"] for u in review["gained"]]
+    # a lost follower who replied is named from their replies; silent ones were ids only
+    assert any(u["username"] for u in review["lost"])
+    assert all(u["followers_count"] is None for u in review["lost"] if not u["username"])
+    spoofs = {u["username"]: u for u in review["possible_spoofs"]}
+    assert set(spoofs) >= {"Exampleshire_Police", "ExampIeshirePolice", "ExampleshirePolice_UK"}
+    roles = {u["seen_as"] for u in spoofs.values()}
+    assert "follower" in roles and roles & {"mentioner", "replier"}
+    assert all(u["imitates"] == "ExampleshirePolice" and u["why"] for u in spoofs.values())
+    partners = {u["username"] for u in review["not_following_back"]}
+    assert "ExampleshireFire" not in partners  # the partner bodies follow back
 
 
 def test_an_import_is_searchable_at_once(config_file, samples):

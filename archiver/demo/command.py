@@ -13,7 +13,10 @@ import click
 from archiver.demo.archive_zip import DemoSummary, write_demo_archive
 from archiver.demo.eras import ERAS, EraSummary, write_era_archive
 from archiver.demo.mentions import MentionsSummary, write_demo_mentions_jsonl
+from archiver.demo.network import NetworkSummary, write_demo_network_jsonl
 from archiver.demo.timeline import MAX_POSTS, MIN_POSTS
+from archiver.timestamps import local_time
+from archiver.wording import plural
 
 
 def describe_archive(s: DemoSummary, seconds: float) -> str:
@@ -48,7 +51,15 @@ def describe_era(s: EraSummary, seconds: float) -> str:
 def describe_mentions(m: MentionsSummary, seconds: float) -> str:
     return (
         f"wrote {m.path}: {m.mentions:,} posts from the public ({m.replies:,} replies to the "
-        f"force's posts) by {m.users:,} accounts, in {m.pages:,} API pages; {seconds:.1f} s"
+        f"force's posts) by {m.users:,} accounts, in {plural(m.pages, 'API page')}; {seconds:.1f} s"
+    )
+
+
+def describe_network(n: NetworkSummary, seconds: float) -> str:
+    return (
+        f"wrote {n.path}: the force's {n.collection} ({plural(n.users, 'account')} with their"
+        f" counts) as of {local_time(n.retrieved_at)}, in {plural(n.pages, 'API page')};"
+        f" {seconds:.1f} s"
     )
 
 
@@ -97,6 +108,16 @@ def describe_mentions(m: MentionsSummary, seconds: float) -> str:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also write the public's replies as twarc2 JSONL (API v2 mentions pages).",
 )
+@click.option(
+    "--followers-jsonl",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the force's followers a month later as twarc2 JSONL (names, counts).",
+)
+@click.option(
+    "--following-jsonl",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write whom the force follows a month later as twarc2 JSONL.",
+)
 @click.option("--force", is_flag=True, help="Replace files that already exist.")
 def demo_data_cmd(
     path: Path,
@@ -107,6 +128,8 @@ def demo_data_cmd(
     years: int | None,
     part_size: int | None,
     mentions_jsonl: Path | None,
+    followers_jsonl: Path | None,
+    following_jsonl: Path | None,
     force: bool,
 ) -> None:
     """Write a fictional police force's X archive ZIP (demo data, no real person's data)."""
@@ -148,3 +171,17 @@ def demo_data_cmd(
             overwrite=force,
         )
         click.echo(describe_mentions(mentions, time.monotonic() - started))
+    for collection, target in (("followers", followers_jsonl), ("following", following_jsonl)):
+        if target is None:
+            continue
+        started = time.monotonic()
+        network = write_demo_network_jsonl(
+            target,
+            collection,
+            posts=posts,
+            seed=seed,
+            start_year=start_year,
+            years=years,
+            overwrite=force,
+        )
+        click.echo(describe_network(network, time.monotonic() - started))

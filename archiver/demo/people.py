@@ -9,6 +9,7 @@ current "AB12 CDE" shape with random letters.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import random
 from dataclasses import dataclass
@@ -28,6 +29,17 @@ HOSTILE = (
     "+SUM(1,2)",
     "@SUM(1+1)*cmd|' /C calc'!A0",
 )
+
+
+# the follower review's examples among the public (see ops/docs/demo.md): people imitating
+# the force (index -> handle, display name), of whom one mentions it without following it,
+# and serial followers (index -> followers, following)
+IMPOSTORS = {
+    3: ("Exampleshire_Police", "Examplefordshire Police"),
+    4: ("ExampIeshirePolice", "Exampleshire Police Help Desk"),
+}
+MENTIONS_ONLY = 4
+SERIAL = {5: (35, 4_800), 6: (12, 5_210)}
 
 
 @dataclass(frozen=True)
@@ -125,4 +137,28 @@ def public(seed: int, size: int, start: dt.datetime) -> tuple[Person, ...]:
                 posts=rng.randrange(5, 20000),
             )
         )
+    for n, (username, name) in IMPOSTORS.items():
+        if n < len(people):
+            people[n] = dataclasses.replace(people[n], username=username, name=name)
+    for n, (followers, following) in SERIAL.items():
+        if n < len(people):
+            people[n] = dataclasses.replace(people[n], followers=followers, following=following)
     return tuple(people)
+
+
+def stranger(rng: random.Random, uid: str, joined: dt.datetime, *, serial: bool = False) -> Person:
+    """A silent follower, known by the lists only: `rng` is its own stream. A serial follower
+    follows thousands and is followed by few (what the follower review looks for)."""
+    first, last = FIRST_NAMES.pick(rng), SURNAMES.pick(rng)
+    following = rng.randrange(2_000, 8_000) if serial else rng.randrange(20, 900)
+    followers = rng.randrange(1, following // 12) if serial else int(rng.paretovariate(1.2) * 40)
+    return Person(
+        id=uid,
+        username=f"{_username(rng, first, last)[:11]}{uid[-4:]}",  # unique: the id's end
+        name=_display_name(rng, first, last),
+        created_at=joined,
+        location=f"{TOWNS.pick(rng)}, {'Examplefordshire' if rng.random() < 0.6 else 'UK'}",
+        followers=followers,
+        following=following,
+        posts=rng.randrange(0, 3000),
+    )

@@ -214,10 +214,11 @@ def _write_locked(
     # followers/following are a snapshot at the archive's generation date: kept whole,
     # once per date, with the changes against the snapshots before and after it
     at = str(parsed.details.get("generated_at") or "")
-    snapshots = memberships.build(archive.store, parents) if at else memberships.SnapshotBuilder()
-    whole = {
-        c for c in memberships.MEMBERSHIPS if at and not memberships.held_snapshot(snapshots, c, at)
-    }
+    moments = parsed.snapshots or ({c: at for c in memberships.MEMBERSHIPS} if at else {})
+    snapshots = (
+        memberships.build(archive.store, parents) if moments else memberships.SnapshotBuilder()
+    )
+    whole = {c for c, when in moments.items() if not memberships.held_snapshot(snapshots, c, when)}
     taken: dict[str, dict[str, str]] = {c: {} for c in whole}
     with RunWriter(
         archive.store,
@@ -248,11 +249,12 @@ def _write_locked(
         for coll in sorted(whole):
             if not taken[coll]:
                 continue
-            snap = memberships.Snapshot(coll, at, run.run_id, source, taken[coll])
+            when = moments[coll]
+            snap = memberships.Snapshot(coll, when, run.run_id, source, taken[coll])
             for event in memberships.neighbour_events(snapshots, snap):
                 run.write(event, EVENTS)
                 result.written[EVENTS] += 1
-            snapshot_details[coll] = {"at": at, "count": len(taken[coll])}
+            snapshot_details[coll] = {"at": when, "count": len(taken[coll])}
         if not result.written:
             return
         for name, src in parsed.files:

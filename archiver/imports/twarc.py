@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import orjson
 
@@ -23,6 +25,7 @@ from archiver.imports.fields import (
     check_shape,
 )
 from archiver.imports.xarchive import Parsed
+from archiver.timestamps import iso
 from archiver.xapi_records import ENDPOINT_KINDS, parse_endpoint, records_from_page
 
 # The X API v2 shapes, as far as archiver.xapi_records reads them: a page is checked against
@@ -186,11 +189,68 @@ def _infer_owner(pages: Iterable[tuple[dict[str, Any], str, str | None]]) -> dic
     return {"id": uid, "username": user.get("username") or uid, "name": user.get("name") or ""}
 
 
+# a page of `twarc2 followers` / `twarc2 following`: found in the raw line before parsing it,
+# so a file of mentions is not parsed twice for the walks it does not hold
+_MEMBERSHIP_PAGE = re.compile(rb'"url":\s*"[^"]*/2/users/(\d+)/(followers|following)[?"]')
+
+
+def complete_walks(path: str, owner_id: str) -> tuple[dict[str, str], list[str]]:
+    """The owner's follower and following lists the file holds whole: a walk from a first page
+    (no pagination_token) along each page's meta.next_token to a last page (none), as
+    `twarc2 followers` writes it. {collection: when the walk started}, and warnings."""
+    pages: dict[str, list[tuple[str | None, str | None, str | None]]] = {}
+    with open(path, "rb") as fh:
+        for line in fh:
+            match = _MEMBERSHIP_PAGE.search(line)
+            if not match or match.group(1).decode() != str(owner_id):
+                continue
+            try:
+                page = orjson.loads(line)
+                meta = page.get("__twarc") or {}
+                query = parse_qs(urlsplit(str(meta.get("url") or "")).query)
+                tokens = query.get("pagination_token")
+                token = tokens[0] if tokens else None
+                following = (page.get("meta") or {}).get("next_token")
+                when = iso(meta.get("retrieved_at"))
+            except (orjson.JSONDecodeError, AttributeError, ValueError, OverflowError):
+                continue  # the records pass names the line
+            pages.setdefault(match.group(2).decode(), []).append((token, following, when))
+    walks: dict[str, str] = {}
+    warnings: list[str] = []
+    for collection, found in pages.items():
+        by_token = {token: (nxt, when) for token, nxt, when in found if token}
+        complete: list[str] = []
+        for token, nxt, when in found:
+            if token is not None or not when:
+                continue
+            seen, step = 0, nxt
+            while step and step in by_token and seen <= len(by_token):
+                step, seen = by_token[step][0], seen + 1
+            nxt = step
+            if not nxt:
+                complete.append(when)
+        if len(complete) == 1:
+            walks[collection] = complete[0]
+        elif complete:
+            warnings.append(
+                f"{len(complete)} complete walks of {collection} in one file: its records are"
+                " kept, but not as the list at one moment (import each walk's file on its own)"
+            )
+        else:
+            warnings.append(
+                f"the {collection} pages do not run from a first to a last page: kept as"
+                " records, not as the whole list (no followers gained or lost are worked out)"
+            )
+    return walks, warnings
+
+
 def parse_twarc(path: str, *, owner: dict[str, str] | None) -> Parsed:
     """Whose file it is comes from a first pass; records stream in the second."""
     if owner is None:
         owner = _infer_owner(_objects(path))
     parsed = Parsed(owner=owner, era="twarc2", details={"era": "twarc2"})
+    parsed.snapshots, walk_warnings = complete_walks(path, owner["id"])
+    parsed.warnings.extend(walk_warnings)
     parsed.records = _records(path, parsed)
     parsed.files.append((os.path.basename(path), path))
     return parsed

@@ -81,6 +81,9 @@ class Parsed:
     gaps: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     details: dict[str, Any] = field(default_factory=dict)
+    # membership collection -> the moment its list in this source was complete (a twarc2
+    # walk from first page to last); archives give one moment for all, `generated_at`
+    snapshots: dict[str, str] = field(default_factory=dict)
 
 
 class OfficialArchive:
