@@ -8,6 +8,8 @@ not touch columns), and are joined into arrays by global document number.
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 import threading
 from typing import Any, NamedTuple
 
@@ -16,6 +18,7 @@ from whoosh.searching import Searcher
 
 from archiver.index import schema as f
 from archiver.index.whoosh_internals import length_column, numeric_column_bytes, segment_id
+from archiver.timestamps import display_zone
 
 KIND_SLOTS = 64  # account_kind = account ordinal * KIND_SLOTS + kind number
 _MONTHS = 12 * 400  # month numbers 1.. from 1970-01; 0 = undated
@@ -53,10 +56,28 @@ def _text_lengths(reader: Any) -> np.ndarray:
     return _read_numeric(reader, column, "u1")
 
 
-def month_numbers(created: np.ndarray) -> np.ndarray:
-    """Month number (1 = 1970-01) of each date-order value; 0 for undated."""
-    days = (created >> f.TIE_BITS) // 86400
-    months = days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64) + 1
+@functools.lru_cache(maxsize=8)
+def _month_starts(zone: str) -> np.ndarray:
+    """The instant (Unix seconds) each month begins in `zone`: entry m-1 for month number m."""
+    tz = display_zone(zone)
+    return np.array(
+        [
+            int(dt.datetime(1970 + m // 12, m % 12 + 1, 1, tzinfo=tz).timestamp())
+            for m in range(_MONTHS)
+        ],
+        dtype=np.int64,
+    )
+
+
+def month_numbers(created: np.ndarray, zone: str = "UTC") -> np.ndarray:
+    """Month number (1 = 1970-01) of each date-order value in `zone` (the month a person in
+    ui.timezone reads); 0 for undated."""
+    seconds = created >> f.TIE_BITS
+    if zone == "UTC":
+        days = seconds // 86400
+        months = days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64) + 1
+    else:
+        months = np.searchsorted(_month_starts(zone), seconds, side="right")
     return np.where(created > 0, np.clip(months, 1, _MONTHS - 1), 0).astype(np.uint16)
 
 
@@ -85,6 +106,8 @@ class Columns:
         self._merged: tuple[tuple[str, ...], ColumnArrays] | None = None
         self._accounts: list[int] = []
         self._account_ord: dict[int, int] = {}
+        # zone -> (the created array they were computed from, month numbers)
+        self._zone_months: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
     def arrays(self, searcher: Searcher) -> ColumnArrays:
         leaves = [reader for reader, _ in searcher.reader().leaf_readers()]
@@ -116,6 +139,17 @@ class Columns:
             )
             self._merged = (key, arrays)
             return arrays
+
+    def months(self, arrays: ColumnArrays, zone: str) -> np.ndarray:
+        """Every document's month number in `zone`, kept while the arrays last."""
+        if zone == "UTC":
+            return arrays.month
+        cached = self._zone_months.get(zone)
+        if cached is not None and cached[0] is arrays.created:
+            return cached[1]
+        months = month_numbers(arrays.created, zone)
+        self._zone_months[zone] = (arrays.created, months)
+        return months
 
     def created(self, searcher: Searcher) -> np.ndarray:
         """Date order (schema.CREATED) of every document, by global docnum."""

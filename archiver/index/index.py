@@ -343,6 +343,7 @@ class Index:
             highlight_hits=highlight,
             facets=facets,
             account_names=meta.handles(),
+            zone=zone,
         )
 
     def iter_ids(

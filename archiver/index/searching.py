@@ -144,6 +144,7 @@ def run_search(
     highlight_hits: bool,
     facets: bool,
     account_names: dict[str, str],
+    zone: str = "UTC",
 ) -> SearchResult:
     if parsed.empty:
         return SearchResult(0, page, per_page, [], {}, parsed.notice)
@@ -161,14 +162,19 @@ def run_search(
         make_hit(searcher, d, score, parsed.words, highlight_hits)
         for score, d in top[want - per_page : want]
     ]
-    counts = facet_counts(columns, arrays, matches, account_names) if facets else {}
+    counts = facet_counts(columns, arrays, matches, account_names, zone) if facets else {}
     return SearchResult(len(matches), page, per_page, hits, counts, parsed.notice)
 
 
 def facet_counts(
-    columns: Columns, arrays: ColumnArrays, matches: Matches, account_names: dict[str, str]
+    columns: Columns,
+    arrays: ColumnArrays,
+    matches: Matches,
+    account_names: dict[str, str],
+    zone: str = "UTC",
 ) -> dict[str, dict[str, int]]:
-    """Counts by account, platform, kind, year and month over every matching item."""
+    """Counts by account, platform, kind, year and month over every matching item; years
+    and months as they fall in `zone` (ui.timezone), like the date filters."""
     account: Counter[str] = Counter()
     platform: Counter[str] = Counter()
     kind: Counter[str] = Counter()
@@ -181,7 +187,7 @@ def facet_counts(
         kind[KINDS[kind_num - 1] if 0 < kind_num <= len(KINDS) else "unknown"] += n
     year: Counter[str] = Counter()
     month: dict[str, int] = {}
-    for month_num, n in _counts(arrays.month, matches):
+    for month_num, n in _counts(columns.months(arrays, zone), matches):
         if month_num:
             label = month_label(month_num)
             month[label] = n

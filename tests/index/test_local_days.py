@@ -45,3 +45,24 @@ def test_the_filters_of_the_form_and_cli_read_days_there_too(index_with_night_po
     idx = index_with_night_posts
     assert found(idx, "night", since="2026-07-01", until="2026-07-02") == ["1"]
     assert found(idx, "night", zone="UTC", since="2026-07-01", until="2026-07-02") == []
+
+
+def test_the_month_and_year_facets_count_months_in_the_display_zone(runs, archive, index):
+    runs.commit(
+        [
+            post(1, "night", created_at="2026-03-31T23:30:00.000Z"),  # 00:30 BST 1 April
+            post(2, "night", created_at="2026-12-31T23:30:00.000Z"),  # 23:30 GMT 31 December
+            post(3, "night", created_at="2025-12-31T23:59:59.000Z"),  # 2025 in both
+            post(4, "night", created_at="2026-06-30T23:00:00.000Z"),  # 00:00 BST 1 July
+        ],
+        kind="import",
+    )
+    index.update(archive)
+    london = index.search("night", zone="Europe/London").facets
+    assert london["month"] == {"2026-12": 1, "2026-07": 1, "2026-04": 1, "2025-12": 1}
+    assert london["year"] == {"2026": 3, "2025": 1}
+    utc = index.search("night", zone="UTC").facets
+    assert utc["month"] == {"2026-12": 1, "2026-06": 1, "2026-03": 1, "2025-12": 1}
+    # a month facet's days (what the UI's facet link filters on) hold what it counted
+    april = index.search("night", zone="Europe/London", since="2026-04-01", until="2026-05-01")
+    assert [h.id for h in april.hits] == ["1"]
