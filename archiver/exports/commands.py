@@ -59,7 +59,12 @@ def export() -> None:
 
 
 @export.command("monthly")
-@click.option("--month", required=True, metavar="YYYY-MM", help="The month (UTC) to bundle.")
+@click.option(
+    "--month",
+    required=True,
+    metavar="YYYY-MM",
+    help="The month to bundle (read in ui.timezone, UK time by default).",
+)
 @click.option(
     "--account",
     "accounts",

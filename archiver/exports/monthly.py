@@ -1,6 +1,7 @@
 """Monthly records bundles: one bag per account and month, delivered to the records destination.
 
-A month's items are those created in it, or edited or deleted during it (UTC), each with
+A month's items are those created in it, or edited or deleted during it (in ui.timezone,
+Europe/London by default: a records officer's March, DST-correct), each with
 all its versions and its deletion time. The bundle is dated by the newest run it draws on,
 never by the clock, so exporting the same month from the same runs gives the same bytes and
 a re-run finds the identical bundle already delivered.
@@ -9,11 +10,12 @@ a re-run finds the identical bundle already delivered.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import os
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from archiver.archive import AccountRef, Archive, retry_policy
@@ -24,7 +26,7 @@ from archiver.exports.items import ExportItem, collector_paused_during, sort_ite
 from archiver.exports.register import default_operator, record_export
 from archiver.exports.signing import SigningKey, load_signing_key
 from archiver.platforms.names import platform_name
-from archiver.timestamps import isoformat, parse_time, utcnow
+from archiver.timestamps import day_start, display_zone, isoformat, parse_time, utcnow
 from storage.accountids import account_platform
 from storage.chain import account_manifests, chain_head
 from storage.records import item_key
@@ -43,38 +45,66 @@ class NothingToExport(ExportError):
 
 @dataclass(frozen=True, order=True)
 class Month:
+    """A calendar month as a records officer reads it: in `zone` (ui.timezone, Europe/London
+    by default in the exports), so "2026-03" runs from midnight on 1 March UK time (GMT) to
+    midnight on 1 April (BST), 23:00 UTC on 31 March. Its bounds are UTC instants."""
+
     year: int
     month: int
+    zone: str = field(default="UTC", compare=False)
 
     @classmethod
-    def parse(cls, text: str, *, today: dt.date | None = None) -> Month:
-        """A finished month as YYYY-MM; the current month is refused (it is not complete)."""
+    def parse(cls, text: str, *, today: dt.date | None = None, zone: str = "UTC") -> Month:
+        """A finished month as YYYY-MM; the current month is refused (it is not complete).
+        `today` is a day in `zone`."""
         m = _MONTH.match(text.strip())
         if not m or not 1 <= int(m.group(2)) <= 12 or int(m.group(1)) < 2006:
             raise ExportError(f"month must be YYYY-MM (e.g. 2024-03), got {text!r}")
-        month = cls(int(m.group(1)), int(m.group(2)))
-        today = today or utcnow().date()
-        if month.end.date() > today:
+        month = cls(int(m.group(1)), int(m.group(2)), zone)
+        today = today or utcnow().astimezone(display_zone(zone)).date()
+        if month.next_first > today:
             raise ExportError(
-                f"{month} has not ended yet (months are UTC); export it from {month.end:%Y-%m-%d}"
+                f"{month} has not ended yet (months are {zone} time); export it from"
+                f" {month.next_first:%Y-%m-%d}"
             )
         return month
 
     @classmethod
-    def before(cls, when: dt.date) -> Month:
-        """The month before the one `when` falls in: what the scheduler exports."""
-        return cls(when.year - 1, 12) if when.month == 1 else cls(when.year, when.month - 1)
+    def before(cls, when: dt.date, zone: str = "UTC") -> Month:
+        """The month before the one `when` (a day in `zone`) falls in: what the scheduler
+        exports."""
+        if when.month == 1:
+            return cls(when.year - 1, 12, zone)
+        return cls(when.year, when.month - 1, zone)
+
+    @property
+    def next_first(self) -> dt.date:
+        """The first day after the month (a calendar day in the month's zone)."""
+        if self.month == 12:
+            return dt.date(self.year + 1, 1, 1)
+        return dt.date(self.year, self.month + 1, 1)
 
     @property
     def start(self) -> dt.datetime:
-        return dt.datetime(self.year, self.month, 1, tzinfo=dt.UTC)
+        """The month's first instant, in UTC."""
+        return day_start(dt.date(self.year, self.month, 1), self.zone)
 
     @property
     def end(self) -> dt.datetime:
-        """The first instant after the month."""
-        if self.month == 12:
-            return dt.datetime(self.year + 1, 1, 1, tzinfo=dt.UTC)
-        return dt.datetime(self.year, self.month + 1, 1, tzinfo=dt.UTC)
+        """The first instant after the month, in UTC."""
+        return day_start(self.next_first, self.zone)
+
+    @property
+    def last_day(self) -> dt.date:
+        return self.next_first - dt.timedelta(days=1)
+
+    @functools.cached_property
+    def _bounds(self) -> tuple[str, str]:
+        # the archive's normalised times compare as text to the second
+        return (
+            isoformat(self.start, "seconds")[:19],
+            isoformat(self.end, "seconds")[:19],
+        )
 
     def __str__(self) -> str:
         return f"{self.year:04d}-{self.month:02d}"
@@ -83,8 +113,10 @@ class Month:
         if not timestamp:
             return False
         text = str(timestamp)
-        if text.endswith("Z") and text[4:5] == "-":
-            return text[:7] == str(self)  # the archive's normalised form: no parsing needed
+        if text.endswith("Z") and len(text) >= 20 and text[10:11] == "T" and text[4:5] == "-":
+            # the archive's normalised UTC form: compared as text, no parsing needed
+            low, high = self._bounds
+            return low <= text[:19] < high
         try:
             ts = parse_time(text)
         except ValueError:
@@ -169,6 +201,16 @@ class MonthlyReport:
     skipped: tuple[str, ...]  # accounts with nothing in the month
 
 
+def period_text(month: Month) -> str:
+    """'2026-03-01 to 2026-03-31 (Europe/London time: 2026-03-01T00:00:00Z to
+    2026-03-31T23:00:00Z)': the days as the reader counts them, the UTC bounds beside."""
+    days = f"{month.start.astimezone(display_zone(month.zone)):%Y-%m-%d} to {month.last_day}"
+    if month.zone == "UTC":
+        return f"{days} (UTC)"
+    bounds = f"{isoformat(month.start, 'seconds')} to {isoformat(month.end, 'seconds')}"
+    return f"{days} ({month.zone} time: {bounds})"
+
+
 def bundle_key(ref: AccountRef, month: Month) -> str:
     """Where a month's bundle lives at the destination."""
     return f"{ref.username}/{month.year:04d}/{ref.username}-{month}.zip"
@@ -208,10 +250,7 @@ def export_month(
             summary=[
                 ("Organisation", cfg.organisation),
                 ("Account", f"@{ref.username} (id {ref.account_id})"),
-                (
-                    "Period",
-                    f"{month.start:%Y-%m-%d} to {month.end - dt.timedelta(days=1):%Y-%m-%d} (UTC)",
-                ),
+                ("Period", period_text(month)),
                 ("Retention code", cfg.retention_code or "-"),
                 ("Classification", cfg.classification or "-"),
             ],
@@ -229,7 +268,7 @@ def export_month(
                 "External-Description": (
                     f"Records of the {platform_name(account_platform(ref.account_id))} account"
                     f" @{ref.username} for {month}: every item created,"
-                    " edited or deleted in the month (UTC), with all versions"
+                    f" edited or deleted in the month ({month.zone} time), with all versions"
                 ),
                 "Account": f"@{ref.username} ({ref.account_id})",
                 "Period": f"{isoformat(month.start, 'seconds')}/{isoformat(month.end, 'seconds')}",
@@ -312,7 +351,8 @@ def export_monthly(
 ) -> MonthlyReport:
     """The month's bundles for the named accounts (default: every account in the archive).
     A named account with nothing in the month is an error; otherwise it is skipped."""
-    month = month if isinstance(month, Month) else Month.parse(month, today=today)
+    zone = archive.config.ui.timezone
+    month = month if isinstance(month, Month) else Month.parse(month, today=today, zone=zone)
     named = [archive.resolve_account(a) for a in accounts]
     refs = named or archive.accounts()
     if not refs:
@@ -352,5 +392,6 @@ def export_last_month(
     archive: Archive, *, now: dt.datetime | None = None, operator: str = "scheduler"
 ) -> MonthlyReport:
     """The scheduler's job: last month's bundles for every account, to export.destination."""
-    when = (now or utcnow()).date()
-    return export_monthly(archive, Month.before(when), operator=operator, today=when)
+    zone = archive.config.ui.timezone
+    when = (now or utcnow()).astimezone(display_zone(zone)).date()  # the day in UK time
+    return export_monthly(archive, Month.before(when, zone), operator=operator, today=when)

@@ -13,6 +13,8 @@ from pathlib import Path
 import bagit
 import pytest
 from export_samples import ACCOUNT, ACCOUNT_ID, JPEG, read_jsonl, unzip_bag
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from archiver.errors import ArchiverError
 from archiver.exports.errors import DestinationError, ExportError
@@ -79,7 +81,7 @@ def test_bag_info_describes_the_month_for_the_records_system(sample, tmp_path):
     info = bag.info
     assert info["Source-Organization"] == "Exampleshire Police"
     assert info["Account"] == f"@{ACCOUNT} ({ACCOUNT_ID})"
-    assert info["Period"] == "2026-03-01T00:00:00Z/2026-04-01T00:00:00Z"
+    assert info["Period"] == "2026-03-01T00:00:00Z/2026-03-31T23:00:00Z"  # UK March, in UTC
     assert info["External-Identifier"] == f"{ACCOUNT}-2026-03"
     assert info["Retention-Code"] == "COMMS-07"
     assert info["Security-Classification"] == "OFFICIAL"
@@ -177,7 +179,9 @@ def test_bad_months_and_accounts_are_clear_errors(sample):
         "2026-3": "month must be YYYY-MM (e.g. 2024-03), got '2026-3'",
         "2026-13": "month must be YYYY-MM (e.g. 2024-03), got '2026-13'",
         "March": "month must be YYYY-MM (e.g. 2024-03), got 'March'",
-        "2026-11": "2026-11 has not ended yet (months are UTC); export it from 2026-12-01",
+        "2026-11": (
+            "2026-11 has not ended yet (months are Europe/London time); export it from 2026-12-01"
+        ),
     }
     for month, message in cases.items():
         with pytest.raises(ExportError) as err:
@@ -391,3 +395,93 @@ def test_the_month_is_chosen_before_the_merge_and_matches_the_whole_view(sample)
     assert [i.key for i in month_items(sample.store, ACCOUNT_ID, manifests, Month(2026, 2))] == [
         "2024767818445504644"
     ]
+
+
+# -- months in UK time (ui.timezone): which records fall into "2026-03" ----------------------
+def _posts_at(sample, *times):
+    with RunWriter(
+        sample.store,
+        account_id="1001",
+        account="ExampleshirePolice",
+        kind="full",
+        source="x-api-v2",
+        tool_version="test",
+    ) as run:
+        for n, when in enumerate(times, 1):
+            run.write(
+                new_record(
+                    id=str(n),
+                    kind="post",
+                    source="x-api-v2",
+                    text=f"posted {when}",
+                    account="ExampleshirePolice",
+                    account_id="1001",
+                    created_at=when,
+                )
+            )
+        run.commit()
+
+
+def _ids(sample, month: str) -> list[str]:
+    report = export_monthly(sample.archive, month, accounts=["1001"], today=TODAY)
+    (export,) = report.exports
+    bag = unzip_bag(Path(export.delivery.url), sample.root / f"unpacked-{month}")
+    return [r["id"] for r in read_jsonl(Path(bag.path) / "data" / "records.jsonl")]
+
+
+def test_a_month_is_the_records_officers_month_in_uk_time(sample):
+    _posts_at(
+        sample,
+        "2026-02-28T23:30:00.000Z",  # 23:30 GMT 28 Feb: February
+        "2026-03-01T00:30:00.000Z",  # 00:30 GMT 1 Mar: March
+        "2026-03-31T22:59:59.999Z",  # 23:59 BST 31 Mar: March
+        "2026-03-31T23:00:00.000Z",  # 00:00 BST 1 Apr: April, though March in UTC
+        "2026-10-31T23:30:00.000Z",  # 23:30 GMT 31 Oct (the clocks went back on the 25th)
+    )
+    assert _ids(sample, "2026-02") == ["1"]
+    assert _ids(sample, "2026-03") == ["2", "3"]
+    assert _ids(sample, "2026-04") == ["4"]
+    assert _ids(sample, "2026-10") == ["5"]
+
+
+def test_the_bundle_says_the_days_with_the_utc_bounds_beside(sample, tmp_path):
+    _posts_at(sample, "2026-03-15T12:00:00.000Z")
+    (export,) = export_monthly(sample.archive, "2026-03", accounts=["1001"], today=TODAY).exports
+    bag = unzip_bag(Path(export.delivery.url), tmp_path / "unpacked")
+    page = (Path(bag.path) / "data" / "index.html").read_text(encoding="utf-8")
+    assert (
+        "2026-03-01 to 2026-03-31 (Europe/London time: 2026-03-01T00:00:00Z to"
+        " 2026-03-31T23:00:00Z)" in page
+    )
+    assert bag.info["Period"] == "2026-03-01T00:00:00Z/2026-03-31T23:00:00Z"  # machine: UTC
+
+
+def test_a_month_has_ended_when_it_has_ended_in_uk_time():
+    london = "Europe/London"
+    assert Month.parse("2026-03", today=dt.date(2026, 4, 1), zone=london).end == dt.datetime(
+        2026, 3, 31, 23, 0, tzinfo=dt.UTC
+    )
+    with pytest.raises(ExportError, match=r"2026-03 has not ended yet \(months are Europe/Lo"):
+        Month.parse("2026-03", today=dt.date(2026, 3, 31), zone=london)
+    # the scheduler at 00:30 BST on 1 April (23:30 UTC on 31 March) exports March
+    assert Month.before(dt.date(2026, 4, 1), london) == Month(2026, 3)
+
+
+@settings(max_examples=300, derandomize=True, deadline=None)
+@given(
+    st.datetimes(
+        min_value=dt.datetime(2007, 1, 1),
+        max_value=dt.datetime(2037, 12, 31),
+        timezones=st.just(dt.UTC),
+    ),
+    st.sampled_from(["Europe/London", "UTC", "America/New_York", "Australia/Sydney"]),
+)
+def test_a_time_is_in_the_month_its_local_day_falls_in(when, zone):
+    from zoneinfo import ZoneInfo
+
+    local = when.astimezone(ZoneInfo(zone))
+    text = when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
+    for month in (Month(local.year, local.month, zone), Month.before(local.date(), zone)):
+        expected = (month.year, month.month) == (local.year, local.month)
+        assert month.contains(text) is expected  # the archive's form, compared as text
+        assert month.contains(when.isoformat()) is expected  # any other form, parsed
