@@ -301,3 +301,56 @@ def test_the_next_review_starts_from_the_list_the_last_one_saw(lists, tmp_path):
     middle, newest = _ids(zips[1]), _ids(zips[2])
     assert {u["id"] for u in doc["gained"]} == newest - middle
     assert {u["id"] for u in doc["lost"]} == middle - newest
+
+
+def test_api_incremental_runs_are_lists_the_review_compares(tmp_path):
+    """A full API run that walked its lists, then incremental runs that wrote only changes
+    (the list is the base run's plus gains minus losses, archiver.memberships)."""
+    from archiver.followers import mark_done, review
+
+    archive = _archive(tmp_path)
+    store = archive.store
+
+    def api_run(kind, started, members, events=(), base=None):
+        with RunWriter(
+            store,
+            account_id=POLICE_ID,
+            account=POLICE,
+            kind=kind,
+            source="x-api-v2",
+            tool_version="test",
+        ) as run:
+            for uid in members:
+                run.write(user(uid, f"user{uid}", f"User {uid}", 10, 20, "follower"))
+            for type_, uid in events:
+                run.write({"type": type_, "user_id": uid, "at": started}, EVENTS)
+            details = {"started_at": started, "complete": ["followers"]}
+            if kind == "incremental":
+                details["membership_base"] = {"followers": base}
+            return run.commit(details=details).run_id
+
+    first = api_run("full", "2026-05-01T09:00:00.000Z", ["11", "12", "13"])
+    second = api_run(
+        "incremental",
+        "2026-06-01T09:00:00.000Z",
+        ["14"],
+        [("follower_gained", "14"), ("follower_lost", "12")],
+        base=first,
+    )
+    ref = archive.accounts()[0]
+    doc = review(archive, ref).to_dict()
+    assert doc["followers"] == 3
+    assert [u["id"] for u in doc["gained"]] == ["14"] and [u["id"] for u in doc["lost"]] == ["12"]
+    assert doc["lost"][0]["last_seen"] == "2026-05-01T09:00:00.000Z"
+    assert review(archive, ref, from_run=first, to_run=second).to_dict()["gained"] == doc["gained"]
+    mark_done(archive, ref, "cli:records")
+    api_run(
+        "incremental",
+        "2026-07-01T09:00:00.000Z",
+        [],
+        [("follower_lost", "13")],
+        base=second,
+    )
+    doc = review(archive, ref).to_dict()
+    assert doc["gained"] == [] and [u["id"] for u in doc["lost"]] == ["13"]
+    assert sorted(u["id"] for u in review(archive, ref).followers) == ["11", "14"]
