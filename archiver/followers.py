@@ -290,19 +290,18 @@ def review(
             and (not followers or following / followers >= SERIAL_RATIO)
         ):
             out.serial_followers.append(user)
-    ours = own_accounts(archive, {account.account_id: view})
-    seen: set[str] = set()
-    candidates = [(u, "follower") for u in out.followers] + [
-        (person(str((it.latest.get("author") or {}).get("id") or "")), _role(it))
-        for (collection, _), it in view.items()
-        if collection == "mentions"
-    ]
-    for user, role in candidates:
-        if not user["id"] or user["id"] in seen:
-            continue
-        found = find_imitation(user["username"], user["name"], ours, user_id=user["id"])
+    ours = tuple(own_accounts(archive, {account.account_id: view}))
+    # each person once (a follower first, else as first seen among the public's posts)
+    candidates: dict[str, tuple[dict[str, Any], str]] = {
+        u["id"]: (u, "follower") for u in out.followers
+    }
+    for (collection, _), it in view.items():
+        uid = str((it.latest.get("author") or {}).get("id") or "")
+        if collection == "mentions" and uid and uid not in candidates:
+            candidates[uid] = (person(uid), _role(it))
+    for uid, (user, role) in candidates.items():
+        found = find_imitation(user["username"], user["name"], ours, user_id=uid)
         if found:
-            seen.add(user["id"])
             out.possible_spoofs.append(
                 {**user, "imitates": found.imitates, "why": list(found.why), "seen_as": role}
             )

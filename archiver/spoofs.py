@@ -15,6 +15,7 @@ must be found and innocent near-names that must not.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -59,10 +60,12 @@ def _edits_allowed(ours: str) -> int:
     return 2 if len(ours) >= 8 else 1
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def imitation(
     username: str | None, name: str | None, ours: OwnAccount, *, user_id: str | None = None
 ) -> Spoof | None:
-    """Why (if at all) a user imitates one of our accounts."""
+    """Why (if at all) a user imitates one of our accounts. Kept per process: the UCS
+    confusables check is the review's main cost, and the same public reappear every review."""
     own = ours.username.lstrip("@")
     handle = (username or "").lstrip("@")
     if (user_id and ours.user_id and str(user_id) == str(ours.user_id)) or (
