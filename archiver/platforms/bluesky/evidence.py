@@ -85,11 +85,25 @@ while True:
     assert down is not None, "the record's path is not in the tree"
     node = libipld.encode_cid(down)
 assert found == proof["record"], "the tree names another record"
-print("OK: the signed commit", proof["commit"], "holds", proof["path"], "as", found)
+# signing-key.pem is the #atproto key the DID document publishes (its multibase did:key form)
+doc = json.loads((here / "did.json").read_text())
+assert doc.get("id", doc.get("did")) == proof["did"], "did.json is another account's"
+pem = (here / "signing-key.pem").read_text().split("-----")[2]
+point = __import__("base64").b64decode("".join(pem.split()))[-65:]
+compressed = bytes([2 + (point[-1] & 1)]) + point[1:33]
+methods = doc.get("verificationMethod") or []
+multibase = next((m["publicKeyMultibase"] for m in methods
+                  if str(m.get("id", "")).endswith("#atproto")), None)
+if multibase is None:
+    multibase = doc["verificationMethods"]["atproto"].removeprefix("did:key:")
+assert libipld.decode_multibase(multibase)[1][2:] == compressed, "another key than did.json's"
+print("OK: the signed commit", proof["commit"], "holds", proof["path"], "as", found,
+      "and signing-key.pem is the key did.json publishes for", proof["did"])
 '''
 
 
-def _pem(did_key: str) -> bytes:
+def key_pem(did_key: str) -> bytes:
+    """A did:key as the PEM public key openssl reads."""
     parsed = parse_did_key(did_key)  # the key's uncompressed point
     public = ec.EllipticCurvePublicKey.from_encoded_point(_CURVES[parsed.jwt_alg], parsed.key_bytes)
     return public.public_bytes(
@@ -116,7 +130,7 @@ def proof_files(
         "check.py": CHECK_PY.encode(),
     }
     if signing_key:
-        files["signing-key.pem"] = _pem(signing_key)
+        files["signing-key.pem"] = key_pem(signing_key)
     if did_doc is not None:
         files["did.json"] = did_doc
     lines = []
@@ -208,8 +222,9 @@ def verify_steps(bag_dir: Path) -> list[str]:
         "",
         "c. The signed commit holds the record: commit-unsigned.cbor is the commit block",
         "   without its signature, the commit names the tree's root, each tree node the next,",
-        "   the last the record's CID. check.py shows it (Python 3 and `pip install libipld`);",
-        "   any AT Protocol tool can read proof.car the same way. It must print OK:",
+        "   the last the record's CID; and signing-key.pem is the key did.json publishes.",
+        "   check.py shows both (Python 3 and `pip install libipld`); any AT Protocol tool can",
+        "   read proof.car the same way. It must print OK:",
         "",
     ]
     lines += [f"python3 data/{FOLDER}/{p.name}/check.py data/{FOLDER}/{p.name}" for p in folders]

@@ -83,3 +83,17 @@ def test_a_changed_block_or_commit_fails_the_steps(bag):
     assert _run(bag, sha).returncode != 0
     check = next(line for line in lines if line.startswith("python3"))
     assert _run(bag, check).returncode != 0
+
+
+def test_another_key_in_place_of_the_account_s_fails_the_steps(bag):
+    from archiver.platforms.bluesky.build import SigningKey
+    from archiver.platforms.bluesky.evidence import key_pem
+
+    (proof,) = (bag / "data" / "bluesky-proofs").iterdir()
+    (proof / "signing-key.pem").write_bytes(key_pem(SigningKey.from_secret(11).did_key))
+    lines = [line for line in commands((bag / VERIFY_FILE).read_text()) if "bluesky" in line]
+    check = next(line for line in lines if line.startswith("python3"))
+    done = _run(bag, check)
+    assert done.returncode != 0 and "another key than did.json's" in done.stderr
+    openssl = next(line for line in lines if line.startswith("openssl"))
+    assert _run(bag, openssl).returncode != 0
