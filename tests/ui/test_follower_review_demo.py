@@ -139,3 +139,21 @@ def test_the_demo_review_has_every_kind_and_exports_them(page, app, tmp_path):
     for spoof in doc["possible_spoofs"]:
         assert spoof["imitates"] == POLICE and spoof["why"]
     assert all(u["at"].endswith("Z") for u in doc["gained"])  # machine formats stay UTC
+
+
+def test_a_stale_or_made_up_run_is_one_line_never_a_500(app):
+    from ui_story import AuthActions
+
+    client = app.test_client()
+    AuthActions(client).login("cora")
+    page = client.get(f"/accounts/{POLICE}?from_run=20990101T000000Z-nope")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "From 20990101T000000Z-nope: no run of this account" in text
+    assert "Mark this review done" in text  # the default review, shown instead
+    for export in ("review.csv", "review.json"):
+        answer = client.get(f"/accounts/{POLICE}/{export}?to_run=20990101T000000Z-nope")
+        assert answer.status_code == 400
+        assert "--to-run 20990101T000000Z-nope: no run of this account" in answer.get_data(
+            as_text=True
+        )
