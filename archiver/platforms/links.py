@@ -46,6 +46,8 @@ def http_url(value: object) -> str | None:
 
 def original_url(record: dict[str, Any]) -> str | None:
     """The page of this item on its platform, or None (a DM, or nothing safe to link)."""
+    if record.get("kind") == "dm":
+        return None  # a direct message has no page anyone but its parties may open
     platform = platform_of(record)
     if platform == "bluesky":
         return _bluesky(record)
@@ -92,8 +94,9 @@ def _bluesky(record: dict[str, Any]) -> str | None:
     item_id = str(record.get("id") or "")
     raw: dict[str, Any] = record["raw"] if isinstance(record.get("raw"), dict) else {}
     subject = raw.get("subject")
-    if kind == "repost" and isinstance(subject, dict):
-        return bluesky_post_url(subject.get("uri"))
+    if kind == "repost":
+        uri = subject.get("uri") if isinstance(subject, dict) else None
+        return bluesky_post_url(uri or next(iter(_reposted(record)), None))
     if kind in _PEOPLE_KINDS:
         if _DID.fullmatch(item_id):
             return bluesky_profile_url(item_id)
@@ -101,6 +104,15 @@ def _bluesky(record: dict[str, Any]) -> str | None:
             return bluesky_profile_url(subject)
         return bluesky_profile_url((record.get("author") or {}).get("id"))
     return bluesky_post_url(item_id)
+
+
+def _reposted(record: dict[str, Any]) -> list[Any]:
+    """The ids a repost's `referenced` names as reposted (X's spelling or the others')."""
+    return [
+        r.get("id")
+        for r in record.get("referenced") or ()
+        if isinstance(r, dict) and r.get("type") in ("retweeted", "reposted")
+    ]
 
 
 def mastodon_profile_url(acct: object) -> str | None:
@@ -125,12 +137,7 @@ def _mastodon(record: dict[str, Any]) -> str | None:
         target = (reblog.get("url") or reblog.get("uri")) if isinstance(reblog, dict) else None
         obj = raw.get("object")
         obj_id = obj.get("id") if isinstance(obj, dict) else obj
-        boosted = [
-            r.get("id")
-            for r in record.get("referenced") or ()
-            if isinstance(r, dict) and r.get("type") == "retweeted"
-        ]
-        for candidate in (target, obj_id, *boosted):
+        for candidate in (target, obj_id, *_reposted(record)):
             if http_url(candidate):
                 return http_url(candidate)
         return None

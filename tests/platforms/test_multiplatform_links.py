@@ -58,6 +58,14 @@ def test_bluesky_links():
     )
     assert links[PUBLIC_DID] == f"https://bsky.app/profile/{PUBLIC_DID}"
     assert links[at_uri("3kothrapp01", "com.example.app.note")] is None  # no page for it
+    # a repost whose raw is not the record's (an API view): its `referenced` says what
+    view = new_record(
+        id=at_uri("3kabc2rep2", "app.bsky.feed.repost"),
+        kind="repost",
+        source="bluesky-api",
+        referenced=[{"type": "reposted", "id": at_uri("3kzzz1", did=PUBLIC_DID)}],
+    )
+    assert original_url(view) == f"https://bsky.app/profile/{PUBLIC_DID}/post/3kzzz1"
     bad = new_record(
         id="at://did:plc:short/app.bsky.feed.post/1", kind="post", source="bluesky-repo"
     )
@@ -69,6 +77,7 @@ def test_mastodon_links():
     assert links[status_uri(111)] == "https://police.social/@examplepolice/111"
     assert links[status_uri(113) + "/activity"] == status_uri(901, "fire", "town.example")
     assert links[PUBLIC_ACCT] == "https://town.example/@resident"
+    assert links[status_uri(114)] is None  # a DM: no page to send anyone to
     assert links[status_uri(115)] == status_uri(115)  # its javascript: page is never used
     # a status whose page is on another server than its URI links the URI
     other = new_record(
