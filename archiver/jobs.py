@@ -31,6 +31,7 @@ from typing import Any
 import click
 import orjson
 
+from archiver.platforms.names import handle_label, handle_platform
 from archiver.timestamps import isoformat, utcnow
 from storage.errors import StorageError
 from storage.store import ObjectStore, read_bytes
@@ -78,7 +79,10 @@ class JobRecord:
         return {**asdict(self), "trigger": self.trigger}
 
     def describe(self) -> str:
-        who = f" @{self.account}" if self.account else ""
+        # a record names the account by handle, whose syntax says the platform
+        who = (
+            f" {handle_label(self.account, handle_platform(self.account))}" if self.account else ""
+        )
         how = self.trigger if self.trigger == MANUAL else f"scheduled: {self.schedule}"
         what = f"{self.job}{who} ({how})"
         tail = f": {self.error}" if self.error else ""

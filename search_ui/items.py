@@ -156,6 +156,8 @@ def dm_parties(latest: dict[str, Any], account: AccountRef) -> tuple[str, list[s
             return f"@{account.username}"
         if user_id == str(author.get("id")) and author.get("username"):
             return f"@{author['username']}"
+        if account_platform(account.account_id) == "mastodon":
+            return f"@{user_id}"  # a Mastodon participant's id is its acct, a handle
         return f"user id {user_id}"
 
     sender_id = str(author.get("id") or "")

@@ -157,3 +157,12 @@ def test_platform_not_built_in_fails_in_one_line(invoke, monkeypatch):
     assert "bluesky capture is not available in this version" in backup.output
     assert "Traceback" not in backup.output
     assert PUBLIC_DID  # the data's other people are not touched by these commands
+
+
+def test_job_lines_name_the_platform():
+    from archiver.jobs import JobRecord
+
+    assert "backup @ExampleshirePolice (manual) ok" in JobRecord("backup", account=X[1]).describe()
+    line = JobRecord("backup", account=BSKY_HANDLE).describe()
+    assert f"backup @{BSKY_HANDLE} (Bluesky) (manual) ok" in line
+    assert f"@{ACCT} (Mastodon)" in JobRecord("backup", account=ACCT).describe()
