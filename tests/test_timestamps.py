@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from archiver.timestamps import iso, isoformat, parse_iso, parse_time
+from archiver.timestamps import _FORMATS, _common_form, iso, isoformat, parse_iso, parse_time
 
 MOMENT = dt.datetime(2026, 3, 6, 13, 2, 5, 123456, tzinfo=dt.UTC)
 
@@ -40,3 +42,41 @@ def test_what_the_archive_writes_reads_back():
     assert iso(None) is None and parse_time("") is None
     with pytest.raises(ValueError, match="unrecognised timestamp"):
         parse_time("last Tuesday")
+
+
+@settings(max_examples=300, derandomize=True, deadline=None, database=None)
+@given(
+    st.datetimes(min_value=dt.datetime(1000, 1, 1), max_value=dt.datetime(9999, 12, 31)),
+    st.sampled_from(
+        [
+            "%a %b %d %H:%M:%S +0000 %Y",
+            "%Y-%m-%dT%H:%M:%S.{ms}Z",
+            "%Y-%m-%dT%H:%M:%SZ",
+            "%Y-%m-%dT%H:%M:%S.{ms}+0000",
+            "%a %b %d %H:%M:%S +0000 %Y|lower",
+        ]
+    ),
+)
+def test_the_fast_common_forms_read_as_strptime_does(moment, form):
+    form, _, case = form.partition("|")
+    text = moment.strftime(form).replace("{ms}", f"{moment.microsecond // 1000:03d}")
+    text = text.lower() if case else text  # strptime reads names in any case
+    fast = _common_form(text)
+    slow = None
+    for fmt in _FORMATS:
+        try:
+            slow = dt.datetime.strptime(text.replace("Z", "+0000"), fmt).astimezone(dt.UTC)
+            break
+        except ValueError:
+            continue
+    assert slow is not None
+    assert fast is None or fast == slow
+    assert parse_time(text) == slow
+
+
+@pytest.mark.parametrize(
+    "text", ["Fri Feb 30 13:02:05 +0000 2026", "2026-02-30T13:02:05Z", "2026-13-01T00:00:00Z"]
+)
+def test_a_date_that_does_not_exist_is_still_unrecognised(text):
+    with pytest.raises(ValueError, match="unrecognised timestamp"):
+        parse_time(text)
