@@ -48,16 +48,32 @@ class FieldError(ArchiveFormatError):
         return ArchiveFormatError(f"{place}: {self.reason}")
 
 
+# where an Obj sits: a path, or (the object it was read from, key, list index or None),
+# spelt out only for an error message (building it for every read was a tenth of an import)
+_Where = str | tuple["Obj", str, int | None]
+
+
+def _spell(where: _Where) -> str:
+    if isinstance(where, str):
+        return where
+    parent, key, index = where
+    return f"{parent.path}.{key}" if index is None else f"{parent.path}.{key}[{index}]"
+
+
 class Obj:
     """One JSON object of a source, read field by field with the types checked."""
 
-    __slots__ = ("path", "value")
+    __slots__ = ("_where", "value")
 
-    def __init__(self, value: object, path: str = "entry") -> None:
+    def __init__(self, value: object, path: _Where = "entry") -> None:
         if not isinstance(value, dict):
-            raise FieldError(path, "an object", value)
+            raise FieldError(_spell(path), "an object", value)
         self.value: dict[str, Any] = value
-        self.path = path
+        self._where = path
+
+    @property
+    def path(self) -> str:
+        return _spell(self._where)
 
     def _at(self, key: str) -> str:
         return f"{self.path}.{key}"
@@ -73,7 +89,7 @@ class Obj:
     def obj(self, key: str) -> Obj:
         """A nested object ({} when absent or null)."""
         value = self.value.get(key)
-        return Obj({} if value is None else value, self._at(key))
+        return Obj({} if value is None else value, (self, key, None))
 
     def text(self, key: str, default: str | None = None) -> str | None:
         value = self.value.get(key)
@@ -136,7 +152,7 @@ class Obj:
 
     def objs(self, key: str) -> list[Obj]:
         """A list of objects ([] when absent or null)."""
-        return [Obj(v, f"{self._at(key)}[{i}]") for i, v in enumerate(self.array(key))]
+        return [Obj(v, (self, key, i)) for i, v in enumerate(self.array(key))]
 
     def texts(self, key: str) -> list[str]:
         """A list of text values ([] when absent or null)."""
@@ -173,11 +189,52 @@ TEXT, ID, REQUIRED_ID, NUMBER, OBJECT = "text", "id", "id!", "number", "object"
 
 def check_shape(value: object, shape: object, path: str = "entry") -> None:
     """Raise FieldError at the first value that does not have its shape."""
+    if not _fits(value, shape):
+        _report(value, shape, path)
+
+
+def _fits(value: object, shape: object) -> bool:
+    """Whether the value has the shape: the same rules as `_report`, without building paths
+    (a twarc page has thousands of values; spelling each one's path was most of its import)."""
+    if type(shape) is str:
+        if shape == TEXT:
+            return isinstance(value, str)
+        if shape in (ID, REQUIRED_ID):
+            return isinstance(value, str | int) and not isinstance(value, bool)
+        if shape == NUMBER:
+            return isinstance(value, int | float) and not isinstance(value, bool)
+        return isinstance(value, dict) if shape == OBJECT else False
+    if type(shape) is dict:
+        if not isinstance(value, dict):
+            return False
+        for key, inner in shape.items():
+            got = value.get(key)
+            if got is None:
+                if inner == REQUIRED_ID:
+                    return False
+                continue
+            if inner == REQUIRED_ID and (got == "" or got == 0):
+                return False
+            if not _fits(got, inner):
+                return False
+        return True
+    if type(shape) is list:
+        if not isinstance(value, list):
+            return False
+        inner = shape[0]
+        return all(_fits(item, inner) for item in value)
+    if type(shape) is tuple:
+        return any(_fits(value, option) for option in shape)
+    return False  # a shape written wrong: `_report` says so
+
+
+def _report(value: object, shape: object, path: str) -> None:
+    """Raise FieldError at the first value that does not have its shape."""
     if isinstance(shape, tuple):
         errors = []
         for option in shape:
             try:
-                check_shape(value, option, path)
+                _report(value, option, path)
                 return
             except FieldError as exc:
                 errors.append(exc)
@@ -192,13 +249,13 @@ def check_shape(value: object, shape: object, path: str = "entry") -> None:
                 raise FieldError(f"{path}.{key}", "an id", got)
             if got is None:
                 continue
-            check_shape(got, inner, f"{path}.{key}")
+            _report(got, inner, f"{path}.{key}")
         return
     if isinstance(shape, list):
         if not isinstance(value, list):
             raise FieldError(path, "a list", value)
         for i, item in enumerate(value):
-            check_shape(item, shape[0], f"{path}[{i}]")
+            _report(item, shape[0], f"{path}[{i}]")
         return
     if shape == TEXT:
         ok = isinstance(value, str)

@@ -22,6 +22,7 @@ from archiver.imports.fields import (
     TEXT,
     FieldError,
     Obj,
+    _fits,
     check_shape,
 )
 from archiver.imports.xarchive import Parsed
@@ -118,18 +119,54 @@ def is_twarc_jsonl(path: str) -> bool:
     return any(k in head for k in (b'"data"', b'"id"', b'"__twarc"'))
 
 
-def _objects(path: str) -> Iterator[tuple[dict[str, Any], str, str | None]]:
-    """Each page of the file as (page, endpoint, retrieved at), line by line (or the one
-    pretty-printed page), its shape checked: entry N is line N."""
+def _lines(path: str) -> Iterator[tuple[dict[str, Any], int]]:
+    """Each JSON object of the file with its entry number (its line, or 1 for the one
+    pretty-printed page)."""
     label = os.path.basename(path)
     with open(path, "rb") as fh:
         first = fh.readline()
         if first.strip() == b"{":  # one page saved with indentation: small, read whole
-            yield _checked(_load(first + fh.read(), label, "the file"), label, 1)
+            yield _load(first + fh.read(), label, "the file"), 1
             return
         for n, line in enumerate(itertools.chain([first], fh), 1):
             if line.strip():
-                yield _checked(_load(line, label, f"line {n}"), label, n)
+                yield _load(line, label, f"line {n}"), n
+
+
+def _objects(path: str) -> Iterator[tuple[dict[str, Any], str, str | None]]:
+    """Each page of the file as (page, endpoint, retrieved at), its shape checked."""
+    label = os.path.basename(path)
+    for obj, n in _lines(path):
+        yield _checked(obj, label, n)
+
+
+# what the first pass (whose file is it?) reads, a part of the whole page's shape: a page
+# that fits it is checked whole by the second pass, before its records are built
+_OWNER_USER = {"id": ID, "username": TEXT, "name": TEXT}
+_OWNER_PAGE = {
+    "data": ([OBJECT], OBJECT),
+    "includes": {"users": [_OWNER_USER]},
+    "__twarc": {"url": TEXT},
+}
+_OWNER_FLAT = {
+    "author": _OWNER_USER,
+    "in_reply_to_user": _OWNER_USER,
+    "attachments": OBJECT,  # _as_page reads its media
+    "__twarc": {"url": TEXT},
+}
+
+
+def _owner_pages(path: str) -> Iterator[tuple[dict[str, Any], str, str | None]]:
+    """The pages for `_infer_owner`, checked only for the fields it reads (the whole-page
+    check was most of the first pass's CPU); one that fails is checked whole, which names
+    the bad field as before."""
+    label = os.path.basename(path)
+    for obj, n in _lines(path):
+        if _fits(obj, _OWNER_PAGE if "data" in obj else _OWNER_FLAT):
+            meta = obj.get("__twarc") or {}
+            yield _as_page(obj), meta.get("url") or "/2/tweets", None
+        else:
+            yield _checked(obj, label, n)
 
 
 def _checked(obj: dict[str, Any], label: str, entry: int) -> tuple[dict[str, Any], str, str | None]:
@@ -247,7 +284,7 @@ def complete_walks(path: str, owner_id: str) -> tuple[dict[str, str], list[str]]
 def parse_twarc(path: str, *, owner: dict[str, str] | None) -> Parsed:
     """Whose file it is comes from a first pass; records stream in the second."""
     if owner is None:
-        owner = _infer_owner(_objects(path))
+        owner = _infer_owner(_owner_pages(path))
     parsed = Parsed(owner=owner, era="twarc2", details={"era": "twarc2"})
     parsed.snapshots, walk_warnings = complete_walks(path, owner["id"])
     parsed.warnings.extend(walk_warnings)

@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 
 from archiver.errors import ArchiveFormatError
 from archiver.imports import records, xarchive
-from archiver.imports.twarc import _checked
+from archiver.imports.fields import REQUIRED_ID, _fits, _report
+from archiver.imports.twarc import _checked, _page_shape
 from archiver.xapi_records import records_from_page
 from storage.records import content_hash, dumps
 
@@ -146,3 +147,16 @@ def test_the_strategies_reach_records():
     count()
     assert made > 15
     assert orjson.dumps(made)
+
+
+@PROPERTY
+@given(OBJECTS | JSON, st.sampled_from(["/2/users/5/tweets", "/2/users/5/followers", "/2/dm"]))
+def test_the_quick_shape_check_agrees_with_the_one_that_names_the_field(value, endpoint):
+    """`check_shape` answers with `_fits` and walks `_report` only to name a bad field."""
+    for shape in (_page_shape(endpoint), _page_shape(endpoint)["data"], [REQUIRED_ID]):
+        try:
+            _report(value, shape, "entry")
+            reported = True
+        except ArchiveFormatError:
+            reported = False
+        assert _fits(value, shape) == reported
