@@ -1,7 +1,8 @@
 """Imports: an official X archive (ZIP or folder, any era), a classic archive, twarc2 JSONL.
 
-Each source is parsed and checked completely before anything is written; what is new to the
-archive (unseen items, new versions, deletions) is then written as one `import` run. Importing
+Each source's layout is checked before anything is written; its records then stream into one
+`import` run (only what is new to the archive: unseen items, new versions, deletions), and a
+bad entry met on the way aborts the run, so nothing half-written is ever committed. Importing
 the same source twice adds nothing.
 """
 

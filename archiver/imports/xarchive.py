@@ -3,7 +3,8 @@
 Eras: 2018-19 (files at the root, no manifest, bare tweet objects), 2020+ (`data/` with
 `manifest.js`; `tweet.js` renamed `tweets.js` in 2022; split `-partN` files), classic
 (`tweets.csv` + `data/js/tweets/YYYY_MM.js`). Files come from the manifest where there is one.
-Everything is parsed and checked before the first record is yielded to the run.
+The layout is checked before the first record is yielded; the records then stream (memory
+flat in their number), and a bad entry met on the way aborts the run, which leaves nothing.
 """
 
 from __future__ import annotations
@@ -415,9 +416,7 @@ def parse_classic(
     index = (
         entries(load(index_rel), f"{label}: {index_rel}") if files.exists(root + index_rel) else []
     )
-    seen: set[str] = set()
-    records: list[tuple[str | None, dict[str, Any]]] = []
-    parsed.records = records
+    months: list[str] = []  # the month files present
     for n, month_entry in enumerate(index, 1):
         try:
             month = Obj(month_entry)
@@ -430,15 +429,45 @@ def parse_classic(
         if not files.exists(root + rel):
             parsed.gaps.append(f"{rel} ({'?' if count is None else count} posts) is missing")
             continue
-        for i, tweet in enumerate(entries(load(rel), f"{label}: {rel}", "posts"), 1):
+        months.append(rel)
+    has_csv = files.exists(root + "tweets.csv")
+    if has_csv:
+        parsed.gaps = [g + " (posts taken from tweets.csv)" for g in parsed.gaps]
+    elif parsed.gaps and not allow_partial:
+        raise ArchiveFormatError(
+            f"{label}: {parsed.gaps[0]} (use --allow-partial to import what is there)"
+        )
+    if not index and not has_csv:
+        raise ArchiveFormatError(
+            f"{label}: classic archive without tweets.csv or data/js/tweet_index.js"
+        )
+    for rel in ("data/js/user_details.js", "data/js/payload_details.js", "data/js/tweet_index.js"):
+        if files.exists(root + rel):
+            parsed.files.append((rel, root + rel))
+    # the posts stream one month file at a time (memory flat in the number of posts)
+    parsed.records = _classic_records(files, root, parsed, months, captured)
+    return parsed
+
+
+def _classic_records(
+    files: SourceFiles, root: str, parsed: Parsed, months: list[str], captured: str | None
+) -> Iterator[tuple[str | None, dict[str, Any]]]:
+    label = files.label
+    has_csv = files.exists(root + "tweets.csv")
+    seen: set[str] = set()  # ids from the month files, which tweets.csv repeats
+    for rel in months:
+        where = f"{label}: {rel}"
+        month_posts = entries(parse_js(files.read(root + rel), where), where, "posts")
+        for i, tweet in enumerate(month_posts, 1):
             try:
                 rec = tweet_record(tweet, parsed.owner, captured)
             except FieldError as exc:
                 raise exc.at(f"{label}: {rel}", i) from None
-            seen.add(rec["id"])
-            records.append(("tweets", rec))
+            if has_csv:
+                seen.add(rec["id"])
+            yield "tweets", rec
         parsed.files.append((rel, root + rel))
-    if files.exists(root + "tweets.csv"):
+    if has_csv:
         # the CSV lists every post; it fills in months whose .js file is absent
         parsed.files.append(("tweets.csv", root + "tweets.csv"))
         for n, row in enumerate(_csv_rows(files, root + "tweets.csv"), 1):
@@ -448,20 +477,7 @@ def parse_classic(
                 except FieldError as exc:
                     raise exc.at(f"{label}: tweets.csv", n) from None
                 seen.add(rec["id"])
-                records.append(("tweets", rec))
-        parsed.gaps = [g + " (posts taken from tweets.csv)" for g in parsed.gaps]
-    elif parsed.gaps and not allow_partial:
-        raise ArchiveFormatError(
-            f"{label}: {parsed.gaps[0]} (use --allow-partial to import what is there)"
-        )
-    if not index and not files.exists(root + "tweets.csv"):
-        raise ArchiveFormatError(
-            f"{label}: classic archive without tweets.csv or data/js/tweet_index.js"
-        )
-    for rel in ("data/js/user_details.js", "data/js/payload_details.js", "data/js/tweet_index.js"):
-        if files.exists(root + rel):
-            parsed.files.append((rel, root + rel))
-    return parsed
+                yield "tweets", rec
 
 
 def _csv_rows(files: SourceFiles, name: str) -> Iterator[dict[str, str]]:

@@ -9,6 +9,9 @@ import zipfile
 
 import pytest
 
+from archiver.imports.files import open_source
+from archiver.imports.xarchive import parse_classic
+
 from .conftest import tweet, write_archive, ytd
 
 
@@ -183,4 +186,38 @@ def test_twarc_pages_are_checked(rejected, tmp_path):
     path.write_text(json.dumps(flat) + "\n", encoding="utf-8")
     assert (
         rejected(path) == "error: pages.jsonl: entry 1: entry.author: expected an object, got text"
+    )
+
+
+def test_a_classic_archive_streams_its_months_and_a_late_bad_post_writes_nothing(
+    rejected, tmp_path
+):
+    """The posts are read one month file at a time (memory flat in their number); the layout
+    is checked first, and a bad post in a later month still leaves nothing written."""
+    months = [
+        {"file_name": f"data/js/tweets/2015_0{m}.js", "tweet_count": 1} for m in (1, 2, 3)
+    ]
+    good = {"id_str": "10", "text": "hello", "created_at": "2015-01-02 10:00:00 +0000"}
+    path = tmp_path / "months.zip"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("data/js/user_details.js", "var user_details = " + json.dumps({"id": "5"}))
+        zf.writestr("data/js/tweet_index.js", "var tweet_index = " + json.dumps(months))
+        for m in (1, 2, 3):
+            post = {**good, "id_str": str(10 + m)} if m < 3 else {**good, "entities": []}
+            zf.writestr(
+                f"data/js/tweets/2015_0{m}.js",
+                f"Grailbird.data.tweets_2015_0{m} = " + json.dumps([post]),
+            )
+    files = open_source(str(path))
+    try:
+        parsed = parse_classic(files, "")
+        records = iter(parsed.records)
+        next(records)
+        # the first month is being read; the others are not yet
+        assert not any(rel.startswith("data/js/tweets/") for rel, _ in parsed.files)
+    finally:
+        files.close()
+    assert rejected(path) == (
+        "error: months.zip: data/js/tweets/2015_03.js: entry 1: entry.entities: "
+        "expected an object, got a list"
     )
