@@ -103,11 +103,26 @@ RECORD_FIELDS = (
 _PROFILE_CONTENT = ("urls", "media")
 
 
+_FIELD_SET = frozenset(RECORD_FIELDS)
+_LIST_FIELDS = frozenset(
+    (
+        "referenced",
+        "hashtags",
+        "mentions",
+        "mentioned_user_ids",
+        "participant_ids",
+        "urls",
+        "media",
+        "edit_history_ids",
+    )
+)
+_DICT_FIELDS = frozenset(("author", "metrics"))
+
+
 def new_record(**fields: Any) -> dict[str, Any]:
     """A record with every field present, in the documented order."""
-    unknown = set(fields) - set(RECORD_FIELDS)
-    if unknown:
-        raise ValueError(f"unknown record fields: {sorted(unknown)}")
+    if not _FIELD_SET.issuperset(fields):
+        raise ValueError(f"unknown record fields: {sorted(set(fields) - _FIELD_SET)}")
     for name in ("id", "kind", "source"):
         if not fields.get(name):
             raise ValueError(f"record needs {name}")
@@ -118,23 +133,13 @@ def new_record(**fields: Any) -> dict[str, Any]:
     platform = fields.setdefault("platform", PLATFORM_OF_SOURCE[fields["source"]])
     if platform != PLATFORM_OF_SOURCE[fields["source"]]:
         raise ValueError(f"source {fields['source']!r} is not a {platform} source")
-    rec: dict[str, Any] = {}
-    for name in RECORD_FIELDS:
-        value = fields.get(name)
-        if value is None and name in (
-            "referenced",
-            "hashtags",
-            "mentions",
-            "mentioned_user_ids",
-            "participant_ids",
-            "urls",
-            "media",
-            "edit_history_ids",
-        ):
-            value = []
-        elif value is None and name in ("author", "metrics"):
-            value = {}
-        rec[name] = value
+    rec = {name: fields.get(name) for name in RECORD_FIELDS}
+    for name in _LIST_FIELDS:
+        if rec[name] is None:
+            rec[name] = []
+    for name in _DICT_FIELDS:
+        if rec[name] is None:
+            rec[name] = {}
     rec["id"] = str(rec["id"])
     return rec
 

@@ -66,6 +66,50 @@ def account_prefix(account_id: str) -> str:
     return f"accounts/{account_id}/runs/"
 
 
+class _Collection:
+    """One collection's staged gzip JSONL. Lines are handed to zlib in batches of ~256 KB:
+    a GzipFile.write per record (crc, size, a compress call) was a tenth of an import's CPU,
+    and the bytes written are the same."""
+
+    _BATCH = 1 << 18
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.count = 0
+        self._raw = open(path, "wb")  # noqa: SIM115 - closed by close() or abandon()
+        # mtime=0 and no file name in the gzip header: same records, same bytes
+        # level 6: a third faster than the default 9 for 2% more bytes on record JSONL
+        self._gz = gzip.GzipFile(
+            fileobj=self._raw, mode="wb", mtime=0, filename="", compresslevel=6
+        )
+        self._lines: list[bytes] = []
+        self._size = 0
+
+    def write(self, line: bytes) -> None:
+        self._lines.append(line)
+        self._size += len(line)
+        self.count += 1
+        if self._size >= self._BATCH:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._lines:
+            self._gz.write(b"".join(self._lines))
+            self._lines, self._size = [], 0
+
+    def close(self) -> None:
+        self._flush()
+        self._gz.close()
+        self._raw.close()
+
+    def abandon(self) -> None:
+        self._lines = []
+        with contextlib.suppress(OSError, ValueError):  # a full disk fails the flush too
+            self._gz.close()
+        with contextlib.suppress(OSError):
+            self._raw.close()
+
+
 class RunWriter:
     """Write one run. Use as a context manager: an exception aborts and leaves nothing.
 
@@ -107,8 +151,7 @@ class RunWriter:
             self._dir = Path(
                 tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{self.run_id}-", dir=self.staging)
             )
-        # collection -> (gzip writer, the staged file under it, [record count])
-        self._collections: dict[str, tuple[gzip.GzipFile, BinaryIO, list[int]]] = {}
+        self._collections: dict[str, _Collection] = {}
         self._files: dict[str, Path] = {}
         self._stored: dict[str, tuple[int, str]] = {}  # already in the store: size, sha256
         self._done = False
@@ -133,16 +176,10 @@ class RunWriter:
         name = collection or COLLECTION_OF_KIND[record["kind"]]
         entry = self._collections.get(name)
         if entry is None:
-            # mtime=0 and no file name in the gzip header: same records, same bytes
-            raw = open(self._dir / f"{name}.jsonl.gz", "wb")  # noqa: SIM115 - closed at commit
-            # level 6: a third faster than the default 9 for 2% more bytes on record JSONL
-            gz = gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, filename="", compresslevel=6)
-            entry = (gz, raw, [0])
-            self._collections[name] = entry
+            entry = self._collections[name] = _Collection(self._dir / f"{name}.jsonl.gz")
         if record.get("run_id") is None and "run_id" in record:
             record["run_id"] = self.run_id
-        entry[0].write(dumps(record))
-        entry[2][0] += 1
+        entry.write(dumps(record))
 
     def add_file(self, name: str, src: BinaryIO | str | os.PathLike[str]) -> None:
         """Keep a source file (an archive's .js, an API page, a media file) with the run."""
@@ -187,15 +224,12 @@ class RunWriter:
         if self._done:
             raise StorageError(f"run {self.run_id} is already finished")
         entries: list[ObjectEntry] = []
-        for name, (gz, raw, count) in sorted(self._collections.items()):
+        for name, collection in sorted(self._collections.items()):
             with self._disk():
-                gz.close()
-                raw.close()
-            path = self._dir / f"{name}.jsonl.gz"
+                collection.close()
+            path, count = collection.path, collection.count
             entries.append(
-                ObjectEntry(
-                    f"{name}.jsonl.gz", path.stat().st_size, sha256_file(path), count[0], name
-                )
+                ObjectEntry(f"{name}.jsonl.gz", path.stat().st_size, sha256_file(path), count, name)
             )
         for rel, path in sorted(self._files.items()):
             entries.append(ObjectEntry(rel, path.stat().st_size, sha256_file(path)))
@@ -284,11 +318,8 @@ class RunWriter:
                 log.info("run %s: could not remove uncommitted object %s", self.run_id, key)
 
     def abort(self) -> None:
-        for gz, raw, _ in self._collections.values():
-            with contextlib.suppress(OSError, ValueError):  # a full disk fails the flush too
-                gz.close()
-            with contextlib.suppress(OSError):
-                raw.close()
+        for collection in self._collections.values():
+            collection.abandon()
         self._cleanup()
 
     def _cleanup(self) -> None:
