@@ -217,7 +217,7 @@ def _unrow(row: Any, names: tuple[str, ...], values: list[str], runs: list[str])
 
 def encode_state(key: str, state: dict[str, Any]) -> bytes:
     """The stored form of an item's state (see above); `decode_state` reads it back."""
-    item_id, _, account_id = key.split("/", 2)
+    item_id, _, account_id = split_key(key)
     values = [item_id, state["a"] or "", account_id]
     context = {v: i for i, v in reversed(list(enumerate(values))) if v}
     runs = state["r"]
@@ -239,7 +239,7 @@ def decode_state(key: str, data: bytes) -> dict[str, Any]:
     if isinstance(loaded, dict):
         return loaded  # the plain form
     tag, account, rows, deleted, runs, *member = loaded
-    item_id, _, account_id = key.split("/", 2)
+    item_id, _, account_id = split_key(key)
     values = [item_id, account or "", account_id]
     names = _ROW_LAYOUTS[tag]
     state: dict[str, Any] = {

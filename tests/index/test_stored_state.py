@@ -74,3 +74,11 @@ def test_any_state_reads_back_equal(changes, runs, account, member):
     if member is not None:
         state["m"] = member
     assert decode_state(KEY, encode_state(KEY, state)) == state
+
+
+def test_an_id_with_slashes_and_another_platform_read_back():
+    key = "at://did:plc:abc/app.bsky.feed.post/3kx/posts/bluesky:did:plc:abc"
+    version = {**project(_record("1757000000000000001"), "r1"), "platform": "bluesky"}
+    version["id"] = "at://did:plc:abc/app.bsky.feed.post/3kx"
+    state = {"a": "abc.bsky.social", "v": [version], "d": None, "r": ["r1"]}
+    assert decode_state(key, encode_state(key, state)) == state
