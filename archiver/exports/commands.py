@@ -187,7 +187,12 @@ def foi_cmd(
 
 
 @export.command("sar")
-@click.option("--user", required=True, help="The data subject: @handle or user id.")
+@click.option(
+    "--user",
+    required=True,
+    help="The data subject: @handle or user id on X, a.bsky.social or did:... on Bluesky, "
+    "user@host on Mastodon.",
+)
 @click.option("--account", "accounts", multiple=True, help="Only this account; repeatable.")
 @click.option(
     "--request", "request_ref", required=True, help="The subject access request reference."
@@ -220,7 +225,11 @@ def sar_cmd(
 
 @export.command("evidence")
 @click.option(
-    "--id", "ids", multiple=True, required=True, help="An item or version id; repeatable."
+    "--id",
+    "ids",
+    multiple=True,
+    required=True,
+    help="An item or version id (X's number, an AT URI, a status URI); repeatable.",
 )
 @click.option("--reason", required=True, help="Why the evidence is exported.")
 @click.option("--case", required=True, help="The case or investigation reference.")

@@ -166,3 +166,18 @@ def test_job_lines_name_the_platform():
     line = JobRecord("backup", account=BSKY_HANDLE).describe()
     assert f"backup @{BSKY_HANDLE} (Bluesky) (manual) ok" in line
     assert f"@{ACCT} (Mastodon)" in JobRecord("backup", account=ACCT).describe()
+
+
+def test_export_sar_of_a_mastodon_account_from_the_command_line(invoke, tmp_path):
+    out = tmp_path / "sar.zip"
+    result = invoke("export", "sar", "--user", PUBLIC_ACCT, "--request", "SAR-7", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert out.exists()
+    # the X account's handle on X is not the Mastodon subject: nothing of X is selected
+    none = invoke(
+        "export", "sar", "--user", "@nobody_here", "--request", "S", "--out", str(tmp_path)
+    )
+    assert none.exit_code == 1
+    assert none.output.strip().splitlines() == [
+        "error: nothing in the archive involves @nobody_here"
+    ]
