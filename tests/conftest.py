@@ -196,31 +196,46 @@ def config_file(tmp_path: Path):
 
 
 @pytest.fixture
-def commit_post():
-    """Commit a one-post incremental run for account 42 (@ExampleshirePolice)."""
+def commit_run():
+    """commit_run(store, {new_record fields}, ...) -> the manifest of one committed run, for
+    account 42 (@ExampleshirePolice) from the API unless told otherwise; each record gets the
+    run's account and source unless it names its own."""
     from storage.records import new_record
     from storage.runs import RunWriter
 
-    def commit(store, n: int, account_id: str = "42"):
+    def commit(
+        store,
+        *records: dict[str, Any],
+        account_id: str = "42",
+        account: str = "ExampleshirePolice",
+        kind: str = "incremental",
+        source: str = "x-api-v2",
+        **run_fields: Any,
+    ):
         with RunWriter(
             store,
             account_id=account_id,
-            account="ExampleshirePolice",
-            kind="incremental",
-            source="x-api-v2",
+            account=account,
+            kind=kind,
+            source=source,
             tool_version="test",
+            **run_fields,
         ) as run:
-            run.write(
-                new_record(
-                    id=str(1000 + n),
-                    kind="post",
-                    account="ExampleshirePolice",
-                    account_id=account_id,
-                    text=f"post {n}",
-                    source="x-api-v2",
-                )
-            )
+            for fields in records:
+                base = {"account": account, "account_id": account_id, "source": source}
+                run.write(new_record(**{**base, **fields}))
             return run.commit()
+
+    return commit
+
+
+@pytest.fixture
+def commit_post(commit_run):
+    """Commit a one-post incremental run for account 42 (@ExampleshirePolice)."""
+
+    def commit(store, n: int, account_id: str = "42"):
+        post = {"id": str(1000 + n), "kind": "post", "text": f"post {n}"}
+        return commit_run(store, post, account_id=account_id)
 
     return commit
 

@@ -53,37 +53,24 @@ def test_a_backup_job_with_no_accounts_fails_cleanly(config_file):
     assert "Traceback" not in result.output
 
 
-def test_the_monthly_export_job_delivers_last_month_and_audits_it(config_file, tmp_path):
+def test_the_monthly_export_job_delivers_last_month_and_audits_it(
+    config_file, commit_run, tmp_path
+):
     import datetime as dt
 
     from archiver.audit import AuditLog
-    from storage.records import new_record
-    from storage.runs import RunWriter
 
     dest = tmp_path / "records-share"
     dest.mkdir()
     archive = Archive(load_config(config_file(f'[export]\ndestination = "file://{dest}"\n')))
     last_month = dt.date.today().replace(day=1) - dt.timedelta(days=1)
-    with RunWriter(
-        archive.store,
-        account_id="42",
-        account="ExampleshirePolice",
-        kind="full",
-        source="x-api-v2",
-        tool_version="test",
-    ) as run:
-        run.write(
-            new_record(
-                id="1",
-                kind="post",
-                account="ExampleshirePolice",
-                account_id="42",
-                text="Road closed",
-                source="x-api-v2",
-                created_at=f"{last_month:%Y-%m}-15T10:00:00.000Z",
-            )
-        )
-        run.commit()
+    post = {
+        "id": "1",
+        "kind": "post",
+        "text": "Road closed",
+        "created_at": f"{last_month:%Y-%m}-15T10:00:00.000Z",
+    }
+    commit_run(archive.store, post, kind="full")
     outcome = run_job(archive, "monthly_export")
     assert outcome.ok, outcome.describe()
     assert [p.name for p in dest.rglob("*.zip")] == [f"ExampleshirePolice-{last_month:%Y-%m}.zip"]

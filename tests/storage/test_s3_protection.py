@@ -5,31 +5,17 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError
 
-from storage.records import new_record
-from storage.runs import RunWriter, list_runs, verify_run
+from storage.runs import list_runs, verify_run
 from storage.s3 import S3Store
 
 
-def commit_one(store) -> object:
-    with RunWriter(
-        store,
-        account_id="42",
-        account="ExampleshirePolice",
-        kind="full",
-        source="x-api-v2",
-        tool_version="test",
-    ) as run:
-        run.write(new_record(id="1", kind="post", account_id="42", text="hi", source="x-api-v2"))
-        return run.commit()
-
-
 def test_versioned_bucket_keeps_the_original_when_an_object_is_overwritten_out_of_band(
-    s3_client, make_bucket
+    s3_client, make_bucket, commit_post
 ):
     bucket = make_bucket(versioning=True)
     store = S3Store(s3_client, bucket, prefix="p")
     assert store.protection()["versioning"] == "Enabled"
-    manifest = commit_one(store)
+    manifest = commit_post(store, 1)
     key = f"p/{manifest.prefix}tweets.jsonl.gz"
     s3_client.put_object(Bucket=bucket, Key=key, Body=b"tampered")  # someone bypasses the archive
     assert [str(p) for p in verify_run(store, manifest)] == [
@@ -39,11 +25,13 @@ def test_versioned_bucket_keeps_the_original_when_an_object_is_overwritten_out_o
     assert len(versions) == 2  # the committed bytes are still there to restore
 
 
-def test_object_lock_bucket_refuses_deleting_a_committed_object(s3_client, make_bucket):
+def test_object_lock_bucket_refuses_deleting_a_committed_object(
+    s3_client, make_bucket, commit_post
+):
     bucket = make_bucket(lock=True)
     store = S3Store(s3_client, bucket, lock_days=30)
     assert store.protection()["object_lock"] is True
-    manifest = commit_one(store)
+    manifest = commit_post(store, 1)
     key = f"{manifest.prefix}manifest.json"
     head = s3_client.head_object(Bucket=bucket, Key=key)
     assert head["ObjectLockMode"] == "GOVERNANCE"
@@ -52,7 +40,7 @@ def test_object_lock_bucket_refuses_deleting_a_committed_object(s3_client, make_
     assert list_runs(store) == [manifest]
 
 
-def test_a_missing_bucket_is_a_clear_error(s3_client):
+def test_a_missing_bucket_is_a_clear_error(s3_client, commit_post):
     store = S3Store(s3_client, "no-such-bucket-here")
     with pytest.raises(Exception, match="bucket does not exist: no-such-bucket-here"):
-        commit_one(store)
+        commit_post(store, 1)
