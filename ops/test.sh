@@ -10,4 +10,6 @@ if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null 2>&1; then
 fi
 .venv/bin/ruff check archiver storage search_ui tests ops
 .venv/bin/mypy  # what and how strictly: [tool.mypy] in pyproject.toml
-.venv/bin/python -m pytest -q "$@"
+# two workers (pytest-xdist): the machines have two cores and the suite is safe in parallel
+# (every test has its own tmp dir, ports are all port 0); TEST_WORKERS=0 runs it in one process
+.venv/bin/python -m pytest -q -n "${TEST_WORKERS:-2}" "$@"
