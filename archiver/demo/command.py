@@ -135,8 +135,12 @@ def demo_data_cmd(
     """Write a fictional police force's X archive ZIP (demo data, no real person's data)."""
     started = time.monotonic()
     if era != "2020":
-        if part_size is not None or mentions_jsonl is not None:
-            raise click.UsageError("--part-size and --mentions-jsonl need --era 2020")
+        extras = (part_size, mentions_jsonl, followers_jsonl, following_jsonl)
+        if any(option is not None for option in extras):
+            raise click.UsageError(
+                "--part-size, --mentions-jsonl, --followers-jsonl and --following-jsonl "
+                "need --era 2020"
+            )
         summary_era = write_era_archive(
             path, era, posts=posts, seed=seed, start_year=start_year, years=years, overwrite=force
         )

@@ -159,5 +159,8 @@ def test_options_of_the_current_layout_are_refused_for_an_old_one(tmp_path: Path
         cli, ["demo-data", str(tmp_path / "a.zip"), "--era", "2018", "--part-size", "5"]
     )
     assert result.exit_code == 2
-    assert "--part-size and --mentions-jsonl need --era 2020" in result.output
+    assert (
+        "--part-size, --mentions-jsonl, --followers-jsonl and --following-jsonl need --era 2020"
+        in " ".join(result.output.split())
+    )
     assert not (tmp_path / "a.zip").exists()
