@@ -184,9 +184,16 @@ class _Capture:
 
     # -- outside the repository ------------------------------------------------------------
     def pages(
-        self, svc: Xrpc, method: str, params: dict[str, Any], folder: Path, token: str | None = None
+        self,
+        svc: Xrpc,
+        method: str,
+        params: dict[str, Any],
+        folder: Path,
+        token: str | None = None,
+        stop: Callable[[dict[str, Any]], bool] | None = None,
     ) -> list[tuple[str, dict[str, Any]]]:
-        """Every page of a cursor-paginated method, each kept as a file (name, page)."""
+        """Every page of a cursor-paginated method (or up to the first `stop` says is the
+        last), each kept as a file with its URL and time: (name, page)."""
         out: list[tuple[str, dict[str, Any]]] = []
         cursor: str | None = None
         seen: set[str] = set()
@@ -208,7 +215,7 @@ class _Capture:
             )
             out.append((name, page))
             cursor = page.get("cursor") if isinstance(page.get("cursor"), str) else None
-            if not cursor or cursor in seen:
+            if not cursor or cursor in seen or (stop is not None and stop(page)):
                 break
             seen.add(cursor)
         return out
@@ -256,42 +263,28 @@ class _Capture:
         token = session.get("accessJwt")
         if not isinstance(token, str):
             raise CredentialsError(f"createSession at {pds.host} gave no session")
-        records: list[tuple[str | None, dict[str, Any]]] = []
-        names: list[str] = []
-        cursor: str | None = None
-        latest = newest
-        for n in range(MAX_PAGES):
-            params = {"limit": PAGE, **({"cursor": cursor} if cursor else {})}
-            page = pds.json("app.bsky.notification.listNotifications", params, token=token)
-            name = f"api/app.bsky.notification.listNotifications-{n + 1:04d}.json"
-            (folder / "api").mkdir(exist_ok=True)
-            (folder / name).write_bytes(
-                orjson.dumps(
-                    {
-                        "url": pds.url("app.bsky.notification.listNotifications"),
-                        "params": params,
-                        "retrieved_at": isoformat(utcnow()),
-                        "body": page,
-                    }
-                )
+
+        def reached_old(page: dict[str, Any]) -> bool:  # an incremental run stops there
+            items = page.get("notifications") or []
+            return bool(newest) and any(
+                isinstance(n, dict) and str(n.get("indexedAt") or "\uffff") <= newest for n in items
             )
-            names.append(name)
-            reached_old = False
+
+        method = "app.bsky.notification.listNotifications"
+        pages = self.pages(pds, method, {"limit": PAGE}, folder, token=token, stop=reached_old)
+        records: list[tuple[str | None, dict[str, Any]]] = []
+        latest = newest
+        for name, page in pages:
             for i, item in enumerate(page.get("notifications") or []):
                 if not isinstance(item, dict):
                     raise ArchiverError(f"listNotifications: notification {i} is not an object")
-                indexed = str(item.get("indexedAt") or "")
-                latest = max(latest, indexed)
-                if newest and indexed and indexed <= newest:
-                    reached_old = True
+                latest = max(latest, str(item.get("indexedAt") or ""))
                 if item.get("reason") in MENTION_REASONS:
                     try:
                         records.append((None, _mention_record(item, owner, at)))
                     except FieldError as exc:
                         raise exc.at(name, i) from None
-            cursor = page.get("cursor") if isinstance(page.get("cursor"), str) else None
-            if not cursor or reached_old:
-                break
+        names = [name for name, _ in pages]
         return records, names, latest
 
     # -- the run ---------------------------------------------------------------------------

@@ -157,6 +157,8 @@ def test_an_incremental_backup_asks_since_the_last_revision_and_finds_deletions(
     )
     force.repo.commit(tid(1760000000100000))
     force.followers.append(_person(9))
+    newer = _mention(7)  # indexed on the 8th, after every earlier one
+    force.notifications.insert(0, newer)
     result = backup(config, store, config.accounts[0])
     assert result.ok, result.error
     assert result.kind == "incremental"
@@ -175,6 +177,9 @@ def test_an_incremental_backup_asks_since_the_last_revision_and_finds_deletions(
     assert items[("tweets", new_uri)].latest["text"] == "A new appeal for witnesses"
     events = list(iter_records(store, second, "events"))
     assert {"follower_gained"} <= {e["type"] for e in events}
+    assert [r["id"] for r in iter_records(store, second, "mentions")] == [newer["uri"]]
+    pages = [r for r in pds.requests if r.method == "app.bsky.notification.listNotifications"]
+    assert len(pages) == 2 + 1  # the whole list once (pages of 2), then only the newest page
     assert pds.count("com.atproto.sync.getBlob") == len(pds.blobs)  # none fetched twice
 
 
