@@ -511,5 +511,6 @@ def backup(
         )
     finally:
         result.requests = cap.requests
+        result.waited = sum(s.waited for s in cap.services)
         result.elapsed = time.monotonic() - started
     return result

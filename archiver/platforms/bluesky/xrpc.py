@@ -36,15 +36,24 @@ class XrpcError(ArchiverError):
 
 
 class _Transient(Exception):
-    def __init__(self, status: int) -> None:
+    def __init__(self, status: int, reset: float | None = None) -> None:
         super().__init__(f"HTTP {status}")
         self.status = status
+        self.reset = reset  # a 429's `ratelimit-reset` (epoch seconds), when it sent one
 
 
 def _classify(exc: BaseException) -> str | None:
     if isinstance(exc, _Transient):
         return "429 Too Many Requests" if exc.status == 429 else f"{exc.status} server error"
     return network_failure(exc)
+
+
+def _reset_of(resp: requests.Response) -> float | None:
+    value = resp.headers.get("ratelimit-reset")
+    try:
+        return float(value) if value else None
+    except ValueError:
+        return None
 
 
 class Xrpc:
@@ -57,13 +66,17 @@ class Xrpc:
         session: requests.Session | None = None,
         policy: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.base = base_url.rstrip("/")
         self.host = urlsplit(self.base).netloc
         self.session = session or requests.Session()
         self.policy = policy or RetryPolicy()
         self.sleep = sleep
+        self.clock = clock
         self.requests = 0
+        self.waited = 0.0
+        self._reset: float | None = None
 
     def url(self, method: str) -> str:
         return f"{self.base}/xrpc/{method}"
@@ -93,6 +106,7 @@ class Xrpc:
                     url, params=params, headers=headers, timeout=TIMEOUT, allow_redirects=False
                 )
             if resp.status_code == 429 or resp.status_code >= 500:
+                self._reset = _reset_of(resp) if resp.status_code == 429 else None
                 raise _Transient(resp.status_code)
             length = int(resp.headers.get("content-length") or 0)
             if length > MAX_BODY:
@@ -105,7 +119,8 @@ class Xrpc:
             what=f"{what} at {self.host}",
             policy=self.policy,
             classify=_classify,
-            sleep=self.sleep,
+            sleep=self._sleep,
+            before_retry=lambda _attempt, _reason: self._until_reset(what),
         )
         if resp.status_code >= 300:
             error, message = "HTTP error", resp.reason or ""
@@ -120,6 +135,27 @@ class Xrpc:
                 pass
             raise XrpcError(what, resp.status_code, error[:80], message[:200])
         return resp
+
+    def _sleep(self, seconds: float) -> None:
+        self.waited += seconds
+        self.sleep(seconds)
+
+    def _until_reset(self, what: str) -> None:
+        """A 429 that says when its window resets: wait until then (the retry loop's backoff
+        follows), unless that is longer than the policy allows."""
+        reset, self._reset = self._reset, None
+        if reset is None:
+            return
+        wait = reset - self.clock()
+        if wait > self.policy.max_rate_wait:
+            at = time.strftime("%H:%M:%S UTC", time.gmtime(reset))
+            raise ArchiverError(
+                f"{what} at {self.host} is rate-limited until {at}, {wait / 60:.0f} minutes "
+                "away; the next run tries again"
+            )
+        if wait > 0:
+            log.info("%s at %s: rate limit, waiting %.0f s for its reset", what, self.host, wait)
+            self._sleep(wait)
 
     def call(
         self,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import secrets
 import threading
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -51,6 +52,7 @@ class PdsDouble:
         self.blobs: dict[str, bytes] = {}
         self.requests: list[Logged] = []
         self.faults: dict[str, list[int]] = {}
+        self.reset_in: float | None = None  # a 429's ratelimit-reset, seconds from now
         self.tokens: set[str] = set()
         self.page_size = 2  # small pages, so pagination is always exercised
         self.url = ""
@@ -102,6 +104,8 @@ class PdsDouble:
             status = queued.pop(0) if queued else None
         if status is not None:
             response = _error(status, "RateLimitExceeded" if status == 429 else "InternalError")
+            if status == 429 and self.reset_in is not None:
+                response.headers["ratelimit-reset"] = str(int(time.time() + self.reset_in))
         else:
             response = self._answer(request, method, params, auth)
         return response(environ, start_response)

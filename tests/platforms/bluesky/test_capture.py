@@ -329,3 +329,20 @@ def test_did_web_documents_come_from_the_host_s_well_known():
         "https://localhost:8443/.well-known/did.json"
     )
     assert did_doc_url(FORCE_DID, "https://plc.example/") == f"https://plc.example/{FORCE_DID}"
+
+
+def test_a_429_waits_for_its_ratelimit_reset(config, store, pds, force):
+    waits: list[float] = []
+    pds.fail("com.atproto.sync.getRepo", 429)
+    pds.reset_in = 120
+    result = backup(config, store, config.accounts[0], sleep=waits.append)
+    assert result.ok, result.error
+    assert any(110 < w <= 121 for w in waits)  # until the reset, not the short backoff alone
+
+
+def test_a_reset_further_away_than_allowed_fails_the_account_alone(config, store, pds, force):
+    pds.fail("com.atproto.sync.getRepo", 429)
+    pds.reset_in = 7200
+    result = backup(config, store, config.accounts[0], sleep=lambda _s: None)
+    assert result.error is not None and "is rate-limited until" in result.error
+    assert "120 minutes away" in result.error or "119 minutes away" in result.error
