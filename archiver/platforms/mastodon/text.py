@@ -10,6 +10,7 @@ finds the post, as Mastodon's own plain-text rendering does).
 
 from __future__ import annotations
 
+import functools
 import re
 from html.parser import HTMLParser
 
@@ -53,25 +54,23 @@ class _Text(HTMLParser):
             self.parts.append("\n\n")
 
 
-def _parse(html: str) -> _Text:
+@functools.lru_cache(maxsize=256)  # a status's text and its links come from one parse
+def _parse(html: str) -> tuple[str, tuple[str, ...]]:
     parser = _Text()
     parser.feed(html)
     parser.close()
-    return parser
+    text = re.sub(r"[ \t]+\n", "\n", "".join(parser.parts))
+    return re.sub(r"\n{3,}", "\n\n", text).strip(), tuple(parser.links)
 
 
 def html_text(html: str | None) -> str:
     """Plain text of a status's HTML content."""
-    if not html:
-        return ""
-    text = "".join(_parse(html).parts)
-    text = re.sub(r"[ \t]+\n", "\n", text)
-    return re.sub(r"\n{3,}", "\n\n", text).strip()
+    return _parse(html)[0] if html else ""
 
 
 def html_links(html: str | None) -> list[str]:
     """The ordinary links of a status's HTML (mentions and hashtags are their own fields)."""
-    return _parse(html).links if html else []
+    return list(_parse(html)[1]) if html else []
 
 
 def status_text(content: str | None, spoiler: str | None) -> str:
