@@ -37,9 +37,11 @@ class Item:
         return len(self.versions) > 1 or len(self.latest.get("edit_history_ids") or []) > 1
 
 
-def _version_order(rec: dict[str, Any]) -> tuple[int, str, str]:
-    # within an edit chain, later versions have later (larger) ids; where an edit keeps its
-    # id (a Mastodon status's URI) each version's own time orders it (its StatusEdit's)
+def version_order(rec: dict[str, Any]) -> tuple[int, str, str]:
+    """The sort key of an item's versions, oldest first: within an edit chain later versions
+    have later (larger) ids; where an edit keeps its id (a Mastodon status's URI) each
+    version's own time orders it (its StatusEdit's `created_at`). The index should use this
+    too (archiver/index/items.py has its own, by id and captured_at only)."""
     rid = str(rec["id"])
     if rid.isdigit():
         return (int(rid), "", rec.get("captured_at") or "")
@@ -87,7 +89,7 @@ def merge_runs(
             else:
                 seen[key].add(digest)
                 item.versions.append(rec)
-                item.versions.sort(key=_version_order)
+                item.versions.sort(key=version_order)
             if rec.get("deleted_at") and not item.deleted_at:
                 item.deleted_at = rec["deleted_at"]
     for (collection, rid), at in deletions.items():
@@ -135,7 +137,7 @@ def current_view(
     """Every item of the account, latest version first-class, in collection then id order."""
     wanted = set(collections) if collections else None
     items = merge_runs(store, list_runs(store, account_id))
-    for key in sorted(items, key=lambda k: (k[0], _version_order({"id": k[1]}))):
+    for key in sorted(items, key=lambda k: (k[0], version_order({"id": k[1]}))):
         if wanted is None or key[0] in wanted:
             yield items[key]
 

@@ -117,10 +117,6 @@ def accounts_check(obj: Context, accounts: tuple[str, ...]) -> None:
 
 def check_account(acc: AccountConfig, config: Config) -> str:
     """One line saying whose token this is and what it allows; raises what is wrong."""
-    if acc.platform == "mastodon":
-        from archiver.platforms.mastodon.capture import check_account as check_mastodon
-
-        return check_mastodon(acc, config)
     if acc.platform != "x":
         from archiver import platforms
 

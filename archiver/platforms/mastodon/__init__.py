@@ -22,4 +22,11 @@ def backup(
     return run(config, store, account, **options)
 
 
-__all__ = ["backup", "parse_import", "sniff"]
+def check_account(account: AccountConfig, config: Config) -> str:
+    """`archiver accounts check`: whose the access token is, one line."""
+    from archiver.platforms.mastodon.capture import check_account as check
+
+    return check(account, config)
+
+
+__all__ = ["backup", "check_account", "parse_import", "sniff"]
