@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import zipfile
 from typing import Any
-from urllib.parse import urlsplit
 
 import orjson
 
@@ -21,7 +20,7 @@ from archiver.errors import ArchiveFormatError
 from archiver.imports.fields import FieldError, Obj, type_name
 from archiver.imports.files import SourceFiles, open_source
 from archiver.imports.xarchive import Parsed
-from archiver.platforms.mastodon.accts import mention_acct
+from archiver.platforms.mastodon.accts import host_of, mention_acct
 from archiver.platforms.mastodon.text import html_links, status_text
 from storage.accountids import qualified_account_id
 from storage.errors import StorageError
@@ -143,7 +142,7 @@ class MastodonArchive:
     def parse(self) -> Parsed:
         actor = self._actor()
         actor_id = actor.text("id") or ""
-        host = (urlsplit(actor_id).hostname or "").lower()
+        host = host_of(actor_id)  # as capture names the account (a port kept, if any)
         user = (actor.text("preferredUsername") or "").lower()
         try:
             account_id = qualified_account_id("mastodon", f"{user}@{host}")

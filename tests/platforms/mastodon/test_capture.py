@@ -280,3 +280,30 @@ def test_a_full_run_confirms_what_the_server_deleted(double, cli_run, monkeypatc
     assert item.deleted_at == events[0]["at"]
     # only the one missing status was looked up
     assert double.count(f"/api/v1/statuses/{gone['id']}") == 1
+
+
+def test_an_archive_import_and_a_capture_of_the_same_statuses_are_one_item_each(
+    double, cli_run, monkeypatch, tmp_path
+):
+    """The archive names statuses by the URIs the API serves: importing the account's archive
+    and then capturing it keeps one item (and one version) per status."""
+    from archiver.demo.mastodon import MastodonArchive
+
+    archive = MastodonArchive("force", double.host, "Example Force")
+    shared = [s for s in double.timeline if not s["reblog"] and s["visibility"] == "public"][:5]
+    for status in shared:
+        when = dt.datetime.fromisoformat(status["created_at"].replace("Z", "+00:00"))
+        archive.status(status["id"], status["content"], when)
+    path = archive.zip_to(tmp_path / "archive.zip")
+    imported = cli_run("import", str(path), config=_config(double))
+    assert imported.exit_code == 0, imported.output + imported.stderr
+    monkeypatch.setenv(ENV, TOKEN)
+    assert cli_run("backup").exit_code == 0
+    store, runs = _runs(tmp_path, _account_id(double))
+    assert [m.source for m in runs] == ["mastodon-archive", "mastodon-api"]
+    items = merge_runs(store, runs)
+    for status in shared:
+        item = items[("tweets", status["uri"])]
+        assert len(item.versions) == 1  # the capture saw it and wrote nothing new
+        assert item.runs == [runs[0].run_id]
+    assert runs[1].details["seen"]["tweets"] > runs[1].details["written"]["tweets"]
