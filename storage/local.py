@@ -25,12 +25,29 @@ class LocalStore:
         self._unsynced: list[str] = []  # written by put_file, not yet fsynced
         self._lock = threading.Lock()
         self._sync_lock = threading.Lock()
+        self._folders: dict[str, Path] = {}  # key folder -> its resolved path
 
-    def _path(self, key: str) -> Path:
+    def _resolve(self, key: str) -> Path:
         path = (self.root / key).resolve()
         if path != self.root and self.root not in path.parents:
             raise StorageError(f"key escapes the store: {key!r}")
         return path
+
+    def _path(self, key: str) -> Path:
+        folder, _, name = key.rpartition("/")
+        if name in ("", ".", ".."):
+            return self._resolve(key)
+        # a run's media are thousands of keys in a few folders: resolving each key whole (a
+        # stat per component) was a third of storing a small file, so folders are resolved
+        # once; a name that is a symbolic link is resolved whole, as before
+        parent = self._folders.get(folder)
+        if parent is None:
+            parent = self._resolve(folder) if folder else self.root
+            if len(self._folders) > 4096:
+                self._folders.clear()
+            self._folders[folder] = parent
+        path = parent / name
+        return self._resolve(key) if os.path.islink(path) else path
 
     def _write(
         self,
@@ -101,13 +118,46 @@ class LocalStore:
             list(_fsync_pool().map(_fsync, [*paths, *folders]))
 
     def put_file(
-        self, key: str, path: str, *, overwrite: bool = False, sha256: str | None = None
+        self,
+        key: str,
+        path: str,
+        *,
+        overwrite: bool = False,
+        sha256: str | None = None,
+        handed_over: bool = False,
     ) -> None:
+        if handed_over and not overwrite and self._link(key, path, sha256):
+            return
+
         def fill(out: BinaryIO) -> None:
             with open(path, "rb") as src:
                 shutil.copyfileobj(src, out, 1 << 20)
 
         self._write(key, fill, overwrite, False, lambda: sha256 or sha256_file(path))
+
+    def _link(self, key: str, path: str, sha256: str | None) -> bool:
+        """A handed-over file linked into place (create-only, atomic, no copy); False when
+        it cannot be (another file system), so the caller copies."""
+        target = self._path(key)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.chmod(path, 0o600)  # what a copied object gets (mkstemp's mode)
+            os.link(path, target)
+        except FileExistsError:
+            if sha256_file(target) != (sha256 or sha256_file(path)):
+                raise ObjectExists(f"object already exists: {key}") from None
+            return True
+        except OSError as exc:
+            if exc.errno == errno.ENOSPC:
+                raise NoSpace(str(self.root)) from None
+            if exc.errno in (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP):
+                return False
+            raise StorageError(
+                f"cannot write {key} to {self.description}: {exc.strerror or exc}"
+            ) from None
+        with self._lock:
+            self._unsynced.append(str(target))
+        return True
 
     def put_bytes(self, key: str, data: bytes, *, overwrite: bool = False) -> None:
         self._write(

@@ -275,7 +275,10 @@ class RunWriter:
         try:
             for entry in entries:
                 self.store.put_file(
-                    prefix + entry.key, str(self._dir / entry.key), sha256=entry.sha256
+                    prefix + entry.key,
+                    str(self._dir / entry.key),
+                    sha256=entry.sha256,
+                    handed_over=True,  # staged files are never written again
                 )
                 uploaded.append(prefix + entry.key)
             self.store.sync()  # every object durable before the manifest says they exist

@@ -208,7 +208,13 @@ class S3Store:
         """Nothing to do: S3 acknowledges a PUT once the object is durable."""
 
     def put_file(
-        self, key: str, path: str, *, overwrite: bool = False, sha256: str | None = None
+        self,
+        key: str,
+        path: str,
+        *,
+        overwrite: bool = False,
+        sha256: str | None = None,
+        handed_over: bool = False,  # a copy is uploaded either way
     ) -> None:
         digest = sha256 or sha256_file(path)
         size = _file_size(path)

@@ -22,12 +22,20 @@ class ObjectStore(Protocol):
     description: str  # where the store points, for messages (never holds secrets)
 
     def put_file(
-        self, key: str, path: str, *, overwrite: bool = False, sha256: str | None = None
+        self,
+        key: str,
+        path: str,
+        *,
+        overwrite: bool = False,
+        sha256: str | None = None,
+        handed_over: bool = False,
     ) -> None:
         """Upload a local file as one object; raises ObjectExists if the key holds other
         bytes (the same bytes are a success: a retried write meeting itself). `sha256`, when
-        the caller knows it, saves hashing the file again. Durable once `sync()` returns (a
-        run syncs once, before its manifest)."""
+        the caller knows it, saves hashing the file again. `handed_over`: the caller never
+        writes to the file again (a staged run file), so a local store may link it into place
+        rather than copy it. Durable once `sync()` returns (a run syncs once, before its
+        manifest)."""
 
     def put_bytes(self, key: str, data: bytes, *, overwrite: bool = False) -> None:
         """Write a small object, durable on return; create-only like put_file."""

@@ -68,11 +68,11 @@ class FailingStore(LocalStore):
         super().__init__(root)
         self.writes_left = fail_after
 
-    def put_file(self, key, path, *, overwrite=False, sha256=None):
+    def put_file(self, key, path, *, overwrite=False, sha256=None, handed_over=False):
         if self.writes_left == 0:
             raise StorageError("disk full")
         self.writes_left -= 1
-        super().put_file(key, path, overwrite=overwrite, sha256=sha256)
+        super().put_file(key, path, overwrite=overwrite, sha256=sha256, handed_over=handed_over)
 
 
 def test_a_failure_during_commit_leaves_no_run_and_no_stray_objects(tmp_path):

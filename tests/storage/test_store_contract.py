@@ -75,3 +75,30 @@ def test_local_store_refuses_keys_outside_its_root(tmp_path):
     with pytest.raises(Exception, match="escapes the store"):
         store.put_bytes("../outside", b"x")
     assert not (tmp_path / "outside").exists()
+
+
+def test_a_handed_over_file_is_stored_create_only(any_store, tmp_path):
+    """A staged run file handed over (never written again) is kept as it was, create-only,
+    the staged copy removable; the local store links it instead of copying."""
+    staged = tmp_path / "staged"
+    staged.write_bytes(b"media bytes")
+    any_store.put_file("run/files/m.jpg", str(staged), handed_over=True)
+    any_store.put_file("run/files/m.jpg", str(staged), handed_over=True)  # a retry: the same
+    other = tmp_path / "other"
+    other.write_bytes(b"other bytes")
+    with pytest.raises(ObjectExists):
+        any_store.put_file("run/files/m.jpg", str(other), handed_over=True)
+    staged.unlink()
+    assert read_bytes(any_store, "run/files/m.jpg") == b"media bytes"
+
+
+def test_local_store_resolves_a_linked_name_whole(tmp_path):
+    """Folders are resolved once; a key whose name is a symbolic link out of the store is
+    still refused, even after its folder was resolved for another key."""
+    store = LocalStore(tmp_path / "root")
+    store.put_bytes("a/inside", b"x")
+    (tmp_path / "outside").write_bytes(b"secret")
+    (tmp_path / "root" / "a" / "link").symlink_to(tmp_path / "outside")
+    with pytest.raises(Exception, match="escapes the store"):
+        store.open("a/link")
+    assert read_bytes(store, "a/inside") == b"x"
