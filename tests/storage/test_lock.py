@@ -72,14 +72,16 @@ def test_an_expired_lease_is_taken_over_and_its_holder_learns_it(any_store):
 
 
 def test_renewal_keeps_a_short_lease_alive(local_store):
-    with AccountLock(local_store, "5", account="r", lease=0.3) as lock:
+    # renewed every third of the lease; 1.5 s leaves a just-renewed lease unexpired through a
+    # one-second stall of a loaded machine (0.3 s did not: the second acquire took it over)
+    with AccountLock(local_store, "5", account="r", lease=1.5) as lock:
         first = lock.held
         deadline = time.monotonic() + 10
         while lock.held is first and time.monotonic() < deadline:
             time.sleep(0.02)
         assert lock.held is not None and lock.held.generation > first.generation
         with pytest.raises(LockHeld):
-            AccountLock(local_store, "5", account="r", lease=0.3).acquire()
+            AccountLock(local_store, "5", account="r", lease=1.5).acquire()
         lock.check()
 
 
