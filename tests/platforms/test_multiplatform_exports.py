@@ -45,7 +45,7 @@ from archiver.exports.sar import export_sar  # noqa: E402
 
 # one name, one number, one username: on X and on Mastodon, two different people
 NAME = "Pat Resident"
-X_PERSON = {"id": "4242", "username": "resident", "name": NAME}
+X_PERSON = {"id": "7310958264470183925", "username": "resident", "name": NAME}
 FORMULA = '=HYPERLINK("http://evil.example","click") road closure'
 
 
@@ -88,10 +88,10 @@ def archive(tmp_path: Path) -> Archive:
                 author=(PUBLIC_ACCT, NAME),
                 created_at="2025-03-11T10:00:00.000Z",
                 raw={
-                    "id": "4242",  # the server's own number for the status
+                    "id": "7310958264470183925",  # the server's own number for the status
                     "uri": status_uri(901, "resident", "town.example"),
                     "account": {
-                        "id": "4242",
+                        "id": "7310958264470183925",
                         "username": "resident",
                         "acct": PUBLIC_ACCT,
                         "display_name": NAME,
@@ -157,7 +157,7 @@ def test_foi_pseudonyms_are_per_person_per_platform(archive, tmp_path):
     )
     bag = unzip_bag(Path(d.delivery.url), tmp_path / "foi")
     everything = zip_text(Path(d.delivery.url))
-    for value in (PUBLIC_ACCT, PUBLIC_DID, "resident.bsky.social", NAME, "4242"):
+    for value in (PUBLIC_ACCT, PUBLIC_DID, "resident.bsky.social", NAME, "7310958264470183925"):
         assert value not in everything, value
     # the body's own accounts stay visible on every platform
     assert "@ExampleshirePolice" in everything and "@examplepolice road closure" in everything
@@ -192,7 +192,7 @@ def test_sar_selects_the_subject_on_their_platform_only(archive, tmp_path):
     x = export_sar(archive, "@resident", request_ref="SAR-X", out=tmp_path / "x")
     bag = unzip_bag(Path(x.delivery.url), tmp_path / "x-bag")
     records = read_jsonl(Path(bag.path) / "data" / "records.jsonl")
-    assert [(r["platform"], r["author"]["id"]) for r in records] == [("x", "4242")]
+    assert [(r["platform"], r["author"]["id"]) for r in records] == [("x", "7310958264470183925")]
     assert "subject" in json.loads((Path(bag.path) / "data" / "disclosure.json").read_text())
 
     bsky = export_sar(archive, "resident.bsky.social", request_ref="SAR-B", out=tmp_path / "b")
