@@ -40,8 +40,7 @@ class Item:
 def version_order(rec: dict[str, Any]) -> tuple[int, str, str]:
     """The sort key of an item's versions, oldest first: within an edit chain later versions
     have later (larger) ids; where an edit keeps its id (a Mastodon status's URI) each
-    version's own time orders it (its StatusEdit's `created_at`). The index should use this
-    too (archiver/index/items.py has its own, by id and captured_at only)."""
+    version's own time orders it (its StatusEdit's `created_at`). The index orders by it too."""
     rid = str(rec["id"])
     if rid.isdigit():
         return (int(rid), "", rec.get("captured_at") or "")

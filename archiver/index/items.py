@@ -23,7 +23,7 @@ from archiver.index import schema as f
 from archiver.timestamps import parse_iso
 from storage.accountids import account_platform
 from storage.records import content_hash, item_key, platform_of
-from storage.view import Item
+from storage.view import Item, version_order
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
@@ -104,12 +104,6 @@ def account_number(account_id: str) -> int:
         return int(account_id)
     digest = hashlib.blake2b(account_id.encode(), digest_size=7).digest()
     return -1 - int.from_bytes(digest, "big")
-
-
-def _version_order(version: dict[str, Any]) -> tuple[int, str]:
-    # storage.view orders versions the same way: later edits have larger ids
-    vid = version["id"]
-    return (int(vid) if vid.isdigit() else 0, version.get("captured_at") or "")
 
 
 def epoch_seconds(iso: str | None) -> int | None:
@@ -324,12 +318,12 @@ class IndexedItem:
             if known["hash"] == version["hash"]:
                 if run >= known["run_id"] and _indexed(version) != _indexed(known):
                     self.versions[i] = version
-                    self.versions.sort(key=_version_order)
+                    self.versions.sort(key=version_order)
                     changed = True
                 break
         else:
             self.versions.append(version)
-            self.versions.sort(key=_version_order)
+            self.versions.sort(key=version_order)
             changed = True
         self.account = self.latest.get("account") or self.account
         return changed

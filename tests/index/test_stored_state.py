@@ -82,3 +82,20 @@ def test_an_id_with_slashes_and_another_platform_read_back():
     version["id"] = "at://did:plc:abc/app.bsky.feed.post/3kx"
     state = {"a": "abc.bsky.social", "v": [version], "d": None, "r": ["r1"]}
     assert decode_state(key, encode_state(key, state)) == state
+
+
+def test_an_edited_status_that_keeps_its_id_shows_its_latest_edit():
+    # a Mastodon edit keeps the status URI: the edit's own time orders versions, whichever
+    # run (or order) brought them
+    uri = "https://police.example/users/police/statuses/1"
+    key = f"{uri}/tweets/mastodon:police@police.example"
+    item = IndexedItem(key, "police@police.example")
+    common = {"source": "mastodon-api", "account_id": "mastodon:police@police.example",
+              "edit_history_ids": []}
+    later = _record(uri, text="Road open again", created_at="2024-02-01T09:00:00.000Z",
+                    captured_at="2024-02-01T10:00:00.000Z", **common)
+    first = _record(uri, text="Road closed", created_at="2024-02-01T08:00:00.000Z",
+                    captured_at="2024-02-02T10:00:00.000Z", **common)
+    item.add(project(later, "20240201T1000Z-aaaaaa"))
+    item.add(project(first, "20240202T1000Z-bbbbbb"))
+    assert item.latest["text"] == "Road open again"
