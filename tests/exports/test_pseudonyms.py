@@ -199,9 +199,9 @@ def _reply(pid: str, user: dict, text: str, mentioned: tuple[dict, ...] = ()) ->
     )
 
 
-JO_A = {"id": "501", "username": "jo_smith_a", "name": "Jo Smith"}
-JO_B = {"id": "502", "username": "jsmith1990", "name": "Jo Smith"}
-SAM = {"id": "503", "username": "sam_w", "name": "Sam Walker"}
+JO_A = {"id": "7301958264470183501", "username": "jo_smith_a", "name": "Jo Smith"}
+JO_B = {"id": "7301958264470183502", "username": "jsmith1990", "name": "Jo Smith"}
+SAM = {"id": "7301958264470183503", "username": "sam_w", "name": "Sam Walker"}
 
 
 def _redacted(records: list[dict]) -> tuple[list[dict], Redactor]:
@@ -241,12 +241,15 @@ def test_one_person_has_one_pseudonym_everywhere_even_seen_in_pieces():
         kind="dm",
         account=ACCOUNT,
         account_id=ACCOUNT_ID,
-        author={"id": "501"},
+        author={"id": "7301958264470183501"},
         text="it's Jo",
-        conversation_id=f"501-{ACCOUNT_ID}",
-        participant_ids=["501", ACCOUNT_ID],
+        conversation_id=f"7301958264470183501-{ACCOUNT_ID}",
+        participant_ids=["7301958264470183501", ACCOUNT_ID],
         source="x-api-v2",
-        raw={"sender_id": "501", "dm_conversation_id": f"501-{ACCOUNT_ID}"},
+        raw={
+            "sender_id": "7301958264470183501",
+            "dm_conversation_id": f"7301958264470183501-{ACCOUNT_ID}",
+        },
     )
     whole = _reply("9103", JO_A, f"@{ACCOUNT} thanks")
     (o1, o2, o3), redactor = _redacted([early, dm, whole])
@@ -290,7 +293,14 @@ def test_an_foi_bundle_never_merges_people_and_its_log_summarises_per_person(tmp
     for author in by_author.values():
         assert author["id"] == author["username"] == author["name"]
     payloads = (data / "payloads.jsonl").read_text()
-    for value in ("Jo Smith", "jo_smith_a", "jsmith1990", "501", "502", "Sam Walker"):
+    for value in (
+        "Jo Smith",
+        "jo_smith_a",
+        "jsmith1990",
+        "7301958264470183501",
+        "7301958264470183502",
+        "Sam Walker",
+    ):
         assert value not in payloads and value not in (data / "records.jsonl").read_text()
     with open(data / "redaction-summary.csv", encoding="utf-8-sig", newline="") as fh:
         summary = list(csv.DictReader(fh))
