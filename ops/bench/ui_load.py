@@ -7,7 +7,8 @@ Builds the demo archive (`archiver demo --no-serve`) in a temporary folder, adds
 with an API token, starts `archiver serve` in its own process and drives it with
 `--clients` threads, each on its own keep-alive connection, for `--duration` seconds:
 `--search-share` of the requests are `/api/search` with one or two words taken from the
-archive's own posts, the rest `/api/items/<id>` of posts and mentions it holds. Every
+archive's own posts, the rest item pages (`/api/items/<id>` for X, `/api/item?id=` for the
+demo's Bluesky and Mastodon ids) of posts and mentions it holds. Every
 second a monitor samples the server's RSS and CPU time, the load average, and the latency
 of `/healthz` on a connection of its own.
 
@@ -206,7 +207,7 @@ def run_clients(
                 q = " ".join(rnd.sample(words, rnd.choice((1, 2))))
                 route, path = "search", f"/api/search?q={quote(q)}"
             else:
-                route, path = "item", f"/api/items/{rnd.choice(ids)}"
+                route, path = "item", _item_path(rnd.choice(ids))
             start = time.perf_counter()
             try:
                 status, _ = client.get(path)
@@ -285,6 +286,14 @@ def windows(done_at: list[float], t0: float, duration: float, width: float = 10.
         if 0 <= i < len(counts):
             counts[i] += 1
     return counts
+
+
+def _item_path(item_id: str) -> str:
+    """The API route of an item, as the UI links it: X's numeric ids in the path, others'
+    (AT URIs, status URIs) as a query parameter."""
+    if item_id.isdigit():
+        return f"/api/items/{item_id}"
+    return "/api/item?id=" + quote(item_id, safe="")
 
 
 def main() -> None:
