@@ -173,12 +173,7 @@ class Backup:
             log.info("account %s: backup failed: %s", self.username, exc)
             result.error = self._one_line(exc)
         except Exception as exc:
-            # unforeseen: this account fails, the next one still runs (traceback at --debug)
-            log.debug("account %s: backup failed", self.username, exc_info=True)
-            result.error = (
-                f"account @{self.username}: backup failed unexpectedly "
-                f"({type(exc).__name__}: {exc}); run with --debug for details"
-            )
+            result.error = unexpected_failure(self.username, exc)
         finally:
             result.requests = self.client.limiter.requests
             result.waited = self.client.limiter.waited
@@ -428,6 +423,22 @@ class Backup:
                             collection,
                             rid,
                         )
+
+
+def account_failure(username: str, text: str) -> str:
+    """A failure's one line, naming the account once (any platform)."""
+    prefix = f"account @{username.lstrip('@')}: "
+    return text if text.startswith("account @") else prefix + text
+
+
+def unexpected_failure(username: str, exc: Exception) -> str:
+    """The one line of an unforeseen failure (any platform): this account fails, the next
+    one still runs; the traceback is in the log at --debug."""
+    log.debug("account %s: backup failed", username, exc_info=True)
+    return account_failure(
+        username,
+        f"backup failed unexpectedly ({type(exc).__name__}: {exc}); run with --debug for details",
+    )
 
 
 def _megabytes(size: int) -> str:

@@ -32,7 +32,7 @@ import orjson
 
 from archiver import memberships
 from archiver.archive import Archive
-from archiver.capture.backup import BackupResult
+from archiver.capture.backup import BackupResult, account_failure, unexpected_failure
 from archiver.config import AccountConfig, Config
 from archiver.errors import USER_ERRORS, ArchiverError, CredentialsError
 from archiver.imports import write_parsed
@@ -501,14 +501,9 @@ def backup(
         result.error, result.locked = str(exc), True
     except (*USER_ERRORS, LockError, GaveUp) as exc:
         log.info("account %s: backup failed: %s", name, exc)
-        text = str(exc)
-        result.error = text if text.startswith("account @") else f"account @{name}: {text}"
+        result.error = account_failure(name, str(exc))
     except Exception as exc:
-        log.debug("account %s: backup failed", name, exc_info=True)
-        result.error = (
-            f"account @{name}: backup failed unexpectedly "
-            f"({type(exc).__name__}: {exc}); run with --debug for details"
-        )
+        result.error = unexpected_failure(name, exc)
     finally:
         result.requests = cap.requests
         result.waited = sum(s.waited for s in cap.services)

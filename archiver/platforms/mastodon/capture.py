@@ -30,7 +30,7 @@ from typing import Any
 import orjson
 
 from archiver import TOOL, memberships
-from archiver.capture.backup import BackupResult
+from archiver.capture.backup import BackupResult, account_failure, unexpected_failure
 from archiver.capture.errors import EndpointNotAllowed
 from archiver.capture.media import MediaFetcher, held_media
 from archiver.capture.runlog import keep_media
@@ -166,15 +166,9 @@ class MastodonBackup:
             result.error = f"account @{self.username}: the server's response: {exc}"
         except (*USER_ERRORS, LockError) as exc:
             log.info("account %s: backup failed: %s", self.username, exc)
-            text = str(exc)
-            prefix = f"account @{self.username}: "
-            result.error = text if text.startswith(prefix) else prefix + text
-        except Exception as exc:  # unforeseen: this account fails, the next one still runs
-            log.debug("account %s: backup failed", self.username, exc_info=True)
-            result.error = (
-                f"account @{self.username}: backup failed unexpectedly "
-                f"({type(exc).__name__}: {exc}); run with --debug for details"
-            )
+            result.error = account_failure(self.username, str(exc))
+        except Exception as exc:
+            result.error = unexpected_failure(self.username, exc)
         finally:
             result.requests = self.client.limiter.requests
             result.waited = self.client.limiter.waited
