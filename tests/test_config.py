@@ -60,6 +60,21 @@ bearer_token_env = "X_BEARER_TOKEN"
             "accounts[0].bearer_token_env: must name an environment variable, not hold a secret",
         ),
         ("[storage\n", "is not valid TOML"),
+        (
+            '[[accounts]]\nusername = "a"\nplatform = "myspace"',
+            "accounts[0].platform: must be one of x, bluesky, mastodon, got 'myspace'",
+        ),
+        ('[[accounts]]\nusername = "a"\nplatform = 3', "accounts[0].platform: expected str"),
+        (
+            '[[accounts]]\nusername = "police"\nplatform = "mastodon"',
+            "accounts[0].instance: a Mastodon account needs its server",
+        ),
+        (
+            '[[accounts]]\nusername = "a.bsky.social"\nplatform = "bluesky"\n'
+            'app_password_env = "xxxx-xxxx-xxxx-xxxx"',
+            "accounts[0].app_password_env: must name an environment variable, not hold a secret",
+        ),
+        ('[bluesky]\nplc_url = "file:///etc/passwd"', "bluesky.plc_url: must be an http(s) URL"),
     ],
 )
 def test_a_wrong_setting_names_itself(tmp_path, text, message):
