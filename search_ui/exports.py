@@ -9,6 +9,7 @@ users file) and downloaded from there.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -92,8 +93,9 @@ def foi() -> Any:
             since=req.from_,
             until=req.to,
         )
-        try:
-            done = export_foi(
+        done = _export(
+            "foi",
+            lambda: export_foi(
                 backend().archive,
                 criteria,
                 request_ref=form.reference.data or "",
@@ -101,26 +103,18 @@ def foi() -> Any:
                 redact=bool(form.redact.data),
                 operator=g.user.name,
                 index=backend().index,
-            )
-        except USER_ERRORS as exc:
-            flash(f"The export failed: {exc}", "error")
+            ),
+            lambda d: {
+                "reference": d.record["request_reference"],
+                "items": d.bundle.items,
+                "redacted": bool(form.redact.data),
+                **req.audit_detail(),
+            },
+            lambda d: f"Exported {plural(d.bundle.items, 'item')} as {d.bundle.file_name}.",
+        )
+        if done is None:
             status = 400
         else:
-            backend().audit.record(
-                g.user.name,
-                "export",
-                kind="foi",
-                reference=done.record["request_reference"],
-                export_record=done.record_key,
-                bundle=done.bundle.file_name,
-                sha256=done.bundle.sha256,
-                items=done.bundle.items,
-                redacted=bool(form.redact.data),
-                **req.audit_detail(),
-            )
-            flash(
-                f"Exported {plural(done.bundle.items, 'item')} as {done.bundle.file_name}.", "info"
-            )
             return redirect(url_for("exports.exports"))
     elif request.method == "POST":
         status = 400
@@ -145,37 +139,54 @@ def evidence() -> Any:
     status = 200
     not_ready = evidence_not_ready()
     if not_ready is None and form.validate_on_submit():
-        try:
-            done = export_evidence(
+        done = _export(
+            "evidence",
+            lambda: export_evidence(
                 backend().archive,
                 ids,
                 reason=form.reason.data or "",
                 case=form.case.data or "",
                 out=_out_dir(),
                 operator=g.user.name,
-            )
-        except USER_ERRORS as exc:
-            flash(f"The export failed: {exc}", "error")
+            ),
+            lambda d: {"case": form.case.data, "exhibit": d.exhibit, "items": ids},
+            lambda d: f"Exported exhibit {d.exhibit} as {d.bundle.file_name}.",
+        )
+        if done is None:
             status = 400
         else:
-            backend().audit.record(
-                g.user.name,
-                "export",
-                kind="evidence",
-                case=form.case.data,
-                exhibit=done.exhibit,
-                export_record=done.record_key,
-                bundle=done.bundle.file_name,
-                sha256=done.bundle.sha256,
-                items=ids,
-            )
-            flash(f"Exported exhibit {done.exhibit} as {done.bundle.file_name}.", "info")
             return redirect(url_for("exports.exports"))
     elif request.method == "POST":
         status = 400
     return render_template(
         "export_evidence.html", chosen=chosen, form=form, not_ready=not_ready
     ), status
+
+
+def _export(
+    kind: str,
+    make: Callable[[], Any],
+    detail: Callable[[Any], dict[str, Any]],
+    said: Callable[[Any], str],
+) -> Any | None:
+    """One export for the signed-in user: a failure is flashed (None, the form is shown
+    again with a 400); a success is audited with its bundle's digest and flashed."""
+    try:
+        done = make()
+    except USER_ERRORS as exc:
+        flash(f"The export failed: {exc}", "error")
+        return None
+    backend().audit.record(
+        g.user.name,
+        "export",
+        kind=kind,
+        export_record=done.record_key,
+        bundle=done.bundle.file_name,
+        sha256=done.bundle.sha256,
+        **detail(done),
+    )
+    flash(said(done), "info")
+    return done
 
 
 def evidence_not_ready() -> str | None:

@@ -38,6 +38,7 @@ from storage.records import platform_of
 
 bp = Blueprint("items", __name__)
 
+
 def platform_label(record: dict[str, Any]) -> str:
     return platform_name(platform_of(record))
 

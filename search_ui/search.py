@@ -89,39 +89,33 @@ class SearchRequest:
             per_page=_whole(args, "per_page", PER_PAGE, MAX_PER_PAGE),
         )
 
+    def _filters(self) -> dict[str, Any]:
+        """The request's filters as the index takes them (its `until` excludes the day)."""
+        return {
+            "account": self.account or None,
+            "kind": self.kind or None,
+            "platform": self.platform or None,
+            "since": self.from_,
+            "until": self.to + dt.timedelta(days=1) if self.to else None,
+            "zone": backend().config.ui.timezone,
+        }
+
     def run(self, *, highlight: bool = True, facets: bool = True) -> SearchResult:
-        until = self.to + dt.timedelta(days=1) if self.to else None  # the index's until excludes
         try:
             return backend().index.search(
                 self.q,
-                account=self.account or None,
-                kind=self.kind or None,
-                platform=self.platform or None,
-                since=self.from_,
-                until=until,
+                **self._filters(),
                 sort=self.sort,
                 page=self.page,
                 per_page=self.per_page,
                 highlight=highlight,
                 facets=facets,
-                zone=backend().config.ui.timezone,
             )
         except SearchArgumentError as exc:
             raise BadSearch(str(exc)) from None
 
     def iter_ids(self) -> list[str]:
-        until = self.to + dt.timedelta(days=1) if self.to else None
-        return list(
-            backend().index.iter_ids(
-                self.q,
-                account=self.account or None,
-                kind=self.kind or None,
-                platform=self.platform or None,
-                since=self.from_,
-                until=until,
-                zone=backend().config.ui.timezone,
-            )
-        )
+        return list(backend().index.iter_ids(self.q, **self._filters()))
 
     def args(self, **changes: Any) -> dict[str, str]:
         """URL parameters of this search with some changed (empty ones left out)."""

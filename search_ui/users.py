@@ -124,6 +124,13 @@ def normalise_name(name: str) -> str:
     return clean
 
 
+def _existing(users: dict[str, User], name: str) -> User:
+    user = users.get(name)
+    if user is None:
+        raise UserError(f"no user {name!r}")
+    return user
+
+
 def _keep_an_admin(users: dict[str, User], user: User, new_role: str | None) -> None:
     """Refuse to remove (new_role None) or demote the last admin: nobody could manage
     users from the UI again."""
@@ -277,9 +284,7 @@ class UserFile:
     def remove(self, name: str) -> User:
         name = normalise_name(name)
         with self._editing() as users:
-            user = users.get(name)
-            if user is None:
-                raise UserError(f"no user {name!r}")
+            user = _existing(users, name)
             _keep_an_admin(users, user, None)
             del users[name]
         self.sessions.end_user(user.id)
@@ -288,9 +293,7 @@ class UserFile:
     def set_role(self, name: str, role: str) -> User:
         name, role = normalise_name(name), _check_role(role)
         with self._editing() as users:
-            user = users.get(name)
-            if user is None:
-                raise UserError(f"no user {name!r}")
+            user = _existing(users, name)
             _keep_an_admin(users, user, role)
             users[name] = replace(user, role=role)
         if role != user.role:
@@ -301,9 +304,7 @@ class UserFile:
         name = normalise_name(name)
         _check_password(password)
         with self._editing() as users:
-            user = users.get(name)
-            if user is None:
-                raise UserError(f"no user {name!r}")
+            user = _existing(users, name)
             users[name] = replace(user, password_hash=generate_password_hash(password))
         self.sessions.end_user(user.id)
         return users[name]
@@ -313,16 +314,12 @@ class UserFile:
         name = normalise_name(name)
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
         with self._editing() as users:
-            user = users.get(name)
-            if user is None:
-                raise UserError(f"no user {name!r}")
+            user = _existing(users, name)
             users[name] = replace(user, token_sha256=_token_digest(token))
         return token
 
     def revoke_token(self, name: str) -> None:
         name = normalise_name(name)
         with self._editing() as users:
-            user = users.get(name)
-            if user is None:
-                raise UserError(f"no user {name!r}")
+            user = _existing(users, name)
             users[name] = replace(user, token_sha256=None)

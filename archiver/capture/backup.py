@@ -10,6 +10,7 @@ Pages are checkpointed as they arrive (see checkpoint.py), so a killed run resum
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import time
@@ -156,28 +157,10 @@ class Backup:
         self.wait = wait
 
     def run(self) -> BackupResult:
-        started = time.monotonic()
         result = BackupResult(self.username)
-        try:
+        limiter = self.client.limiter
+        with account_run(result, lambda: (limiter.requests, limiter.waited), self._one_line):
             self._run(result)
-        except LockHeld as exc:  # another job has the account: nothing was written
-            log.info("%s", exc)  # the caller prints the one line
-            result.error = str(exc)
-            result.locked = True
-        except StopRequested:
-            log.warning("account %s: stopped on request; checkpoint kept", self.username)
-            result.stopped = True
-        except (*USER_ERRORS, LockError) as exc:
-            # nothing of this run is committed; its checkpoint stays for the next run to resume.
-            # The caller prints the one line; the log has it at -v
-            log.info("account %s: backup failed: %s", self.username, exc)
-            result.error = self._one_line(exc)
-        except Exception as exc:
-            result.error = unexpected_failure(self.username, exc)
-        finally:
-            result.requests = self.client.limiter.requests
-            result.waited = self.client.limiter.waited
-            result.elapsed = time.monotonic() - started
         return result
 
     def _one_line(self, exc: Exception) -> str:
@@ -423,6 +406,39 @@ class Backup:
                             collection,
                             rid,
                         )
+
+
+@contextlib.contextmanager
+def account_run(
+    result: BackupResult,
+    counters: Callable[[], tuple[int, float]],
+    one_line: Callable[[Exception], str] | None = None,
+    expected: tuple[type[Exception], ...] = (),
+) -> Iterator[None]:
+    """The body of one account's backup (any platform): every failure becomes the result's
+    one line and this account fails alone, the next one still runs; a held lock is a skip
+    (nothing was written). `counters` gives the requests made and the seconds waited."""
+    name = result.account
+    failures: tuple[type[Exception], ...] = (*USER_ERRORS, LockError, *expected)
+    started = time.monotonic()
+    try:
+        yield
+    except LockHeld as exc:  # another job has the account: nothing was written
+        log.info("%s", exc)  # the caller prints the one line
+        result.error, result.locked = str(exc), True
+    except StopRequested:
+        log.warning("account %s: stopped on request; checkpoint kept", name)
+        result.stopped = True
+    except failures as exc:
+        # nothing of this run is committed (an X run's checkpoint stays for the next one to
+        # resume). The caller prints the one line; the log has it at -v
+        log.info("account %s: backup failed: %s", name, exc)
+        result.error = one_line(exc) if one_line else account_failure(name, str(exc))
+    except Exception as exc:
+        result.error = unexpected_failure(name, exc)
+    finally:
+        result.requests, result.waited = counters()
+        result.elapsed = time.monotonic() - started
 
 
 def account_failure(username: str, text: str) -> str:

@@ -46,6 +46,42 @@ MAX_MEDIA_WARNINGS = 20  # gaps named one by one in a manifest; the provenance h
 MAX_ERRORS = 1000  # partial errors kept in a manifest; the pages keep them all
 
 
+class ServedPages:
+    """The pages a run was served, verbatim with their provenance: one gzip JSONL per
+    collection, staged beside the run's own staging (`archiver gc` removes leftovers) and
+    added to the run as files/pages/<collection>.jsonl.gz when it commits."""
+
+    def __init__(self, writer: RunWriter) -> None:
+        self.writer = writer
+        self._tmp = tempfile.TemporaryDirectory(
+            prefix=f"{STAGING_PREFIX}{writer.run_id}-pages-", dir=writer.staging
+        )
+        self._out: dict[str, gzip.GzipFile] = {}
+
+    def _path(self, collection: str) -> Path:
+        return Path(self._tmp.name) / f"{collection}.jsonl.gz"
+
+    def keep(self, collection: str, evidence: dict[str, Any]) -> None:
+        out = self._out.get(collection)
+        if out is None:
+            out = gzip.GzipFile(self._path(collection), "wb", compresslevel=5, mtime=0)
+            self._out[collection] = out
+        out.write(orjson.dumps(evidence) + b"\n")
+
+    def add_to_run(self) -> None:
+        for collection, out in sorted(self._out.items()):
+            out.close()
+            self.writer.add_file(f"pages/{collection}.jsonl.gz", self._path(collection))
+        self._out.clear()
+
+    def close(self) -> None:
+        for out in self._out.values():
+            with contextlib.suppress(OSError):  # an abandoned run: the temp dir goes anyway
+                out.close()
+        self._out.clear()
+        self._tmp.cleanup()
+
+
 class RunLog:
     def __init__(
         self, writer: RunWriter, history: History, cp: Checkpoint, result: BackupResult
@@ -70,10 +106,7 @@ class RunLog:
         self._written: set[tuple[str, str, str]] = set()
         self._seen_ids: set[tuple[str, str]] = set()
         # beside the run's own staging (storage.staging_path): `archiver gc` removes leftovers
-        self._tmp = tempfile.TemporaryDirectory(
-            prefix=f"{STAGING_PREFIX}{writer.run_id}-pages-", dir=writer.staging
-        )
-        self._pages: dict[str, gzip.GzipFile] = {}
+        self._pages = ServedPages(writer)
         self.media: MediaFetcher | None = None  # downloads the written records' media
 
     def __enter__(self) -> RunLog:
@@ -156,11 +189,7 @@ class RunLog:
 
     def keep_page(self, collection: str, page: Page) -> None:
         """The response verbatim with its provenance, for evidence (never auth headers)."""
-        out = self._pages.get(collection)
-        if out is None:
-            path = Path(self._tmp.name) / f"{collection}.jsonl.gz"
-            out = self._pages[collection] = gzip.GzipFile(path, "wb", compresslevel=5, mtime=0)
-        out.write(orjson.dumps(page.evidence()) + b"\n")
+        self._pages.keep(collection, page.evidence())
 
     # -- inferred facts --------------------------------------------------------------------
     def event(self, event: dict[str, Any]) -> None:
@@ -229,12 +258,7 @@ class RunLog:
 
     # -- commit ----------------------------------------------------------------------------
     def commit(self, profile: Page, details: dict[str, Any]) -> Manifest:
-        for collection, out in sorted(self._pages.items()):
-            out.close()
-            self.writer.add_file(
-                f"pages/{collection}.jsonl.gz", Path(self._tmp.name) / f"{collection}.jsonl.gz"
-            )
-        self._pages.clear()
+        self._pages.add_to_run()
         window = {
             c: {"oldest_id": str(low), "newest_id": str(high)}
             for c, (low, high) in sorted(self.id_span.items())
@@ -267,11 +291,7 @@ class RunLog:
         )
 
     def close(self) -> None:
-        for out in self._pages.values():
-            with contextlib.suppress(OSError):  # an abandoned run: the temp dir goes anyway
-                out.close()
-        self._pages.clear()
-        self._tmp.cleanup()
+        self._pages.close()
 
 
 def keep_media(

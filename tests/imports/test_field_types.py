@@ -194,9 +194,7 @@ def test_a_classic_archive_streams_its_months_and_a_late_bad_post_writes_nothing
 ):
     """The posts are read one month file at a time (memory flat in their number); the layout
     is checked first, and a bad post in a later month still leaves nothing written."""
-    months = [
-        {"file_name": f"data/js/tweets/2015_0{m}.js", "tweet_count": 1} for m in (1, 2, 3)
-    ]
+    months = [{"file_name": f"data/js/tweets/2015_0{m}.js", "tweet_count": 1} for m in (1, 2, 3)]
     good = {"id_str": "10", "text": "hello", "created_at": "2015-01-02 10:00:00 +0000"}
     path = tmp_path / "months.zip"
     with zipfile.ZipFile(path, "w") as zf:

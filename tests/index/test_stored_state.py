@@ -32,15 +32,27 @@ def test_an_edited_deleted_item_reads_back_and_is_smaller_than_json():
     item = IndexedItem(KEY, "Police")
     chain = ["1757000000000000001", "1757000000000000002"]
     item.add(project(_record(chain[0], edit_history_ids=chain[:1]), "20240131T0800Z-aaaaaa"))
-    item.add(project(_record(chain[1], text="Witness appeal: updated", edit_history_ids=chain,
-                             captured_at="2024-02-01T00:00:00.000Z"), "20240201T0000Z-bbbbbb"))
+    item.add(
+        project(
+            _record(
+                chain[1],
+                text="Witness appeal: updated",
+                edit_history_ids=chain,
+                captured_at="2024-02-01T00:00:00.000Z",
+            ),
+            "20240201T0000Z-bbbbbb",
+        )
+    )
     item.delete("2024-03-01T00:00:00.000Z")
     plain = {"a": item.account, "v": item.versions, "d": item.deleted_at, "r": item.runs}
     assert decode_state(KEY, item.stored()) == plain
     assert len(item.stored()) < len(orjson.dumps(plain)) * 0.7
     again = IndexedItem.from_stored(KEY, item.stored())
-    assert (again.versions, again.runs, again.deleted_at) == (item.versions, item.runs,
-                                                             item.deleted_at)
+    assert (again.versions, again.runs, again.deleted_at) == (
+        item.versions,
+        item.runs,
+        item.deleted_at,
+    )
 
 
 def test_a_state_written_as_plain_json_still_reads():
@@ -56,8 +68,11 @@ VALUE = st.none() | TEXT | st.integers(-3, 3) | st.lists(TEXT, max_size=2)
 
 @settings(max_examples=100, derandomize=True, deadline=None, database=None)
 @given(
-    st.lists(st.dictionaries(st.sampled_from(sorted(project(_record("1"), "r"))), VALUE),
-             min_size=1, max_size=3),
+    st.lists(
+        st.dictionaries(st.sampled_from(sorted(project(_record("1"), "r"))), VALUE),
+        min_size=1,
+        max_size=3,
+    ),
     st.lists(st.sampled_from(["r1", "r2", "Police", "0"]), max_size=3),
     st.none() | TEXT,
     st.none() | st.lists(st.none() | TEXT, min_size=2, max_size=2),
@@ -90,12 +105,25 @@ def test_an_edited_status_that_keeps_its_id_shows_its_latest_edit():
     uri = "https://police.example/users/police/statuses/1"
     key = f"{uri}/tweets/mastodon:police@police.example"
     item = IndexedItem(key, "police@police.example")
-    common = {"source": "mastodon-api", "account_id": "mastodon:police@police.example",
-              "edit_history_ids": []}
-    later = _record(uri, text="Road open again", created_at="2024-02-01T09:00:00.000Z",
-                    captured_at="2024-02-01T10:00:00.000Z", **common)
-    first = _record(uri, text="Road closed", created_at="2024-02-01T08:00:00.000Z",
-                    captured_at="2024-02-02T10:00:00.000Z", **common)
+    common = {
+        "source": "mastodon-api",
+        "account_id": "mastodon:police@police.example",
+        "edit_history_ids": [],
+    }
+    later = _record(
+        uri,
+        text="Road open again",
+        created_at="2024-02-01T09:00:00.000Z",
+        captured_at="2024-02-01T10:00:00.000Z",
+        **common,
+    )
+    first = _record(
+        uri,
+        text="Road closed",
+        created_at="2024-02-01T08:00:00.000Z",
+        captured_at="2024-02-02T10:00:00.000Z",
+        **common,
+    )
     item.add(project(later, "20240201T1000Z-aaaaaa"))
     item.add(project(first, "20240202T1000Z-bbbbbb"))
     assert item.latest["text"] == "Road open again"

@@ -148,6 +148,8 @@ def test_an_account_page_shows_the_completeness_report(client, auth):
         or "<strong>Gap:</strong> The archive holds" in html
     )
     assert client.get("/accounts/nobody").status_code == 404
+
+
 def test_a_deleted_post_shows_its_photo_from_the_archive(client, auth):
     auth.login()
     html = client.get("/items/1005").get_data(as_text=True)

@@ -70,6 +70,8 @@ def keep_media(run: RunWriter, files: list[tuple[dict, str, bytes]]) -> None:
         }
         lines.append(orjson.dumps(line) + b"\n")
     run.add_bytes("media/provenance.jsonl", b"".join(lines))
+
+
 USERS = {"ada": "admin", "eve": "exporter", "vic": "viewer"}
 _CSRF = re.compile(
     r'name="csrf_token" type="hidden" value="([^"]+)"|'

@@ -32,9 +32,9 @@ import orjson
 
 from archiver import memberships
 from archiver.archive import Archive
-from archiver.capture.backup import BackupResult, account_failure, unexpected_failure
+from archiver.capture.backup import BackupResult, account_run
 from archiver.config import AccountConfig, Config
-from archiver.errors import USER_ERRORS, ArchiverError, CredentialsError
+from archiver.errors import ArchiverError, CredentialsError
 from archiver.imports import write_parsed
 from archiver.imports.fields import FieldError
 from archiver.imports.xarchive import Parsed
@@ -60,7 +60,6 @@ from archiver.platforms.bluesky.xrpc import Xrpc, XrpcError
 from archiver.timestamps import isoformat, utcnow
 from storage.accountids import qualified_account_id
 from storage.errors import StorageError
-from storage.lock import LockError, LockHeld
 from storage.retry import GaveUp, RetryPolicy
 from storage.runs import Manifest, list_runs
 from storage.store import ObjectStore
@@ -491,21 +490,12 @@ def backup(
     sleep: Callable[[float], None] = time.sleep,
 ) -> BackupResult:
     """One Bluesky account's backup run; any failure is the result's one-line error."""
-    started = time.monotonic()
-    name = account.username.lstrip("@")
-    result = BackupResult(name)
+    result = BackupResult(account.username.lstrip("@"))
     cap = _Capture(config, store, account, progress or (lambda _m: None), sleep)
-    try:
+
+    def counters() -> tuple[int, float]:
+        return cap.requests, sum(s.waited for s in cap.services)
+
+    with account_run(result, counters, expected=(GaveUp,)):
         cap.run(result, full=full, wait=wait)
-    except LockHeld as exc:
-        result.error, result.locked = str(exc), True
-    except (*USER_ERRORS, LockError, GaveUp) as exc:
-        log.info("account %s: backup failed: %s", name, exc)
-        result.error = account_failure(name, str(exc))
-    except Exception as exc:
-        result.error = unexpected_failure(name, exc)
-    finally:
-        result.requests = cap.requests
-        result.waited = sum(s.waited for s in cap.services)
-        result.elapsed = time.monotonic() - started
     return result

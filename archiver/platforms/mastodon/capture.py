@@ -16,26 +16,19 @@ Nothing of a failed run is committed; the next run starts from the last committe
 
 from __future__ import annotations
 
-import contextlib
-import gzip
 import logging
-import tempfile
-import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from functools import partial
-from pathlib import Path
 from typing import Any
 
-import orjson
-
 from archiver import TOOL, memberships
-from archiver.capture.backup import BackupResult, account_failure, unexpected_failure
+from archiver.capture.backup import BackupResult, account_failure, account_run
 from archiver.capture.errors import EndpointNotAllowed
 from archiver.capture.media import MediaFetcher, held_media
-from archiver.capture.runlog import keep_media
+from archiver.capture.runlog import ServedPages, keep_media
 from archiver.config import AccountConfig, Config
-from archiver.errors import USER_ERRORS, ArchiverError
+from archiver.errors import ArchiverError
 from archiver.imports.fields import FieldError
 from archiver.paths import staging_dir
 from archiver.platforms.mastodon.accts import base_url, host_of, instance_of
@@ -50,10 +43,9 @@ from archiver.platforms.mastodon.statuses import (
 )
 from archiver.timestamps import isoformat, utcnow
 from storage.accountids import qualified_account_id
-from storage.lock import AccountLock, LockError, LockHeld
+from storage.lock import AccountLock
 from storage.records import COLLECTION_OF_KIND, content_hash
 from storage.runs import (
-    STAGING_PREFIX,
     Manifest,
     RunWriter,
     iter_records,
@@ -156,24 +148,18 @@ class MastodonBackup:
         self.staging = staging
 
     def run(self) -> BackupResult:
-        started = time.monotonic()
         result = BackupResult(self.username)
-        try:
+        limiter = self.client.limiter
+        with account_run(
+            result, lambda: (limiter.requests, limiter.waited), self._one_line, (FieldError,)
+        ):
             self._run(result)
-        except LockHeld as exc:
-            result.error, result.locked = str(exc), True
-        except FieldError as exc:  # the server served an entity of the wrong shape
-            result.error = f"account @{self.username}: the server's response: {exc}"
-        except (*USER_ERRORS, LockError) as exc:
-            log.info("account %s: backup failed: %s", self.username, exc)
-            result.error = account_failure(self.username, str(exc))
-        except Exception as exc:
-            result.error = unexpected_failure(self.username, exc)
-        finally:
-            result.requests = self.client.limiter.requests
-            result.waited = self.client.limiter.waited
-            result.elapsed = time.monotonic() - started
         return result
+
+    def _one_line(self, exc: Exception) -> str:
+        if isinstance(exc, FieldError):  # the server served an entity of the wrong shape
+            return f"account @{self.username}: the server's response: {exc}"
+        return account_failure(self.username, str(exc))
 
     def _run(self, result: BackupResult) -> None:
         c = self.client
@@ -278,10 +264,7 @@ class _Run:
         self.uris: dict[str, str] = {}  # local status id -> URI, for replies
         self.seen: set[tuple[str, str]] = set()  # (collection, id) this run saw
         self._written: set[tuple[str, str, str]] = set()
-        self._tmp = tempfile.TemporaryDirectory(
-            prefix=f"{STAGING_PREFIX}{writer.run_id}-pages-", dir=writer.staging
-        )
-        self._out: dict[str, gzip.GzipFile] = {}
+        self._pages = ServedPages(writer)
 
     # -- walks -----------------------------------------------------------------------------
     def walk_all(self, me: Served, since: dict[str, str]) -> None:
@@ -522,11 +505,7 @@ class _Run:
             self.media.want(collection, rec)
 
     def keep(self, collection: str, page: Served) -> None:
-        out = self._out.get(collection)
-        if out is None:
-            path = Path(self._tmp.name) / f"{collection}.jsonl.gz"
-            out = self._out[collection] = gzip.GzipFile(path, "wb", compresslevel=5, mtime=0)
-        out.write(orjson.dumps(page.evidence()) + b"\n")
+        self._pages.keep(collection, page.evidence())
 
     def warn(self, message: str) -> None:
         log.warning("%s", message)
@@ -554,12 +533,7 @@ class _Run:
         self.result.media = keep_media(self.writer, self.media, self.warn)
 
     def commit(self, since: dict[str, str]) -> Manifest:
-        for collection, out in sorted(self._out.items()):
-            out.close()
-            self.writer.add_file(
-                f"pages/{collection}.jsonl.gz", Path(self._tmp.name) / f"{collection}.jsonl.gz"
-            )
-        self._out.clear()
+        self._pages.add_to_run()
         cursors = {}
         for walk in SINCE:
             newest = max(int(since.get(walk) or 0), self.newest.get(walk, 0))
@@ -589,11 +563,7 @@ class _Run:
         )
 
     def close(self) -> None:
-        for out in self._out.values():
-            with contextlib.suppress(OSError):
-                out.close()
-        self._out.clear()
-        self._tmp.cleanup()
+        self._pages.close()
 
 
 def _collection(rec: dict[str, Any]) -> str:
