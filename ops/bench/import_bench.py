@@ -2,6 +2,9 @@
 in the same run.
 
     nice -n 10 .venv/bin/python ops/bench/import_bench.py --posts 100000 --repeat 3
+    # before / after in the same run: another checkout's importer beside this one's
+    git worktree add /tmp/before main
+    nice -n 10 .venv/bin/python ops/bench/import_bench.py --posts 20000 --compare /tmp/before
 
 Formats: the 2020+ ZIP (the demo generator's archive), the 2018 ZIP (its tweets as bare
 objects in a root `tweet.js`), the classic archive (`data/js/tweets/YYYY_MM.js` month files,
@@ -12,6 +15,13 @@ read it, parse each data file (or line) with orjson, write each entry as gzip JS
 measurement runs in its own process (peak RSS is that import's alone; process CPU time is
 reported beside the wall time, since the machine may be shared); the import runs with
 `--no-index` semantics (no index update), the load average is recorded around each format.
+
+Two CPU figures per import: the import call's own (`cpu_s`, from after the modules it names
+are loaded; what earlier rounds reported) and the whole child process's (`process_cpu_s`:
+interpreter start-up and every module import included, from the parent's rusage). A tiny
+import of the same format (20 posts, the generator's least) measures the start-up share, so the per-record rate is
+stated with it and without it. With `--compare DIR` the same sources are also imported by the
+checkout in DIR (e.g. `main`, as "before"), alternating with this one's in the same loop.
 Prints a table, writes JSON to ops/bench/results/.
 """
 
@@ -20,6 +30,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -43,7 +54,9 @@ def vm_hwm_mb():
         return next(int(l.split()[1]) for l in fh if l.startswith("VmHWM:")) / 1024
 """
 
-IMPORT = VM_HWM + """
+IMPORT = (
+    VM_HWM
+    + """
 import sys, time, json
 from archiver.archive import Archive
 from archiver.config import Config, StorageConfig
@@ -55,9 +68,12 @@ print(json.dumps({"seconds": time.perf_counter() - t, "cpu_s": time.process_time
                   "records": result.read.total(),
                   "rss_mb": vm_hwm_mb()}))
 """
+)
 
 # parse + write gzip JSONL, nothing else: ZIP data files (text after "= "), or JSONL lines
-BASELINE = VM_HWM + """
+BASELINE = (
+    VM_HWM
+    + """
 import gzip, sys, time, json, zipfile, orjson
 t, c = time.perf_counter(), time.process_time()
 records = 0
@@ -85,17 +101,27 @@ print(json.dumps({"seconds": time.perf_counter() - t, "cpu_s": time.process_time
                   "records": records,
                   "rss_mb": vm_hwm_mb()}))
 """
+)
 
 
-def measure(code: str, *args: str) -> dict[str, Any]:
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def measure(code: str, *args: str, root: Path = ROOT) -> dict[str, Any]:
+    """Run `code` in a fresh interpreter in `root` (its `archiver` is the one imported)."""
+    before = _children_cpu()
     out = subprocess.run(
         [sys.executable, "-c", code, *args],
         check=True,
         capture_output=True,
         text=True,
-        cwd=ROOT,
+        cwd=root,
     )
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    sample: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    sample["process_cpu_s"] = _children_cpu() - before  # start-up and module imports too
+    return sample
 
 
 def _js(text: bytes) -> Any:
@@ -152,28 +178,70 @@ def write_classic(src: Path, dest: Path) -> None:
         out.writestr("data/js/user_details.js", b"var user_details = " + orjson.dumps(user))
 
 
-def _run_format(name: str, path: Path, tmp: str, repeat: int) -> dict[str, Any]:
+def _summary(samples: list[dict[str, Any]]) -> dict[str, Any]:
+    seconds = statistics.median(s["seconds"] for s in samples)
+    cpu = statistics.median(s["cpu_s"] for s in samples)
+    process_cpu = statistics.median(s["process_cpu_s"] for s in samples)
+    records = samples[0]["records"]
+    return {
+        "records": records,
+        "median_seconds": round(seconds, 3),
+        "median_cpu_s": round(cpu, 3),
+        "median_process_cpu_s": round(process_cpu, 3),
+        "records_per_s": round(records / seconds),
+        "records_per_cpu_s": round(records / cpu),
+        "peak_rss_mb": round(max(s["rss_mb"] for s in samples), 1),
+    }
+
+
+def _run_format(
+    name: str, path: Path, tiny: Path, tmp: str, repeat: int, compare: Path | None
+) -> dict[str, Any]:
     load = os.getloadavg()[0]
-    runs: dict[str, list[dict[str, Any]]] = {"import": [], "baseline": []}
+    imports = {"import": ROOT, **({"before": compare} if compare else {})}
+    runs: dict[str, list[dict[str, Any]]] = {"baseline": [], **{k: [] for k in imports}}
+    tinies: dict[str, list[dict[str, Any]]] = {k: [] for k in imports}
     for i in range(repeat):
         runs["baseline"].append(measure(BASELINE, str(path), f"{tmp}/{name}-base{i}"))
-        runs["import"].append(measure(IMPORT, str(path), f"{tmp}/{name}-store{i}"))
+        for what, root in imports.items():
+            store = f"{tmp}/{name}-{what}-store{i}"
+            runs[what].append(measure(IMPORT, str(path), store, root=root))
+            tinies[what].append(measure(IMPORT, str(tiny), store + "-tiny", root=root))
     row: dict[str, Any] = {"file_mb": round(path.stat().st_size / 1e6, 1)}
     for what, samples in runs.items():
-        seconds = statistics.median(s["seconds"] for s in samples)
-        cpu = statistics.median(s["cpu_s"] for s in samples)
-        records = samples[0]["records"]
-        row[what] = {
-            "records": records,
-            "median_seconds": round(seconds, 3),
-            "median_cpu_s": round(cpu, 3),
-            "records_per_s": round(records / seconds),
-            "records_per_cpu_s": round(records / cpu),
-            "peak_rss_mb": round(max(s["rss_mb"] for s in samples), 1),
-        }
-    row["ratio_cpu"] = round(row["import"]["median_cpu_s"] / row["baseline"]["median_cpu_s"], 2)
+        row[what] = _summary(samples)
+    base_cpu = row["baseline"]["median_cpu_s"]
+    for what in imports:
+        r = row[what]
+        r["ratio_cpu"] = round(r["median_cpu_s"] / base_cpu, 2)
+        # a process that imports nothing but a few posts: the fixed cost of any import
+        startup = statistics.median(s["process_cpu_s"] for s in tinies[what])
+        r["tiny_process_cpu_s"] = round(startup, 3)
+        r["records_per_process_cpu_s"] = round(r["records"] / r["median_process_cpu_s"])
+        per_record = max(r["median_process_cpu_s"] - startup, 1e-9)
+        r["records_per_cpu_s_without_startup"] = round(r["records"] / per_record)
+    row["ratio_cpu"] = row["import"]["ratio_cpu"]
     row["load_avg"] = [round(load, 2), round(os.getloadavg()[0], 2)]
     return row
+
+
+def _sources(tmp: str, posts: int, wanted: list[str], tag: str) -> dict[str, Path]:
+    from archiver.demo import write_demo_archive
+    from archiver.demo.mentions import write_demo_mentions_jsonl
+
+    demo = Path(tmp, f"demo{tag}.zip")
+    write_demo_archive(demo, posts=posts)
+    files = {"2020+": demo}
+    if "2018" in wanted:
+        write_2018(demo, Path(tmp, f"2018{tag}.zip"))
+        files["2018"] = Path(tmp, f"2018{tag}.zip")
+    if "classic" in wanted:
+        write_classic(demo, Path(tmp, f"classic{tag}.zip"))
+        files["classic"] = Path(tmp, f"classic{tag}.zip")
+    if "twarc2" in wanted:
+        write_demo_mentions_jsonl(Path(tmp, f"mentions{tag}.jsonl"), posts=posts)
+        files["twarc2"] = Path(tmp, f"mentions{tag}.jsonl")
+    return files
 
 
 def main() -> None:
@@ -181,43 +249,40 @@ def main() -> None:
     parser.add_argument("--posts", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--formats", default="2020+,2018,classic,twarc2")
+    parser.add_argument(
+        "--compare", type=Path, help="another checkout whose importer runs beside (before)"
+    )
     args = parser.parse_args()
-    from archiver.demo import write_demo_archive
-    from archiver.demo.mentions import write_demo_mentions_jsonl
-
     wanted = args.formats.split(",")
+    compare = args.compare.resolve() if args.compare else None
     table: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        demo = Path(tmp, "demo.zip")
         started = time.perf_counter()
-        write_demo_archive(demo, posts=args.posts)
-        files = {"2020+": demo}
-        if "2018" in wanted:
-            write_2018(demo, Path(tmp, "2018.zip"))
-            files["2018"] = Path(tmp, "2018.zip")
-        if "classic" in wanted:
-            write_classic(demo, Path(tmp, "classic.zip"))
-            files["classic"] = Path(tmp, "classic.zip")
-        if "twarc2" in wanted:
-            write_demo_mentions_jsonl(Path(tmp, "mentions.jsonl"), posts=args.posts)
-            files["twarc2"] = Path(tmp, "mentions.jsonl")
+        files = _sources(tmp, args.posts, wanted, "")
+        tiny = _sources(tmp, 20, wanted, "-tiny")
         print(f"sources written in {time.perf_counter() - started:.1f} s", file=sys.stderr)
         for name in wanted:
-            table[name] = _run_format(name, files[name], tmp, args.repeat)
+            table[name] = _run_format(name, files[name], tiny[name], tmp, args.repeat, compare)
             print(f"  {name}: {table[name]['import']}", file=sys.stderr)
     print(f"\n{args.posts:,} demo posts; median of {args.repeat}; CPU = process CPU time")
     print(
         f"{'format':8} {'what':9} {'records':>9} {'wall s':>8} {'CPU s':>8} {'rec/s':>9} "
-        f"{'rec/CPU-s':>10} {'peak MB':>8} {'x base (CPU)':>13} {'load avg':>12}"
+        f"{'rec/CPU-s':>10} {'peak MB':>8} {'x base (CPU)':>13} {'proc CPU s':>11} "
+        f"{'tiny CPU s':>11} {'rec/CPU-s -start':>17} {'load avg':>12}"
     )
     for name, row in table.items():
-        for what in ("baseline", "import"):
+        for what in ("baseline", "before", "import"):
+            if what not in row:
+                continue
             r = row[what]
             extra = (
-                f"{row['ratio_cpu']:>13} {'-'.join(map(str, row['load_avg'])):>12}"
-                if what == "import"
-                else ""
+                f"{r['ratio_cpu']:>13} {r['median_process_cpu_s']:>11.2f} "
+                f"{r['tiny_process_cpu_s']:>11.2f} {r['records_per_cpu_s_without_startup']:>17,}"
+                if what != "baseline"
+                else f"{'':>13} {r['median_process_cpu_s']:>11.2f}"
             )
+            if what == "import":
+                extra += f" {'-'.join(map(str, row['load_avg'])):>12}"
             print(
                 f"{name:8} {what:9} {r['records']:>9,} {r['median_seconds']:>8.2f} "
                 f"{r['median_cpu_s']:>8.2f} {r['records_per_s']:>9,} "
@@ -226,7 +291,15 @@ def main() -> None:
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / f"import-{args.posts}.json"
     out.write_text(
-        json.dumps({"posts": args.posts, "repeat": args.repeat, "formats": table}, indent=2)
+        json.dumps(
+            {
+                "posts": args.posts,
+                "repeat": args.repeat,
+                "compare": str(compare or ""),
+                "formats": table,
+            },
+            indent=2,
+        )
     )
     print(f"wrote {out.relative_to(ROOT)}")
 
