@@ -72,11 +72,30 @@ def test_the_fast_common_forms_read_as_strptime_does(moment, form):
     assert slow is not None
     assert fast is None or fast == slow
     assert parse_time(text) == slow
+    assert iso(text) == isoformat(slow, "milliseconds")  # the record form, by slicing
 
 
 @pytest.mark.parametrize(
-    "text", ["Fri Feb 30 13:02:05 +0000 2026", "2026-02-30T13:02:05Z", "2026-13-01T00:00:00Z"]
+    "text",
+    [
+        "Fri Feb 30 13:02:05 +0000 2026",
+        "2026-02-30T13:02:05Z",
+        "2026-13-01T00:00:00Z",
+        "Sun Feb 29 00:00:00 +0000 2026",
+        "2100-02-29T00:00:00Z",  # not a leap year
+        "2026-01-01T23:59:60Z",
+        "2026-01-01T24:00:00.000Z",
+        "0000-01-01T00:00:00Z",
+    ],
 )
 def test_a_date_that_does_not_exist_is_still_unrecognised(text):
     with pytest.raises(ValueError, match="unrecognised timestamp"):
         parse_time(text)
+    with pytest.raises(ValueError, match="unrecognised timestamp"):
+        iso(text)
+
+
+def test_leap_days_and_other_scripts_digits_read_as_strptime_reads_them():
+    assert iso("2000-02-29T12:00:00Z") == "2000-02-29T12:00:00.000Z"
+    assert iso("Thu Feb 29 01:02:03 +0000 2024") == "2024-02-29T01:02:03.000Z"
+    assert iso("\u0662\u0660\u0662\u0664-01-02T03:04:05Z") == "2024-01-02T03:04:05.000Z"
