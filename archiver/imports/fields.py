@@ -14,6 +14,7 @@ reads entries adds the file and the entry number (`FieldError.at`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from archiver.errors import ArchiveFormatError
@@ -195,37 +196,93 @@ def check_shape(value: object, shape: object, path: str = "entry") -> None:
 
 def _fits(value: object, shape: object) -> bool:
     """Whether the value has the shape: the same rules as `_report`, without building paths
-    (a twarc page has thousands of values; spelling each one's path was most of its import)."""
-    if type(shape) is str:
-        if shape == TEXT:
-            return isinstance(value, str)
-        if shape in (ID, REQUIRED_ID):
-            return isinstance(value, str | int) and not isinstance(value, bool)
-        if shape == NUMBER:
-            return isinstance(value, int | float) and not isinstance(value, bool)
-        return isinstance(value, dict) if shape == OBJECT else False
-    if type(shape) is dict:
-        if not isinstance(value, dict):
-            return False
-        for key, inner in shape.items():
-            got = value.get(key)
-            if got is None:
-                if inner == REQUIRED_ID:
-                    return False
-                continue
-            if inner == REQUIRED_ID and (got == "" or got == 0):
-                return False
-            if not _fits(got, inner):
-                return False
-        return True
-    if type(shape) is list:
-        if not isinstance(value, list):
-            return False
-        inner = shape[0]
-        return all(_fits(item, inner) for item in value)
-    if type(shape) is tuple:
-        return any(_fits(value, option) for option in shape)
+    (a twarc page has thousands of values; spelling each one's path was most of its import).
+    The shape is compiled once into nested closures, so each value costs a call, not a walk
+    of the shape's own structure."""
+    held = _COMPILED.get(id(shape))
+    if held is None or held[0] is not shape:
+        if len(_COMPILED) >= 512:  # shapes are module constants; this is only a safeguard
+            _COMPILED.clear()
+        held = _COMPILED[id(shape)] = (shape, _compile(shape))
+    return held[1](value)
+
+
+_Check = Callable[[object], bool]
+# id(shape) -> (the shape, kept so its id is not reused; its check)
+_COMPILED: dict[int, tuple[object, _Check]] = {}
+
+
+def _is_text(value: object) -> bool:
+    return isinstance(value, str)
+
+
+def _is_id(value: object) -> bool:
+    return isinstance(value, str | int) and not isinstance(value, bool)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _is_object(value: object) -> bool:
+    return isinstance(value, dict)
+
+
+def _never(value: object) -> bool:
     return False  # a shape written wrong: `_report` says so
+
+
+_SCALARS: dict[str, _Check] = {
+    TEXT: _is_text,
+    ID: _is_id,
+    REQUIRED_ID: _is_id,
+    NUMBER: _is_number,
+    OBJECT: _is_object,
+}
+
+
+def _compile(shape: object) -> _Check:
+    if type(shape) is str:
+        return _SCALARS.get(shape, _never)
+    if type(shape) is dict:
+        # text values are checked inline (most values are text), others by their check
+        fields = tuple(
+            (key, inner == REQUIRED_ID, None if inner == TEXT else _compile(inner))
+            for key, inner in shape.items()
+        )
+
+        def fits_object(value: object) -> bool:
+            if not isinstance(value, dict):
+                return False
+            get = value.get
+            for key, required, check in fields:
+                got = get(key)
+                if got is None:
+                    if required:
+                        return False
+                elif check is None:
+                    if not isinstance(got, str):
+                        return False
+                elif (required and (got == "" or got == 0)) or not check(got):
+                    return False
+            return True
+
+        return fits_object
+    if type(shape) is list:
+        item = _compile(shape[0])
+
+        def fits_list(value: object) -> bool:
+            return isinstance(value, list) and all(map(item, value))
+
+        return fits_list
+    if type(shape) is tuple:
+        options = tuple(_compile(option) for option in shape)
+
+        def fits_any(value: object) -> bool:
+            return any(check(value) for check in options)
+
+        return fits_any
+    return _never
 
 
 def _report(value: object, shape: object, path: str) -> None:
