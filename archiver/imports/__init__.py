@@ -135,7 +135,25 @@ def import_path(
 ) -> ImportResult:
     """Import one source into the archive as one run (or none, when nothing is new).
     The account's lock is held while writing (waiting up to `wait` seconds for it)."""
+    from archiver.imports.twarc import OwnerGuessed
+
     owner = _owner_override(archive, account)
+    try:
+        return _import(archive, path, owner, allow_partial, progress, wait)
+    except OwnerGuessed as counted:
+        # a twarc file whose owner, guessed from its raw lines, was not the one its records
+        # counted: that run was abandoned before its commit; import it for the counted one
+        return _import(archive, path, counted.owner, allow_partial, progress, wait)
+
+
+def _import(
+    archive: Archive,
+    path: str,
+    owner: dict[str, str] | None,
+    allow_partial: bool,
+    progress: Callable[[int], None] | None,
+    wait: float,
+) -> ImportResult:
     parsed, source, files = parse_source(path, owner=owner, allow_partial=allow_partial)
     try:
         return _write_import(archive, path, parsed, source, files, progress, wait)

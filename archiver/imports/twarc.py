@@ -99,15 +99,22 @@ _ITEMS: dict[str, dict[str, Any]] = {
 _USER_KINDS = ("follower", "following", "list_member", "profile")
 
 
-def _page_shape(endpoint: str) -> dict[str, Any]:
-    kind = ENDPOINT_KINDS.get(parse_endpoint(endpoint)[0])
-    item = _ITEMS["user" if kind in _USER_KINDS else kind if kind in _ITEMS else "tweet"]
+def _whole_page(item: dict[str, Any]) -> dict[str, Any]:
     return {
         "data": (item, [item]),
         "includes": {"users": [_USER], "tweets": [_TWEET], "posts": [_TWEET], "media": [_MEDIA]},
         "errors": [{"detail": TEXT, "title": TEXT}],
         "__twarc": {"url": TEXT, "retrieved_at": TEXT},
     }
+
+
+# one shape object per item kind: the shape check compiles each shape once
+_PAGES = {name: _whole_page(item) for name, item in _ITEMS.items()}
+
+
+def _page_shape(endpoint: str) -> dict[str, Any]:
+    kind = ENDPOINT_KINDS.get(parse_endpoint(endpoint)[0])
+    return _PAGES["user" if kind in _USER_KINDS else kind if kind in _ITEMS else "tweet"]
 
 
 def is_twarc_jsonl(path: str) -> bool:
@@ -202,28 +209,87 @@ def _as_page(obj: dict[str, Any]) -> dict[str, Any]:
     return {"data": [obj], "includes": {"users": users, "media": media}}
 
 
-def _infer_owner(pages: Iterable[tuple[dict[str, Any], str, str | None]]) -> dict[str, str]:
-    """The account a twarc file is about: the user in a /2/users/<id>/ URL, else the most
-    frequent author."""
-    ids: Counter[str] = Counter()
-    users: dict[str, dict[str, Any]] = {}
-    for page, endpoint, _retrieved in pages:
+class _Owners:
+    """Whose file it is: the user in a /2/users/<id>/ URL, else the most frequent author."""
+
+    def __init__(self) -> None:
+        self.ids: Counter[str] = Counter()
+        self.users: dict[str, dict[str, Any]] = {}
+
+    def add(self, page: dict[str, Any], endpoint: str) -> None:
         for user in (page.get("includes") or {}).get("users") or []:
-            users.setdefault(str(user.get("id")), user)
+            self.users.setdefault(str(user.get("id")), user)
         route, route_ids = parse_endpoint(endpoint)
         if route.startswith("/2/users/:id/") and route_ids:
-            ids[route_ids[0]] += 1000
+            self.ids[route_ids[0]] += 1000
         data = page.get("data")
         for item in data if isinstance(data, list) else [data] if data else []:
             if isinstance(item, dict) and item.get("author_id"):
-                ids[str(item["author_id"])] += 1
-    if not ids:
-        raise ArchiveFormatError(
-            "twarc file: cannot tell whose archive this is; give --account handle:id"
-        )
-    uid = ids.most_common(1)[0][0]
-    user = users.get(uid, {})
+                self.ids[str(item["author_id"])] += 1
+
+    def owner(self) -> dict[str, str]:
+        if not self.ids:
+            raise ArchiveFormatError(
+                "twarc file: cannot tell whose archive this is; give --account handle:id"
+            )
+        uid = self.ids.most_common(1)[0][0]
+        return _named(uid, self.users.get(uid, {}))
+
+
+def _named(uid: str, user: dict[str, Any]) -> dict[str, str]:
     return {"id": uid, "username": user.get("username") or uid, "name": user.get("name") or ""}
+
+
+def _infer_owner(pages: Iterable[tuple[dict[str, Any], str, str | None]]) -> dict[str, str]:
+    """The account a twarc file is about (`_Owners`), from a pass over all its pages."""
+    owners = _Owners()
+    for page, endpoint, _retrieved in pages:
+        owners.add(page, endpoint)
+    return owners.owner()
+
+
+class OwnerGuessed(Exception):  # noqa: N818 - not an error: a signal to import again
+    """The records pass counted another owner than `_guess_owner` guessed: the run is
+    abandoned (nothing written) and the file imported again for `owner`."""
+
+    def __init__(self, owner: dict[str, str]) -> None:
+        super().__init__(f"twarc file: the owner is {owner['id']}, not the guess")
+        self.owner = owner
+
+
+# the id of a /2/users/<id>/... request in a line's `__twarc` provenance, found in the raw
+# line; only a guess (the records pass checks it), so no line is parsed twice to find it
+_ROUTE_ID = re.compile(rb'"__twarc":\s*\{[^{}]*?"url":\s*"[^"]*?/2/users/(\d+)/')
+_NAMING_LINES = 3  # the owner's user object is looked for in this many first lines
+
+
+def _guess_owner(path: str) -> dict[str, str] | None:
+    """`_infer_owner`'s likely answer without a pass that parses every line: the most frequent
+    /2/users/<id>/ of the lines' URLs, named by the first of the first few lines that includes
+    that user. None (no guess: the whole first pass) when the raw lines do not tell or the
+    first lines do not name it; a wrong guess costs a second import, never a wrong one."""
+    ids: Counter[bytes] = Counter()
+    with open(path, "rb") as fh:
+        first = fh.readline()
+        if first.strip() == b"{":
+            return None  # one page saved with indentation
+        for line in itertools.chain([first], fh):
+            if match := _ROUTE_ID.search(line):
+                ids[match.group(1)] += 1
+    if not ids:
+        return None
+    uid = ids.most_common(1)[0][0].decode()
+    pages = _owner_pages(path)
+    try:
+        for page, _endpoint, _retrieved in itertools.islice(pages, _NAMING_LINES):
+            for user in (page.get("includes") or {}).get("users") or []:
+                if str(user.get("id")) == uid:
+                    return _named(uid, user)
+    except ArchiveFormatError:
+        return None  # the first pass names the line
+    finally:
+        pages.close()
+    return None
 
 
 # a page of `twarc2 followers` / `twarc2 following`: found in the raw line before parsing it,
@@ -282,29 +348,52 @@ def complete_walks(path: str, owner_id: str) -> tuple[dict[str, str], list[str]]
 
 
 def parse_twarc(path: str, *, owner: dict[str, str] | None) -> Parsed:
-    """Whose file it is comes from a first pass; records stream in the second."""
+    """Whose file it is: given, guessed from the raw lines (checked while the records are
+    read, in the one pass that parses every line), or else from a first pass."""
+    guessed = False
     if owner is None:
-        owner = _infer_owner(_owner_pages(path))
+        owner = _guess_owner(path)
+        guessed = owner is not None
+        if owner is None:
+            owner = _infer_owner(_owner_pages(path))
     parsed = Parsed(owner=owner, era="twarc2", details={"era": "twarc2"})
     parsed.snapshots, walk_warnings = complete_walks(path, owner["id"])
     parsed.warnings.extend(walk_warnings)
-    parsed.records = _records(path, parsed)
+    parsed.records = _records(path, parsed, guessed)
     parsed.files.append((os.path.basename(path), path))
     return parsed
 
 
-def _records(path: str, parsed: Parsed) -> Iterator[tuple[str | None, dict[str, Any]]]:
+def _records(
+    path: str, parsed: Parsed, guessed: bool = False
+) -> Iterator[tuple[str | None, dict[str, Any]]]:
     owner = parsed.owner
-    for page, endpoint, captured in _objects(path):
-        for error in page.get("errors") or []:
-            detail = error.get("detail") or error.get("title")
-            parsed.warnings.append(f"partial error in source page: {detail}")
-        for rec in records_from_page(
-            page,
-            endpoint=endpoint,
-            account=owner["username"],
-            account_id=owner["id"],
-            source="twarc",
-            captured_at=captured,
-        ):
-            yield None, rec
+    owners = _Owners() if guessed else None
+    try:
+        for page, endpoint, captured in _objects(path):
+            if owners is not None:
+                owners.add(page, endpoint)
+            for error in page.get("errors") or []:
+                detail = error.get("detail") or error.get("title")
+                parsed.warnings.append(f"partial error in source page: {detail}")
+            for rec in records_from_page(
+                page,
+                endpoint=endpoint,
+                account=owner["username"],
+                account_id=owner["id"],
+                source="twarc",
+                captured_at=captured,
+            ):
+                yield None, rec
+    except ArchiveFormatError as exc:
+        if not guessed:
+            raise
+        failed = exc
+    else:
+        failed = None
+    if failed is not None:
+        # without the guess, the first pass would have met its errors first: the same line
+        _infer_owner(_owner_pages(path))
+        raise failed
+    if owners is not None and owners.owner() != owner:
+        raise OwnerGuessed(owners.owner())

@@ -19,9 +19,10 @@ reported beside the wall time, since the machine may be shared); the import runs
 Two CPU figures per import: the import call's own (`cpu_s`, from after the modules it names
 are loaded; what earlier rounds reported) and the whole child process's (`process_cpu_s`:
 interpreter start-up and every module import included, from the parent's rusage). A tiny
-import of the same format (20 posts, the generator's least) measures the start-up share, so the per-record rate is
-stated with it and without it. With `--compare DIR` the same sources are also imported by the
-checkout in DIR (e.g. `main`, as "before"), alternating with this one's in the same loop.
+import of the same format (20 posts, the generator's least) measures the start-up share, so
+the per-record rate is stated with it and without it. With `--compare DIR` the same sources
+are also imported by the checkout in DIR (e.g. `main`, as "before"), alternating with this
+one's in the same loop.
 Prints a table, writes JSON to ops/bench/results/.
 """
 
