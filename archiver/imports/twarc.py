@@ -7,7 +7,7 @@ import itertools
 import os
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -163,7 +163,7 @@ _OWNER_FLAT = {
 }
 
 
-def _owner_pages(path: str) -> Iterator[tuple[dict[str, Any], str, str | None]]:
+def _owner_pages(path: str) -> Generator[tuple[dict[str, Any], str, str | None], None, None]:
     """The pages for `_infer_owner`, checked only for the fields it reads (the whole-page
     check was most of the first pass's CPU); one that fails is checked whole, which names
     the bad field as before."""
@@ -388,7 +388,7 @@ def _records(
     except ArchiveFormatError as exc:
         if not guessed:
             raise
-        failed = exc
+        failed: ArchiveFormatError | None = exc
     else:
         failed = None
     if failed is not None:
