@@ -1,5 +1,7 @@
-"""Test data for exports: real sample posts (the 2026-03 milahu104 archive) plus a month of
-news: an edit, a deletion event, a mention carrying a member of the public's details, a DM."""
+"""Test data for exports from the founders' real sample (the 2026-03 milahu104 archive) plus a
+month of news: an edit, a deletion event, a mention carrying a member of the public's details,
+a DM. The real-sample set runs when ../shared/samples is there; the suite's own export data is
+generated (export_demo.py). Also the helpers both use: reading tweets.js, unpacking a bag."""
 
 from __future__ import annotations
 
@@ -29,13 +31,18 @@ MENTION_TEXT = (
 )
 
 
-def read_ytd(path: Path) -> list[dict]:
-    text = path.read_text(encoding="utf-8")
+def parse_ytd(text: str) -> list[dict]:
+    """The entries of an archive's `window.YTD.<name>.part0 = [...]` file."""
     return json.loads(text[text.index("=") + 1 :])
 
 
-def archive_tweet(tweet: dict, *, captured_at: str) -> dict:
-    """A record from an archive tweets.js entry, the way an importer would make one."""
+def read_ytd(path: Path) -> list[dict]:
+    return parse_ytd(path.read_text(encoding="utf-8"))
+
+
+def archive_tweet(tweet: dict, *, captured_at: str, owner: dict = OWN) -> dict:
+    """A record from an archive tweets.js entry of `owner`'s, the way an importer would make
+    one."""
     entities = tweet.get("entities") or {}
     media = (tweet.get("extended_entities") or {}).get("media") or []
     text = tweet["full_text"]
@@ -49,13 +56,14 @@ def archive_tweet(tweet: dict, *, captured_at: str) -> dict:
     return new_record(
         id=tweet["id"],
         kind=kind,
-        account=ACCOUNT,
-        account_id=ACCOUNT_ID,
-        author=OWN,
+        account=owner["username"],
+        account_id=owner["id"],
+        author=owner,
         created_at=iso(tweet["created_at"]),
         text=text,
         lang=tweet.get("lang"),
         in_reply_to_id=tweet.get("in_reply_to_status_id_str"),
+        in_reply_to_user_id=tweet.get("in_reply_to_user_id_str"),
         mentions=[m["screen_name"] for m in entities.get("user_mentions") or []],
         urls=[u["expanded_url"] for u in entities.get("urls") or []],
         media=[{"key": m["id_str"], "type": m["type"], "url": m["media_url_https"]} for m in media],
@@ -83,17 +91,54 @@ class SampleArchive:
         return self.archive.store
 
 
+def dm_record(
+    owner: dict, sender: str, dm_id: str, created_at: str, text: str, captured_at: str
+) -> dict:
+    """A direct message to `owner` as the archive's direct-messages.js holds it."""
+    return new_record(
+        id=dm_id,
+        kind="dm",
+        account=owner["username"],
+        account_id=owner["id"],
+        author={"id": sender},
+        created_at=created_at,
+        text=text,
+        mentions=[owner["id"]],
+        conversation_id=f"{sender}-{owner['id']}",
+        source="x-archive",
+        captured_at=captured_at,
+        raw={
+            "recipientId": owner["id"],
+            "senderId": sender,
+            "id": dm_id,
+            "text": text,
+            "createdAt": created_at,
+            "reactions": [],
+            "urls": [],
+            "mediaUrls": [],
+        },
+    )
+
+
+def account_run(
+    store, owner: dict, kind: str, source: str, run_id: str, parent: str | None = None
+) -> RunWriter:
+    """A run of `owner`'s account with a fixed id, as the fixtures write them."""
+    return RunWriter(
+        store,
+        account_id=owner["id"],
+        account=owner["username"],
+        kind=kind,
+        source=source,
+        tool_version="test",
+        parent_run=parent,
+        run_id=run_id,
+    )
+
+
 def write_sample_runs(store, samples: Path) -> tuple[str, str]:
     data = samples / "archive-2026-03_milahu104" / "data"
-    with RunWriter(
-        store,
-        account_id=ACCOUNT_ID,
-        account=ACCOUNT,
-        kind="import",
-        source="x-archive",
-        tool_version="test",
-        run_id="20260310T090000000000Z-aaaaaa",
-    ) as run:
+    with account_run(store, OWN, "import", "x-archive", "20260310T090000000000Z-aaaaaa") as run:
         for entry in read_ytd(data / "tweets.js") + read_ytd(data / "deleted-tweets.js"):
             run.write(archive_tweet(entry["tweet"], captured_at="2026-03-10T09:00:00.000Z"))
         run.add_bytes("data/tweets_media/2029903943413772741-HCuq2zDboAAKHUC.jpg", JPEG)
@@ -103,16 +148,8 @@ def write_sample_runs(store, samples: Path) -> tuple[str, str]:
         run.add_file("data/tweets.js", data / "tweets.js")
         first = run.commit()
     captured = "2026-03-21T02:00:00.000Z"
-    with RunWriter(
-        store,
-        account_id=ACCOUNT_ID,
-        account=ACCOUNT,
-        kind="incremental",
-        source="x-api-v2",
-        tool_version="test",
-        parent_run=first.run_id,
-        run_id="20260321T020000000000Z-bbbbbb",
-    ) as run:
+    run_id = "20260321T020000000000Z-bbbbbb"
+    with account_run(store, OWN, "incremental", "x-api-v2", run_id, parent=first.run_id) as run:
         # the photo reply, edited a few minutes later
         run.write(
             new_record(
@@ -190,28 +227,13 @@ def write_sample_runs(store, samples: Path) -> tuple[str, str]:
             )
         )
         run.write(
-            new_record(
-                id="2032000000000000004",
-                kind="dm",
-                account=ACCOUNT,
-                account_id=ACCOUNT_ID,
-                author={"id": DM_SENDER},
-                created_at="2026-03-15T10:00:00.000Z",
-                text="hi, it's me again, ring +44 7700 900456",
-                mentions=[ACCOUNT_ID],
-                conversation_id=f"{DM_SENDER}-{ACCOUNT_ID}",
-                source="x-archive",
-                captured_at=captured,
-                raw={
-                    "recipientId": ACCOUNT_ID,
-                    "senderId": DM_SENDER,
-                    "id": "2032000000000000004",
-                    "text": "hi, it's me again, ring +44 7700 900456",
-                    "createdAt": "2026-03-15T10:00:00.000Z",
-                    "reactions": [],
-                    "urls": [],
-                    "mediaUrls": [],
-                },
+            dm_record(
+                OWN,
+                DM_SENDER,
+                "2032000000000000004",
+                "2026-03-15T10:00:00.000Z",
+                "hi, it's me again, ring +44 7700 900456",
+                captured,
             )
         )
         run.write(

@@ -10,7 +10,7 @@ import zipfile
 
 import pytest
 from click.testing import CliRunner
-from export_samples import ACCOUNT, write_sample_runs
+from export_demo import ACCOUNT, month_days
 
 from archiver.cli import cli
 from archiver.exports.signing import generate_key
@@ -18,8 +18,8 @@ from storage.local import LocalStore
 
 
 @pytest.fixture
-def run(config_file, samples, tmp_path, monkeypatch):
-    """`archiver --config <file> ...` over the sample archive, with a records share."""
+def run(config_file, demo, write_demo, tmp_path, monkeypatch):
+    """`archiver --config <file> ...` over the generated archive, with a records share."""
     key = generate_key(tmp_path / "key.pem")
     monkeypatch.setenv("ARCHIVER_TEST_EXPORT_KEY", (tmp_path / "key.pem").read_text())
     (tmp_path / "key.pem").unlink()  # the key lives in the environment only
@@ -29,26 +29,28 @@ def run(config_file, samples, tmp_path, monkeypatch):
         'organisation = "Exampleshire Police"\n'
         'signing_key_env = "ARCHIVER_TEST_EXPORT_KEY"\n'
     )
-    write_sample_runs(LocalStore(tmp_path / "store"), samples)
+    write_demo(tmp_path / "store")
     runner = CliRunner()
 
     def invoke(*args: str):
         return runner.invoke(cli, ["--config", str(path), *args])
 
     invoke.key = key
+    invoke.facts = demo
     return invoke
 
 
 def test_export_monthly_reports_each_bundle(run, tmp_path):
-    result = run("export", "monthly", "--month", "2026-03")
+    month = run.facts.month
+    result = run("export", "monthly", "--month", month)
     assert result.exit_code == 0, result.output
-    target = tmp_path / "records" / ACCOUNT / "2026" / f"{ACCOUNT}-2026-03.zip"
+    target = tmp_path / "records" / run.facts.bundle_key
     assert re.fullmatch(
-        rf"@{ACCOUNT} 2026-03: 9 items \(dm 1, mention 1, reply 5, repost 2\), "
+        rf"@{ACCOUNT} {month}: {re.escape(run.facts.summary())}, "
         rf"\d+\.\d kB -> {re.escape(str(target))} written\n",
         result.output,
     )
-    again = run("export", "monthly", "--month", "2026-03")
+    again = run("export", "monthly", "--month", month)
     assert again.output.endswith(f"-> {target} already there (identical)\n")
 
 
@@ -63,13 +65,14 @@ def test_export_errors_are_one_line_and_exit_1(run):
 
 
 def test_export_foi_and_sar_summarise_what_was_masked(run, tmp_path):
+    first, last = month_days(run.facts.month)
     result = run(
         "export",
         "foi",
         "--from",
-        "2026-03-01",
+        first,
         "--to",
-        "2026-03-31",
+        last,
         "--request",
         "FOI/42",
         "--out",
@@ -79,8 +82,10 @@ def test_export_foi_and_sar_summarise_what_was_masked(run, tmp_path):
     )
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert lines[0] == (f"8 items (mention 1, reply 5, repost 2) -> {tmp_path / 'foi-FOI-42.zip'}")
-    assert lines[1].startswith("redacted: 1 direct message, 2 email address, 2 phone number,")
+    summary = run.facts.summary(dms=False)  # an FOI bundle withholds DMs
+    assert lines[0] == f"{summary} -> {tmp_path / 'foi-FOI-42.zip'}"
+    # the news's mention holds an e-mail address and a phone number, so both are counted
+    assert re.match(r"redacted: 1 direct message, \d+ email address, \d+ phone number,", lines[1])
     result = run(
         "export",
         "sar",
@@ -99,7 +104,7 @@ def test_evidence_then_verify_bundle(run, tmp_path):
         "export",
         "evidence",
         "--id",
-        "2031000000000000003",
+        run.facts.mention_id,
         "--reason",
         "complaint",
         "--case",
@@ -138,10 +143,11 @@ def test_evidence_then_verify_bundle(run, tmp_path):
 
 
 def test_a_damaged_zip_is_reported_not_crashed_on(run, tmp_path):
-    run("export", "monthly", "--month", "2026-03")
-    bundle = tmp_path / "records" / ACCOUNT / "2026" / f"{ACCOUNT}-2026-03.zip"
+    run("export", "monthly", "--month", run.facts.month)
+    bundle = tmp_path / "records" / run.facts.bundle_key
+    stem = run.facts.file_stem
     with zipfile.ZipFile(bundle) as zf:
-        info = zf.getinfo(f"{ACCOUNT}-2026-03/data/records.jsonl")
+        info = zf.getinfo(f"{stem}/data/records.jsonl")
     with open(bundle, "r+b") as fh:  # flip a byte inside the compressed records
         fh.seek(info.header_offset + 30 + len(info.filename) + info.compress_size // 2)
         byte = fh.read(1)
@@ -149,9 +155,7 @@ def test_a_damaged_zip_is_reported_not_crashed_on(run, tmp_path):
         fh.write(bytes([byte[0] ^ 0xFF]))
     result = run("verify-bundle", str(bundle))
     assert result.exit_code == 1
-    assert result.stderr.startswith(
-        f"error: {bundle} is damaged: {ACCOUNT}-2026-03/data/records.jsonl ("
-    )
+    assert result.stderr.startswith(f"error: {bundle} is damaged: {stem}/data/records.jsonl (")
 
 
 def test_verify_bundle_with_a_published_public_key(run, tmp_path):
@@ -159,7 +163,7 @@ def test_verify_bundle_with_a_published_public_key(run, tmp_path):
         "export",
         "evidence",
         "--id",
-        "2031000000000000003",
+        run.facts.mention_id,
         "--reason",
         "complaint",
         "--case",
@@ -213,14 +217,14 @@ def test_keygen_writes_a_private_key_only_its_owner_can_read(tmp_path):
 
 
 def test_export_list_shows_the_export_records(run, tmp_path):
-    run("export", "monthly", "--month", "2026-03", "--operator", "records.officer")
+    run("export", "monthly", "--month", run.facts.month, "--operator", "records.officer")
     result = run("export", "list")
     assert result.exit_code == 0
     (line,) = result.output.splitlines()
     assert re.fullmatch(
         r"\d{1,2} \w{3} \d{4} \d\d:\d\d (GMT|BST)"  # when, in UK time
-        r"  monthly  2026-03              by records.officer  -> "
-        + re.escape(str(tmp_path / "records" / ACCOUNT / "2026" / f"{ACCOUNT}-2026-03.zip")),
+        rf"  monthly  {run.facts.month}              by records.officer  -> "
+        + re.escape(str(tmp_path / "records" / run.facts.bundle_key)),
         line,
     )
 
@@ -229,12 +233,12 @@ def test_the_signing_key_never_reaches_output_or_storage(run, tmp_path):
     pem = os.environ["ARCHIVER_TEST_EXPORT_KEY"]
     secret = "".join(pem.splitlines()[1:-1])
     outputs = [
-        run("export", "monthly", "--month", "2026-03", "-v"),
+        run("export", "monthly", "--month", run.facts.month, "-v"),
         run(
             "export",
             "evidence",
             "--id",
-            "2031000000000000003",
+            run.facts.mention_id,
             "--reason",
             "r",
             "--case",
@@ -254,12 +258,12 @@ def test_the_signing_key_never_reaches_output_or_storage(run, tmp_path):
 def test_exports_made_here_are_in_the_audit_log(run, tmp_path):
     from archiver.audit import AuditLog
 
-    run("export", "monthly", "--month", "2026-03", "--operator", "records.officer")
+    run("export", "monthly", "--month", run.facts.month, "--operator", "records.officer")
     run(
         "export",
         "foi",
         "--query",
-        "vegetables",
+        run.facts.query(run.facts.photo),
         "--request",
         "FOI/9",
         "--out",

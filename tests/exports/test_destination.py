@@ -9,7 +9,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from export_samples import ACCOUNT, unzip_bag
+from export_samples import unzip_bag
 
 from archiver.exports.errors import DestinationError
 from archiver.exports.monthly import export_monthly
@@ -17,18 +17,19 @@ from archiver.exports.register import list_exports
 from storage.s3 import make_s3_client
 
 TODAY = dt.date(2026, 11, 25)
-KEY = f"{ACCOUNT}/2026/{ACCOUNT}-2026-03.zip"
 
 
 def march(sample, **kw):
-    return export_monthly(sample.archive, "2026-03", today=TODAY, **kw)
+    """The generated archive's export month (export_demo chose it)."""
+    return export_monthly(sample.archive, sample.facts.month, today=TODAY, **kw)
 
 
 def test_a_directory_destination_gets_the_bundle_and_no_temporary_files(sample, tmp_path):
+    key = sample.facts.bundle_key
     dest = tmp_path / "share"
     (export,) = march(sample, dest=f"file://{dest}").exports
-    assert sorted(p.relative_to(dest).as_posix() for p in dest.rglob("*") if p.is_file()) == [KEY]
-    assert hashlib.sha256((dest / KEY).read_bytes()).hexdigest() == export.bundle.sha256
+    assert sorted(p.relative_to(dest).as_posix() for p in dest.rglob("*") if p.is_file()) == [key]
+    assert hashlib.sha256((dest / key).read_bytes()).hexdigest() == export.bundle.sha256
 
 
 class ReadOnlyDir:
@@ -57,6 +58,7 @@ def read_only(tmp_path):
 
 
 def test_a_read_only_destination_fails_cleanly_and_the_next_run_retries(sample, read_only):
+    key = sample.facts.bundle_key
     with pytest.raises(DestinationError) as err:
         march(sample, dest=str(read_only.path))
     assert str(err.value) in (
@@ -69,7 +71,7 @@ def test_a_read_only_destination_fails_cleanly_and_the_next_run_retries(sample, 
     (export,) = march(sample, dest=str(read_only.path)).exports
     assert export.delivery.status == "written"
     files = [p.relative_to(read_only.path).as_posix() for p in read_only.path.rglob("*.zip")]
-    assert files == [KEY]
+    assert files == [key]
 
 
 def test_a_destination_that_is_not_a_directory_fails_cleanly(sample, tmp_path):
@@ -102,12 +104,13 @@ def test_no_destination_configured_is_a_clear_error(sample):
 
 
 def test_s3_destination_gets_the_bundle_once(sample, s3_client, make_bucket, tmp_path):
+    key = sample.facts.bundle_key
     bucket = make_bucket()
     (export,) = march(sample, dest=f"s3://{bucket}/records/monthly", s3_client=s3_client).exports
-    assert export.delivery.url == f"s3://{bucket}/records/monthly/{KEY}"
+    assert export.delivery.url == f"s3://{bucket}/records/monthly/{key}"
     keys = [o["Key"] for o in s3_client.list_objects_v2(Bucket=bucket).get("Contents", [])]
-    assert keys == [f"records/monthly/{KEY}"]
-    obj = s3_client.get_object(Bucket=bucket, Key=f"records/monthly/{KEY}")
+    assert keys == [f"records/monthly/{key}"]
+    obj = s3_client.get_object(Bucket=bucket, Key=f"records/monthly/{key}")
     body = obj["Body"].read()
     assert hashlib.sha256(body).hexdigest() == export.bundle.sha256
     assert obj["Metadata"] == {"sha256": export.bundle.sha256}
@@ -120,14 +123,15 @@ def test_s3_destination_gets_the_bundle_once(sample, s3_client, make_bucket, tmp
 
 
 def test_s3_refuses_a_different_bundle_unless_replaced(sample, s3_client, make_bucket):
+    key = sample.facts.bundle_key
     bucket = make_bucket()
-    s3_client.put_object(Bucket=bucket, Key=KEY, Body=b"an older bundle")
+    s3_client.put_object(Bucket=bucket, Key=key, Body=b"an older bundle")
     with pytest.raises(DestinationError) as err:
         march(sample, dest=f"s3://{bucket}", s3_client=s3_client)
-    assert str(err.value).startswith(f"s3://{bucket}/{KEY} already holds a different bundle")
+    assert str(err.value).startswith(f"s3://{bucket}/{key} already holds a different bundle")
     (export,) = march(sample, dest=f"s3://{bucket}", s3_client=s3_client, replace=True).exports
     assert export.delivery.previous_sha256 == hashlib.sha256(b"an older bundle").hexdigest()
-    body = s3_client.get_object(Bucket=bucket, Key=KEY)["Body"].read()
+    body = s3_client.get_object(Bucket=bucket, Key=key)["Body"].read()
     assert hashlib.sha256(body).hexdigest() == export.bundle.sha256
 
 
@@ -144,6 +148,7 @@ def test_a_missing_bucket_is_a_clear_error(sample, s3_client):
 def test_an_upload_cut_off_midway_leaves_nothing_and_the_next_run_retries(
     sample, make_bucket, s3_server, monkeypatch
 ):
+    key = sample.facts.bundle_key
     """The S3 service goes away after the first part: no object appears, and once the
     service is back the same command delivers the bundle."""
     from dataclasses import replace
@@ -185,6 +190,6 @@ def test_an_upload_cut_off_midway_leaves_nothing_and_the_next_run_retries(
     (export,) = march(sample, dest=f"s3://{bucket}/records", s3_client=healthy).exports
     assert export.delivery.status == "written"
     keys = [o["Key"] for o in healthy.list_objects_v2(Bucket=bucket)["Contents"]]
-    assert keys == [f"records/{KEY}"]
-    body = healthy.get_object(Bucket=bucket, Key=f"records/{KEY}")["Body"].read()
+    assert keys == [f"records/{key}"]
+    body = healthy.get_object(Bucket=bucket, Key=f"records/{key}")["Body"].read()
     assert hashlib.sha256(body).hexdigest() == export.bundle.sha256

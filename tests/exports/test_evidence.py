@@ -13,15 +13,14 @@ from pathlib import Path
 
 import bagit
 import pytest
-from export_samples import ACCOUNT_ID, JPEG, read_jsonl, unzip_bag
+from export_demo import ACCOUNT_ID
+from export_samples import read_jsonl, unzip_bag
 
 from archiver.exports.errors import ExportError
 from archiver.exports.evidence import export_evidence
 from archiver.exports.register import list_exports
 from archiver.exports.signing import SIGNATURE_FILE, generate_key, sign_bag
 from archiver.exports.verify import verify_bundle
-
-IDS = ["2029903943413772741", "2031000000000000003"]
 
 
 @pytest.fixture
@@ -38,7 +37,9 @@ def signed(sample, key, tmp_path):
     return sample
 
 
-def evidence(sample, tmp_path, ids=IDS, **kw):
+def evidence(sample, tmp_path, ids=None, **kw):
+    """By default the month's photo post (edited since) and the public's mention."""
+    ids = ids or [sample.facts.photo["id"], sample.facts.mention_id]
     kw.setdefault("reason", "Malicious communications complaint")
     kw.setdefault("case", "OP-ALDER-17")
     kw.setdefault("operator", "DC 4471 Smith")
@@ -60,10 +61,10 @@ def test_an_evidence_bundle_holds_originals_manifests_and_custody(signed, key, t
     assert bag.info["Case-Reference"] == "OP-ALDER-17"
     assert bag.info["Exported-By"] == "DC 4471 Smith"
     assert bag.info["Signing-Key-Fingerprint"] == key.fingerprint
+    facts = signed.facts
+    wanted = (facts.photo["id"], facts.mention_id)
     assert [r["id"] for r in read_jsonl(data / "records.jsonl")] == [
-        "2029903943413772741",
-        "2029906000000000001",
-        "2031000000000000003",
+        v["id"] for key, versions in facts.items().items() if key in wanted for v in versions
     ]
     # each run's manifest verbatim, and the stored records byte for byte
     for run in (signed.import_run, signed.api_run):
@@ -75,7 +76,10 @@ def test_an_evidence_bundle_holds_originals_manifests_and_custody(signed, key, t
     ).read_bytes() == line + b"\n"
     # the archive file the post came from, and its photo
     assert (data / "source-files" / signed.import_run / "data" / "tweets.js").is_file()
-    assert (data / "media" / "2029903943413772741-HCuq2zDboAAKHUC.jpg").read_bytes() == JPEG
+    photos = [n for n in facts.media if n.startswith(f"{facts.photo['id']}-")]
+    assert photos
+    for name in photos:
+        assert (data / "media" / name).read_bytes() == facts.media[name]
 
 
 def test_the_custody_statement_gives_times_sources_and_hashes(signed, key, tmp_path):
@@ -83,13 +87,14 @@ def test_the_custody_statement_gives_times_sources_and_hashes(signed, key, tmp_p
     bag = unzip_bag(Path(e.delivery.url), tmp_path / "unpacked")
     custody = json.loads((Path(bag.path) / "data" / "custody" / "custody.json").read_text())
     statement = (Path(bag.path) / "data" / "custody" / "statement.txt").read_text()
-    (mention,) = [i for i in custody["items"] if i["item"] == "2031000000000000003"]
+    facts = signed.facts
+    (mention,) = [i for i in custody["items"] if i["item"] == facts.mention_id]
     (line,) = stored_lines(tmp_path, signed.api_run, "mentions")
     assert mention["versions"] == [
         {
-            "id": "2031000000000000003",
-            "created_at": "2026-03-12T22:15:00.000Z",
-            "captured_at": "2026-03-21T02:00:00.000Z",
+            "id": facts.mention_id,
+            "created_at": facts.mention_at,
+            "captured_at": facts.captured,
             "source": "x-api-v2",
             "run_id": signed.api_run,
             "sha256": hashlib.sha256(line).hexdigest(),
@@ -124,14 +129,14 @@ def test_the_custody_statement_gives_times_sources_and_hashes(signed, key, tmp_p
 
 
 def test_a_version_id_finds_its_item(signed, tmp_path):
-    e = evidence(signed, tmp_path, ids=["2029906000000000001"])
+    e = evidence(signed, tmp_path, ids=[signed.facts.photo_edit_id])
     assert (e.bundle.items, e.bundle.versions) == (1, 2)
     assert e.exhibit.startswith("OP-ALDER-17-")
 
 
 def test_evidence_needs_a_key_and_known_ids(sample, signed, tmp_path):
     with pytest.raises(ExportError) as err:
-        evidence(signed, tmp_path, ids=["2029903943413772741", "123", "456"])
+        evidence(signed, tmp_path, ids=[signed.facts.photo["id"], "123", "456"])
     assert str(err.value) == "no item with id 123, 456 in the archive"
     cfg = signed.archive.config
     signed.archive.config = replace(cfg, export=replace(cfg.export, signing_key_path=None))
@@ -232,7 +237,7 @@ def test_changes_to_storage_after_the_export_are_reported(signed, key, tmp_path)
     assert report.problems == [
         f"storage: run {signed.api_run} mentions: object mentions.jsonl.gz no longer matches"
         " its manifest",
-        f"storage: run {signed.api_run} mentions: item 2031000000000000003 no longer matches"
+        f"storage: run {signed.api_run} mentions: item {signed.facts.mention_id} no longer matches"
         " storage",
     ]
     shutil.rmtree(tmp_path / "store" / "accounts" / ACCOUNT_ID / "runs" / signed.import_run)

@@ -6,37 +6,64 @@ import csv
 import datetime as dt
 import io
 import json
+import re
 import zipfile
 from pathlib import Path
 
 import pytest
-from export_samples import ACCOUNT, read_jsonl, unzip_bag
+from export_demo import (
+    ACCOUNT,
+    ACCOUNT_ID,
+    DM_SENDER,
+    MENTION_TEXT,
+    NEIGHBOUR_ID,
+    PUBLIC,
+    month_days,
+)
+from export_samples import read_jsonl, unzip_bag
 
+from archiver.demo.county import PARTNERS
 from archiver.exports.errors import DestinationError, ExportError
 from archiver.exports.foi import Criteria, export_foi
 from archiver.exports.register import list_exports
 
-MARCH = Criteria(since=dt.date(2026, 3, 1), until=dt.date(2026, 3, 31))
-THIRD_PARTIES = (
-    "SamaHoole",
-    "Sama Hoole",
-    "2253756806",
-    "jo_public",
-    "Jo Public",
-    "4455667788",
-    "nosy_neighbour",
-    "99887766",
-    "07700 900123",
-    "jo.public@example.com",
-    "AB12 CDE",
-    "SW1A 1AA",
-    "+44 7700 900456",
-    "2815014648",
-    "Dominik_Kettner",
-    "782506632",
-    "Eddie_1412",
-    "2031000000000000003",  # the member of the public's post: its id leads to them
-)
+
+def month_of(sample) -> Criteria:
+    """The generated archive's export month, as an FOI officer's dates."""
+    since, until = month_days(sample.facts.month)
+    return Criteria(since=dt.date.fromisoformat(since), until=dt.date.fromisoformat(until))
+
+
+def third_parties(facts) -> set[str]:
+    """What identifies someone other than the body in the month: the people its posts name
+    or answer (from the generated tweets.js; not the authors it reposts), and the news's
+    member of the public, their neighbour and the DM's sender, with the details they gave."""
+    values = {
+        "jo_public",
+        "Jo Public",
+        PUBLIC["id"],
+        "nosy_neighbour",
+        NEIGHBOUR_ID,
+        "07700 900123",
+        "jo.public@example.com",
+        "AB12 CDE",
+        "SW1A 1AA",
+        "+44 7700 900456",
+        DM_SENDER,
+        facts.mention_id,  # the member of the public's post: its id leads to them
+    }
+    month_ids = {v["id"] for vs in facts.items().values() for v in vs}
+    for tweet in facts.tweets + facts.deleted:
+        # a repost's author stays: the body published their post again
+        if tweet["id"] not in month_ids or tweet["full_text"].startswith("RT @"):
+            continue
+        for m in tweet["entities"].get("user_mentions") or []:
+            values |= {m["screen_name"], m["id_str"]}
+        if tweet.get("in_reply_to_screen_name"):
+            values |= {tweet["in_reply_to_screen_name"], tweet["in_reply_to_user_id_str"]}
+    values -= {ACCOUNT, ACCOUNT_ID}
+    # short ids occur by chance inside timestamps and hashes: only snowflake ids are checked
+    return {v for v in values if not v.isdigit() or len(v) >= 15}
 
 
 def zip_text(path: Path) -> str:
@@ -48,24 +75,33 @@ def test_an_foi_bundle_masks_every_third_party_and_withholds_dms(sample, tmp_pat
     out = tmp_path / "foi"
     out.mkdir()
     d = export_foi(
-        sample.archive, MARCH, request_ref="FOI/2026/0042", out=out, operator="foi.officer"
+        sample.archive,
+        month_of(sample),
+        request_ref="FOI/2026/0042",
+        out=out,
+        operator="foi.officer",
     )
     assert Path(d.delivery.url) == out / "foi-FOI-2026-0042.zip"
     bag = unzip_bag(Path(d.delivery.url), tmp_path / "unpacked")
     bag.validate()
-    assert d.bundle.items == 8 and d.bundle.counts == {"mention": 1, "reply": 5, "repost": 2}
+    counts = sample.facts.counts(dms=False)
+    assert d.bundle.items == sum(counts.values()) and d.bundle.counts == counts
     everything = zip_text(Path(d.delivery.url))
-    for value in THIRD_PARTIES:
+    values = third_parties(sample.facts)
+    assert len(values) > 12  # the news's people and the generated ones the posts answer
+    for value in sorted(values):
         assert value not in everything, value
     assert f"@{ACCOUNT}" in everything  # the body's own account is not redacted
 
     records = read_jsonl(Path(bag.path) / "data" / "records.jsonl")
     (mention,) = [r for r in records if r["kind"] == "mention"]
-    assert mention["text"] == (
+    expected = (
         f"@{ACCOUNT} my car [REDACTED vehicle registration] was taken from outside "
         "[REDACTED postcode] last night. Call me on [REDACTED phone] or [REDACTED email] - "
-        "my neighbour [REDACTED user-9] saw it"
+        "my neighbour [REDACTED user-N] saw it"
     )
+    assert MENTION_TEXT.startswith(f"@{ACCOUNT} my car AB12 CDE")
+    assert re.fullmatch(re.escape(expected).replace("N", r"\d+"), mention["text"])
     assert bag.info["Request-Reference"] == "FOI/2026/0042"
     assert bag.info["Redaction-Profile"] == (
         "foi: FOIA 2000 s.40(2) personal information of third parties"
@@ -79,10 +115,17 @@ def test_an_foi_bundle_masks_every_third_party_and_withholds_dms(sample, tmp_pat
 
 def test_the_redaction_log_and_disclosure_record_explain_what_was_withheld(sample, tmp_path):
     d = export_foi(
-        sample.archive, MARCH, request_ref="FOI/2026/0042", out=tmp_path, operator="foi.officer"
+        sample.archive,
+        month_of(sample),
+        request_ref="FOI/2026/0042",
+        out=tmp_path,
+        operator="foi.officer",
     )
     bag = unzip_bag(Path(d.delivery.url), tmp_path / "unpacked")
     data = Path(bag.path) / "data"
+    records = read_jsonl(data / "records.jsonl")
+    (mention,) = [r["id"] for r in records if r["kind"] == "mention"]
+    assert re.fullmatch(r"\[REDACTED post-\d+\]", mention)
     with open(data / "redaction-log.csv", encoding="utf-8-sig", newline="") as fh:
         log = list(csv.DictReader(fh))
     assert log[0] == {
@@ -95,24 +138,26 @@ def test_the_redaction_log_and_disclosure_record_explain_what_was_withheld(sampl
         "exemption": "FOIA 2000 s.40(2) and s.41 private correspondence",
     }
     masked_text = {(r["item"], r["category"]) for r in log if r["field"] == "text"}
-    assert ("[REDACTED post-6]", "vehicle registration") in masked_text
-    assert ("[REDACTED post-6]", "email address") in masked_text
-    assert ("2029903943413772741", "user name") in masked_text
+    assert (mention, "vehicle registration") in masked_text
+    assert (mention, "email address") in masked_text
+    assert (sample.facts.reply["id"], "user handle") in masked_text  # the one it answered
 
     disclosure = json.loads((data / "disclosure.json").read_text())
     assert disclosure["kind"] == "foi"
     assert disclosure["request_reference"] == "FOI/2026/0042"
     assert disclosure["operator"] == "foi.officer"
+    since, until = month_days(sample.facts.month)
     assert disclosure["criteria"] == {
         "query": "",
         "accounts": [],
         "kinds": [],
-        "from": "2026-03-01",
-        "to": "2026-03-31",
+        "from": since,
+        "to": until,
     }
-    assert disclosure["items"] == 8
+    assert disclosure["items"] == sum(sample.facts.counts(dms=False).values())
     assert disclosure["redaction"]["masked"]["direct message"] == 1
-    assert disclosure["redaction"]["masked"]["vehicle registration"] == 2  # text and raw text
+    # the mention's text and raw text at least
+    assert disclosure["redaction"]["masked"]["vehicle registration"] >= 2
     (record,) = list_exports(sample.store, "foi")
     assert record["request_reference"] == "FOI/2026/0042"
     assert record["bundle"]["sha256"] == d.bundle.sha256
@@ -120,21 +165,24 @@ def test_the_redaction_log_and_disclosure_record_explain_what_was_withheld(sampl
 
 
 def test_a_query_runs_on_the_search_index(sample, tmp_path):
+    facts = sample.facts
+    query = facts.query(facts.photo)  # words only the month's photo post (and its edit) hold
     d = export_foi(
-        sample.archive, Criteria(query="vegetables"), request_ref="FOI-7", out=tmp_path / "veg.zip"
+        sample.archive, Criteria(query=query), request_ref="FOI-7", out=tmp_path / "q.zip"
     )
-    assert Path(d.delivery.url) == tmp_path / "veg.zip"
-    bag = unzip_bag(tmp_path / "veg.zip", tmp_path / "unpacked")
+    assert Path(d.delivery.url) == tmp_path / "q.zip"
+    bag = unzip_bag(tmp_path / "q.zip", tmp_path / "unpacked")
     records = read_jsonl(Path(bag.path) / "data" / "records.jsonl")
-    assert [r["id"] for r in records] == ["2029903943413772741", "2029906000000000001"]
+    assert [r["id"] for r in records] == [facts.photo["id"], facts.photo_edit_id]
     media = sorted(p.name for p in (Path(bag.path) / "data" / "media").iterdir())
-    assert media == ["2029903943413772741-HCuq2zDboAAKHUC.jpg"]  # the body's own photo
+    photos = sorted(n for n in facts.media if n.startswith(f"{facts.photo['id']}-"))
+    assert media == photos  # the body's own photos
 
 
 def test_without_the_index_the_query_scans_the_archive(sample, tmp_path):
     d = export_foi(
         sample.archive,
-        Criteria(query='"shadowban my account"'),
+        Criteria(query=sample.facts.query(sample.facts.earlier)),
         request_ref="FOI-8",
         out=tmp_path,
         use_index=False,
@@ -143,16 +191,18 @@ def test_without_the_index_the_query_scans_the_archive(sample, tmp_path):
 
 
 def test_unredacted_exports_still_withhold_dms_unless_asked(sample, tmp_path):
-    d = export_foi(sample.archive, MARCH, request_ref="internal-1", out=tmp_path, redact=False)
+    d = export_foi(
+        sample.archive, month_of(sample), request_ref="internal-1", out=tmp_path, redact=False
+    )
     text = zip_text(Path(d.delivery.url))
-    assert "SamaHoole" in text and "jo_public" in text
+    assert sample.facts.reply["in_reply_to_screen_name"] in text and "jo_public" in text
     assert "+44 7700 900456" not in text and d.record["redaction"] == {
         "profile": None,
         "dms_withheld": 1,
     }
     d = export_foi(
         sample.archive,
-        MARCH,
+        month_of(sample),
         request_ref="internal-2",
         out=tmp_path,
         redact=False,
@@ -163,16 +213,26 @@ def test_unredacted_exports_still_withhold_dms_unless_asked(sample, tmp_path):
 
 
 def test_partner_accounts_can_be_left_visible(sample, tmp_path):
+    partners = {p.username for p in PARTNERS}
+    (partner, *_) = [
+        m["screen_name"]
+        for t in sample.facts.tweets
+        if not t["full_text"].startswith("RT @")
+        for m in t["entities"]["user_mentions"]
+        if m["screen_name"] in partners
+    ]
+    criteria = Criteria(query=partner)
     d = export_foi(
         sample.archive,
-        Criteria(query="grok"),
+        criteria,
         request_ref="FOI-9",
         out=tmp_path,
-        keep_handles=["grok"],
+        keep_handles=[partner],
         use_index=False,
     )
-    text = zip_text(Path(d.delivery.url))
-    assert "@grok why did twitter shadowban" in text
+    unpacked = unzip_bag(Path(d.delivery.url), tmp_path / "kept")
+    records = read_jsonl(Path(unpacked.path) / "data" / "records.jsonl")
+    assert any(f"@{partner}" in r["text"] and not r["text"].startswith("RT @") for r in records)
 
 
 def test_bad_requests_are_clear_errors(sample, tmp_path):
@@ -194,16 +254,17 @@ def test_bad_requests_are_clear_errors(sample, tmp_path):
         with pytest.raises(ExportError) as err:
             export_foi(sample.archive, criteria, request_ref="R1", out=tmp_path, use_index=False)
         assert str(err.value) == message
+    month = month_of(sample)
     with pytest.raises(ExportError) as err:
-        export_foi(sample.archive, MARCH, request_ref="R1", out=tmp_path / "answer.txt")
+        export_foi(sample.archive, month, request_ref="R1", out=tmp_path / "answer.txt")
     assert (
         str(err.value)
         == f"--out must be a directory or a .zip file name, got {tmp_path}/answer.txt"
     )
-    export_foi(sample.archive, MARCH, request_ref="R2", out=tmp_path / "r2.zip")
+    export_foi(sample.archive, month, request_ref="R2", out=tmp_path / "r2.zip")
     (tmp_path / "r2.zip").write_bytes(b"the officer's edited copy")
     with pytest.raises(DestinationError):
-        export_foi(sample.archive, MARCH, request_ref="R2", out=tmp_path / "r2.zip")
+        export_foi(sample.archive, month, request_ref="R2", out=tmp_path / "r2.zip")
     assert (tmp_path / "r2.zip").read_bytes() == b"the officer's edited copy"
     assert len(list_exports(sample.store)) == 1
 
@@ -218,19 +279,21 @@ def test_the_csv_of_a_redacted_bundle_is_safe_and_masked(sample, tmp_path):
             )
         )
     )
-    assert [(r["item"], r["author_username"], r["text"][:24]) for r in rows] == [
-        ("[REDACTED post-1]", "[REDACTED user-1]", "'@milahu104 my car [REDA"),
+    start = f"'@{ACCOUNT} my car [REDACTED vehicle"  # the only mention: the news's
+    assert [(r["item"], r["author_username"], r["text"][: len(start)]) for r in rows] == [
+        ("[REDACTED post-1]", "[REDACTED user-1]", start),
     ]
-    assert rows[0]["mentions"] == "milahu104 [REDACTED user-2]"
+    assert rows[0]["mentions"] == f"{ACCOUNT} [REDACTED user-2]"
 
 
 def test_a_redacted_bundle_still_verifies_against_the_archive(sample, tmp_path):
     from archiver.exports.verify import verify_bundle
 
-    d = export_foi(sample.archive, MARCH, request_ref="FOI-10", out=tmp_path)
+    d = export_foi(sample.archive, month_of(sample), request_ref="FOI-10", out=tmp_path)
     report = verify_bundle(d.delivery.url, store=sample.store)
     assert report.ok, report.problems
+    versions = sum(len(vs) for vs in sample.facts.items().values() if vs[-1]["kind"] != "dm")
     assert report.checks[1:] == [
         "not signed",
-        "storage: every exported version (10, in 2 runs) still matches the archive",
+        f"storage: every exported version ({versions}, in 2 runs) still matches the archive",
     ]

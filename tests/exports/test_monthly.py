@@ -12,7 +12,8 @@ from pathlib import Path
 
 import bagit
 import pytest
-from export_samples import ACCOUNT, ACCOUNT_ID, JPEG, read_jsonl, unzip_bag
+from export_demo import ACCOUNT, ACCOUNT_ID, month_bounds, shift_month
+from export_samples import read_jsonl, unzip_bag
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -20,6 +21,7 @@ from archiver.errors import ArchiverError
 from archiver.exports.errors import DestinationError, ExportError
 from archiver.exports.monthly import Month, export_last_month, export_monthly
 from archiver.exports.register import list_exports
+from archiver.timestamps import iso
 from storage.records import new_record
 from storage.runs import RunWriter
 
@@ -27,14 +29,15 @@ TODAY = dt.date(2026, 11, 25)
 
 
 def march(sample, **kw):
-    return export_monthly(sample.archive, "2026-03", today=TODAY, **kw)
+    """The generated archive's export month (export_demo chose it from the generated files)."""
+    return export_monthly(sample.archive, sample.facts.month, today=TODAY, **kw)
 
 
 def test_a_month_becomes_one_valid_bag_at_the_destination(sample, tmp_path):
     report = march(sample)
     (export,) = report.exports
     path = Path(export.delivery.url)
-    assert path == tmp_path / "records" / ACCOUNT / "2026" / f"{ACCOUNT}-2026-03.zip"
+    assert path == tmp_path / "records" / sample.facts.bundle_key
     assert export.delivery.status == "written"
 
     bag = unzip_bag(path, tmp_path / "unpacked")
@@ -43,17 +46,20 @@ def test_a_month_becomes_one_valid_bag_at_the_destination(sample, tmp_path):
     assert (Path(bag.path) / "bagit.txt").read_text() == (
         "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n"
     )
-    assert sorted(bag.payload_files()) == [
-        "data/chain-head.json",
-        "data/index.html",
-        "data/items.csv",
-        "data/media/2029604193200152772-HCo5t1CbQAA4FOT.jpg",
-        "data/media/2029903943413772741-HCuq2zDboAAKHUC.jpg",
-        "data/payloads.jsonl",
-        "data/provenance.jsonl",
-        "data/records.jsonl",
-        "data/runs.json",
-    ]
+    media = sample.facts.month_media()
+    assert media  # the month's photo post at least
+    assert sorted(bag.payload_files()) == sorted(
+        [
+            "data/chain-head.json",
+            "data/index.html",
+            "data/items.csv",
+            *(f"data/media/{name}" for name in media),
+            "data/payloads.jsonl",
+            "data/provenance.jsonl",
+            "data/records.jsonl",
+            "data/runs.json",
+        ]
+    )
 
 
 def test_each_bundle_carries_the_head_of_the_accounts_manifest_chain(sample, tmp_path):
@@ -79,28 +85,26 @@ def test_bag_info_describes_the_month_for_the_records_system(sample, tmp_path):
     (export,) = march(sample).exports
     bag = unzip_bag(Path(export.delivery.url), tmp_path / "unpacked")
     info = bag.info
+    facts = sample.facts
     assert info["Source-Organization"] == "Exampleshire Police"
     assert info["Account"] == f"@{ACCOUNT} ({ACCOUNT_ID})"
-    assert info["Period"] == "2026-03-01T00:00:00Z/2026-03-31T23:00:00Z"  # UK March, in UTC
-    assert info["External-Identifier"] == f"{ACCOUNT}-2026-03"
+    assert info["Period"] == "/".join(month_bounds(facts.month))  # the UK month, in UTC
+    assert info["External-Identifier"] == facts.file_stem
     assert info["Retention-Code"] == "COMMS-07"
     assert info["Security-Classification"] == "OFFICIAL"
     assert info["Export-Kind"] == "monthly"
-    assert info["Item-Count"] == "9"
-    assert info["Version-Count"] == "11"
+    items = facts.items()
+    assert info["Item-Count"] == str(len(items))
+    assert info["Version-Count"] == str(sum(len(vs) for vs in items.values()))
     counts = {k: v for k, v in info.items() if k.startswith("Count-")}
-    assert counts == {
-        "Count-dm": "1",
-        "Count-mention": "1",
-        "Count-reply": "5",
-        "Count-repost": "2",
-    }
+    assert counts == {f"Count-{k}": str(n) for k, n in facts.counts().items()}
     assert info["Source-Run"] == [sample.import_run, sample.api_run]
     assert info["Bag-Software-Agent"].startswith("social-archive/0.1.0 (bagit.py ")
     # dated by the newest run it draws on, not by the day it was made
     newest = sample.archive.runs()[-1].committed_at
     assert info["Bagging-Date"] == newest[:10]
-    assert re.fullmatch(r"\d+\.9", info["Payload-Oxum"])  # 9 files, chain-head.json too
+    files = 7 + len(facts.month_media())  # chain-head.json too
+    assert re.fullmatch(rf"\d+\.{files}", info["Payload-Oxum"])
 
 
 def test_edited_and_deleted_items_come_with_versions_and_deletion_times(sample, tmp_path):
@@ -108,38 +112,42 @@ def test_edited_and_deleted_items_come_with_versions_and_deletion_times(sample, 
     bag = unzip_bag(Path(export.delivery.url), tmp_path / "unpacked")
     records = read_jsonl(Path(bag.path) / "data" / "records.jsonl")
     ids = [r["id"] for r in records]
-    # the February post edited in March is in March, with both versions, oldest first
-    assert ids[:2] == ["2024767818445504644", "2030000000000000002"]
-    assert "2009695498186473648" not in ids  # January, untouched since
+    facts = sample.facts
+    assert ids == [v["id"] for vs in facts.items().values() for v in vs]
+    # the month before's post edited in the month is in the month, both versions, oldest first
+    assert ids[:2] == [facts.earlier["id"], facts.earlier_edit_id]
+    assert facts.untouched["id"] not in ids  # two months before, untouched since
     by_id = {r["id"]: r for r in records}
-    assert by_id["2029590011872456887"]["deleted_at"] == "2026-03-20T23:00:00.000Z"  # by event
-    assert by_id["2029583929812873669"]["deleted_at"] == "2026-03-05T16:08:05.000Z"  # by archive
-    assert by_id["2029906000000000001"]["text"].endswith("(edited)")
+    assert by_id[facts.event_deleted["id"]]["deleted_at"] == facts.event_at  # by event
+    gone = facts.archive_deleted
+    assert by_id[gone["id"]]["deleted_at"] == iso(gone["deleted_at"])  # by archive
+    assert by_id[facts.photo_edit_id]["text"].endswith("(edited)")
     payloads = read_jsonl(Path(bag.path) / "data" / "payloads.jsonl")
     assert [p["id"] for p in payloads] == ids
-    assert payloads[0]["raw"]["full_text"].startswith("@grok why did twitter shadowban")
-    media = Path(bag.path) / "data" / "media" / "2029903943413772741-HCuq2zDboAAKHUC.jpg"
-    assert media.read_bytes() == JPEG
+    assert payloads[0]["raw"]["full_text"] == facts.earlier["full_text"]
+    for name in facts.month_media():
+        assert (Path(bag.path) / "data" / "media" / name).read_bytes() == facts.media[name]
 
 
 def test_provenance_names_the_stored_record_each_version_came_from(sample, tmp_path):
     (export,) = march(sample).exports
     bag = unzip_bag(Path(export.delivery.url), tmp_path / "unpacked")
     entries = read_jsonl(Path(bag.path) / "data" / "provenance.jsonl")
-    assert len(entries) == 11
+    assert len(entries) == sum(len(vs) for vs in sample.facts.items().values())
     # reproduce one hash from the stored object, independently
     import gzip
 
     run_dir = tmp_path / "store" / "accounts" / ACCOUNT_ID / "runs" / sample.api_run
     lines = gzip.decompress((run_dir / "mentions.jsonl.gz").read_bytes()).splitlines()
-    (mention,) = [e for e in entries if e["id"] == "2031000000000000003"]
+    mention_id = sample.facts.mention_id
+    (mention,) = [e for e in entries if e["id"] == mention_id]
     assert mention == {
-        "item": "2031000000000000003",
+        "item": mention_id,
         "account_id": ACCOUNT_ID,
         "run_id": sample.api_run,
         "collection": "mentions",
         "sha256": hashlib.sha256(lines[0]).hexdigest(),
-        "id": "2031000000000000003",
+        "id": mention_id,
     }
 
 
@@ -187,11 +195,12 @@ def test_bad_months_and_accounts_are_clear_errors(sample):
         with pytest.raises(ExportError) as err:
             export_monthly(sample.archive, month, today=TODAY)
         assert str(err.value) == message
+    empty = shift_month(sample.facts.month, -24)  # before the generated archive begins
     with pytest.raises(ExportError) as err:
-        export_monthly(sample.archive, "2025-06", accounts=[ACCOUNT], today=TODAY)
-    assert str(err.value) == f"no records for @{ACCOUNT} in 2025-06"
+        export_monthly(sample.archive, empty, accounts=[ACCOUNT], today=TODAY)
+    assert str(err.value) == f"no records for @{ACCOUNT} in {empty}"
     with pytest.raises(ArchiverError) as err:
-        export_monthly(sample.archive, "2026-03", accounts=["@nobody"], today=TODAY)
+        export_monthly(sample.archive, sample.facts.month, accounts=["@nobody"], today=TODAY)
     assert str(err.value).startswith("no runs for account '@nobody' in local directory ")
     assert list_exports(sample.store) == []
 
@@ -200,7 +209,7 @@ def test_accounts_with_nothing_in_the_month_are_skipped(sample, tmp_path):
     with RunWriter(
         sample.store,
         account_id="1001",
-        account="ExampleshirePolice",
+        account="NeighbourForce",
         kind="full",
         source="x-api-v2",
         tool_version="test",
@@ -211,7 +220,7 @@ def test_accounts_with_nothing_in_the_month_are_skipped(sample, tmp_path):
                 kind="post",
                 source="x-api-v2",
                 text="February news",
-                account="ExampleshirePolice",
+                account="NeighbourForce",
                 account_id="1001",
                 created_at="2026-02-10T09:00:00.000Z",
             )
@@ -219,13 +228,14 @@ def test_accounts_with_nothing_in_the_month_are_skipped(sample, tmp_path):
         run.commit()
     report = march(sample)
     assert [e.account.username for e in report.exports] == [ACCOUNT]
-    assert report.skipped == ("ExampleshirePolice",)
+    assert report.skipped == ("NeighbourForce",)
 
 
 def test_the_scheduler_exports_last_month(sample, tmp_path):
-    report = export_last_month(sample.archive, now=dt.datetime(2026, 4, 2, 6, 0, tzinfo=dt.UTC))
-    assert report.month == Month(2026, 3)
-    assert Path(report.exports[0].delivery.url).name == f"{ACCOUNT}-2026-03.zip"
+    year, month = map(int, shift_month(sample.facts.month, 1).split("-"))
+    report = export_last_month(sample.archive, now=dt.datetime(year, month, 2, 6, tzinfo=dt.UTC))
+    assert report.month == Month(*map(int, sample.facts.month.split("-")))
+    assert Path(report.exports[0].delivery.url).name == f"{sample.facts.file_stem}.zip"
     assert list_exports(sample.store)[0]["operator"] == "scheduler"
 
 
@@ -260,7 +270,7 @@ def _hostile_month(sample):
                 account_id=ACCOUNT_ID,
                 created_at="2026-04-02T10:00:00.000Z",
                 author={"id": "67", "username": "tab", "name": "\tcmd"},
-                text="@milahu104 +SUM(A1:A9)\r\n",
+                text=f"@{ACCOUNT} +SUM(A1:A9)\r\n",
                 lang="\rx",
             )
         )
@@ -278,7 +288,7 @@ def test_spreadsheet_formulas_in_tweets_are_neutralised(sample, tmp_path):
     assert [r["author_name"] for r in rows] == ['\'=HYPERLINK("http://x.example")', "'\tcmd"]
     assert [r["text"] for r in rows] == [
         "'-2+3 <script>alert(1)</script><img src=http://tracker.example/p.gif>",
-        "'@milahu104 +SUM(A1:A9)\r\n",
+        f"'@{ACCOUNT} +SUM(A1:A9)\r\n",
     ]
     assert rows[1]["lang"] == "'\rx"
     for row in rows:
@@ -369,8 +379,9 @@ def test_exporting_leaves_the_working_directory_of_other_threads_alone(sample):
 
 def test_the_scheduler_log_line_says_what_happened(sample):
     (export,) = march(sample).exports
+    facts = sample.facts
     assert re.fullmatch(
-        rf"@{ACCOUNT} 2026-03: 9 items \(dm 1, mention 1, reply 5, repost 2\), \d+\.\d kB -> "
+        rf"@{ACCOUNT} {facts.month}: {re.escape(facts.summary())}, \d+\.\d kB -> "
         rf"{re.escape(export.delivery.url)} written",
         str(export),
     )
@@ -384,7 +395,9 @@ def test_the_month_is_chosen_before_the_merge_and_matches_the_whole_view(sample)
 
     manifests = list_runs(sample.store, ACCOUNT_ID)
     whole = merge_runs(sample.store, manifests)
-    for month in (Month(2026, 2), Month(2026, 3), Month(2025, 10), Month(2026, 1)):
+    facts = sample.facts
+    months = [shift_month(facts.month, by) for by in (-1, 0, -2, 3)]
+    for month in [Month(*map(int, m.split("-"))) for m in months]:
         expected = sort_items(
             ExportItem.of(ACCOUNT_ID, i) for i in whole.values() if in_month(i, month)
         )
@@ -392,9 +405,8 @@ def test_the_month_is_chosen_before_the_merge_and_matches_the_whole_view(sample)
         assert [(i.key, i.versions, i.deleted_at) for i in got] == [
             (i.key, i.versions, i.deleted_at) for i in expected
         ]
-    assert [i.key for i in month_items(sample.store, ACCOUNT_ID, manifests, Month(2026, 2))] == [
-        "2024767818445504644"
-    ]
+        # and the export's month is the one worked out from the generated files
+        assert [i.key for i in got] == list(facts.items(str(month)))
 
 
 # -- months in UK time (ui.timezone): which records fall into "2026-03" ----------------------
@@ -402,7 +414,7 @@ def _posts_at(sample, *times):
     with RunWriter(
         sample.store,
         account_id="1001",
-        account="ExampleshirePolice",
+        account="NeighbourForce",
         kind="full",
         source="x-api-v2",
         tool_version="test",
@@ -414,7 +426,7 @@ def _posts_at(sample, *times):
                     kind="post",
                     source="x-api-v2",
                     text=f"posted {when}",
-                    account="ExampleshirePolice",
+                    account="NeighbourForce",
                     account_id="1001",
                     created_at=when,
                 )

@@ -6,11 +6,13 @@ import json
 from pathlib import Path
 
 import pytest
-from export_samples import ACCOUNT, DM_SENDER, PUBLIC, read_jsonl, unzip_bag
+from export_demo import ACCOUNT, DM_SENDER, DM_TEXT, MENTION_TEXT, PUBLIC
+from export_samples import read_jsonl, unzip_bag
 
 from archiver.exports.errors import ExportError
 from archiver.exports.register import list_exports
 from archiver.exports.sar import export_sar
+from archiver.timestamps import iso
 
 
 def test_a_subject_gets_their_items_with_their_own_details_and_nobody_elses(sample, tmp_path):
@@ -21,11 +23,10 @@ def test_a_subject_gets_their_items_with_their_own_details_and_nobody_elses(samp
     bag.validate()
     (rec,) = read_jsonl(Path(bag.path) / "data" / "records.jsonl")
     assert rec["author"] == PUBLIC
-    assert rec["id"] == "2031000000000000003"  # their own post: its id is theirs to have
-    assert rec["text"] == (
-        "@milahu104 my car AB12 CDE was taken from outside SW1A 1AA last night. Call me on "
-        "07700 900123 or jo.public@example.com - my neighbour [REDACTED user-1] saw it"
-    )
+    assert rec["id"] == sample.facts.mention_id  # their own post: its id is theirs to have
+    # their own details stay; the neighbour they name is someone else
+    assert rec["text"] == MENTION_TEXT.replace("@nosy_neighbour", "[REDACTED user-1]")
+    assert "07700 900123" in rec["text"] and "jo.public@example.com" in rec["text"]
     assert bag.info["Redaction-Profile"] == (
         "sar: DPA 2018 Sch.2 Pt.3 para.16 information about other individuals"
     )
@@ -41,21 +42,29 @@ def test_a_subject_known_only_by_id_gets_their_dms(sample, tmp_path):
     bag = unzip_bag(Path(d.delivery.url), tmp_path / "unpacked")
     (dm,) = read_jsonl(Path(bag.path) / "data" / "records.jsonl")
     assert dm["kind"] == "dm"
-    assert dm["text"] == "hi, it's me again, ring +44 7700 900456"
+    assert dm["text"] == DM_TEXT
     assert dm["author"] == {"id": DM_SENDER}
 
 
 def test_the_accounts_replies_to_a_subject_are_included(sample, tmp_path):
-    d = export_sar(sample.archive, "SamaHoole", request_ref="SAR-3", out=tmp_path)
+    facts = sample.facts
+    subject = facts.reply["in_reply_to_screen_name"]  # a member of the public the force answered
+    d = export_sar(sample.archive, subject, request_ref="SAR-3", out=tmp_path)
     bag = unzip_bag(Path(d.delivery.url), tmp_path / "unpacked")
     records = read_jsonl(Path(bag.path) / "data" / "records.jsonl")
-    assert [r["id"] for r in records] == [
-        "2029903943413772741",
-        "2029906000000000001",
-        "2029905358261502168",
-    ]
-    assert records[0]["text"].startswith("@SamaHoole Doctor: Try to eat some vegetables.")
-    assert "Sama Hoole:" in records[0]["text"]
+
+    def involves(tweet: dict) -> bool:
+        named = {m["screen_name"] for m in tweet["entities"].get("user_mentions") or []}
+        return subject in named or tweet.get("in_reply_to_screen_name") == subject
+
+    theirs = sorted(
+        (t for t in facts.tweets + facts.deleted if involves(t)),
+        key=lambda t: (iso(t["created_at"]), int(t["id"])),
+    )
+    assert facts.reply in theirs
+    assert [r["id"] for r in records] == [t["id"] for t in theirs]
+    for record in records:
+        assert record["text"].startswith(f"@{subject} ")  # their handle is theirs to see
 
 
 def test_bad_subjects_are_clear_errors(sample, tmp_path):

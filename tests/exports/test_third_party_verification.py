@@ -71,7 +71,7 @@ def test_an_evidence_bundle_verifies_by_its_own_instructions(signed_sample, tmp_
     sample, key = signed_sample
     e = export_evidence(
         sample.archive,
-        ["2029903943413772741"],
+        [sample.facts.photo["id"]],
         reason="Complaint",
         case="OP-1",
         operator="DC Smith",
@@ -105,11 +105,14 @@ def test_an_evidence_bundle_verifies_by_its_own_instructions(signed_sample, tmp_
 
 def test_the_same_commands_catch_a_changed_file_and_a_forged_signature(signed_sample, tmp_path):
     sample, _ = signed_sample
-    e = export_evidence(sample.archive, ["2029903943413772741"], reason="R", case="C", out=tmp_path)
+    photo = sample.facts.photo["id"]
+    e = export_evidence(sample.archive, [photo], reason="R", case="C", out=tmp_path)
     folder = unpack(Path(e.delivery.url), tmp_path / "unpacked")
     lines = command_lines(folder)
     records = folder / "data" / "records.jsonl"
-    records.write_bytes(records.read_bytes().replace(b"vegetables", b"vegetable!"))
+    word = sample.facts.query(sample.facts.photo).split()[0].encode()
+    assert word in records.read_bytes()
+    records.write_bytes(records.read_bytes().replace(word, word[:-1] + b"!"))
     assert run(lines[0], folder).returncode != 0  # sha256sum -c names the file
     assert "records.jsonl: FAILED" in run(lines[0], folder).stdout
     assert run(lines[2], folder).returncode != 0  # bagit
@@ -128,7 +131,7 @@ def test_a_monthly_bundle_carries_instructions_signed_or_not(signed_sample, tmp_
         sample.archive.config = signed_config if signed else replace(signed_config, export=unsigned)
         dest = tmp_path / f"dest-{signed}"
         report = export_monthly(
-            sample.archive, "2026-03", dest=f"file://{dest}", today=dt.date(2026, 11, 25)
+            sample.archive, sample.facts.month, dest=f"file://{dest}", today=dt.date(2026, 11, 25)
         )
         (export,) = report.exports
         folder = unpack(Path(export.delivery.url), tmp_path / f"unpacked-{signed}")
