@@ -13,16 +13,34 @@ from __future__ import annotations
 import logging
 import os
 import pickle
-from collections.abc import Iterable, Iterator
-from itertools import islice
+import zlib
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from itertools import islice, pairwise
 from pathlib import Path
 from typing import Any
 
 import whoosh
 from whoosh import externalsort
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3Codec, W3LeafMatcher, W3PerDocReader, _lenfield
+from whoosh.analysis.analyzers import CompositeAnalyzer
+from whoosh.analysis.filters import LowercaseFilter
+from whoosh.analysis.morph import StemFilter
+from whoosh.analysis.tokenizers import IDTokenizer, RegexTokenizer
+from whoosh.codec.whoosh3 import (
+    COMPRESSION_MIN_SIZE,
+    LENGTHS_COLUMN,
+    WHOOSH3_HEADER_MAGIC,
+    W3Codec,
+    W3LeafMatcher,
+    W3PerDocReader,
+    W3TermInfo,
+    _lenfield,
+)
 from whoosh.filedb.filestore import FileStorage
-from whoosh.util.numeric import byte_to_length
+from whoosh.formats import Positions, tokens
+from whoosh.system import pack_ushort
+from whoosh.util.numeric import byte_to_length, length_to_byte
+from whoosh.writing import SegmentWriter
 
 log = logging.getLogger(__name__)
 
@@ -213,6 +231,40 @@ def _chunked_sort_runs() -> None:
     externalsort.SortingPool._read_run = read_run
 
 
+def _table_positions() -> None:
+    """Patch Positions.word_values. Whoosh encodes each posting's positions with
+    `pickle.dumps` (14% of a rebuild's time, measured); most postings are one word once, at
+    a small position, whose encoding is the same bytes every time: those come from a table
+    made by the format's own `encode`, the others are encoded as before."""
+    original = Positions.word_values
+    table = one_position_values(Positions())
+    size = len(table)
+
+    def word_values(
+        self: Any, value: Any, analyzer: Any, **kwargs: Any
+    ) -> Iterator[tuple[str, int, float, bytes]]:
+        if type(self) is not Positions:  # a subclass may encode otherwise
+            yield from original(self, value, analyzer, **kwargs)
+            return
+        fb = self.field_boost
+        poses: dict[str, list[int]] = defaultdict(list)
+        weights: dict[str, float] = defaultdict(float)
+        kwargs["positions"] = True
+        kwargs["boosts"] = True
+        for t in tokens(value, analyzer, kwargs):
+            poses[t.text].append(t.pos)
+            weights[t.text] += t.boost
+        encode = self.encode
+        for w, poslist in poses.items():
+            first = poslist[0]
+            if len(poslist) == 1 and 0 <= first < size:
+                yield (w, 1, weights[w] * fb, table[first])
+            else:
+                yield (w, len(poslist), weights[w] * fb, encode(poslist))
+
+    Positions.word_values = word_values
+
+
 _installed_patches = False
 
 
@@ -222,4 +274,201 @@ def install_patches() -> None:
     if not _installed_patches:
         _fast_length_lookups()
         _chunked_sort_runs()
+        _table_positions()
         _installed_patches = True
+
+
+# -- writing a segment from whole arrays (segments.py) --------------------------------------
+# A rebuild from nothing writes its segments without Whoosh's posting pool: segments.py
+# gathers (term, document, weight, value) in arrays, sorts them with numpy and writes the
+# W3 codec's files through the codec's own per-document and term-dictionary writers; only
+# the posting blocks are laid out here, byte for byte as W3PostingsWriter writes them
+# (tests/index/test_segments.py compares the files of both ways).
+W3_BLOCK_MAGIC = WHOOSH3_HEADER_MAGIC  # before a term's first block
+W3_COMPRESS_FROM = COMPRESSION_MIN_SIZE  # pickled blocks below this are not zlib'd
+BLOCK_LIMIT = CODEC._blocklimit  # postings per block
+_BLOCK_COMPRESSION = CODEC._compression
+
+
+class SegmentFiles:
+    """The segments of one commit into an empty index, written directly.
+
+    Holds a SegmentWriter for Whoosh's lock, generation and TOC. Each segment is made
+    with the writer's codec (`new_segment`, `per_document_writer`, `field_writer`) and,
+    once closed as SegmentWriter closes its own (per-document files, term files, the
+    compound file), put in the writer's `segments`: its commit with merge=False
+    (NO_MERGE keeps the list as it is) writes them into the TOC. The writer's own
+    segment gets no document (`_added` stays False): its commit closes it unused and
+    `clean_files` removes its files."""
+
+    def __init__(self, ix: Any, timeout: float) -> None:
+        self.writer = SegmentWriter(ix, timeout=timeout, codec=CODEC)
+        self.schema = self.writer.schema
+        self._made: list[Any] = []
+
+    def new(self) -> tuple[Any, Any, Any]:
+        """(segment, per-document writer, field writer) of the next segment."""
+        w = self.writer
+        segment = CODEC.new_segment(w.storage, w.indexname)
+        self._made.append(segment)
+        return (
+            segment,
+            CODEC.per_document_writer(w.storage, segment),
+            CODEC.field_writer(w.storage, segment),
+        )
+
+    def close(self, segment: Any, perdoc: Any, fields: Any, doccount: int) -> None:
+        perdoc.close()
+        fields.close()
+        segment.set_doc_count(doccount)
+        if self.writer.compound:
+            segment.create_compound_file(self.writer.storage)
+        self.writer.segments.append(segment)
+
+    def commit(self) -> None:
+        self.writer.commit(merge=False)
+
+    def cancel(self) -> None:
+        """Close the writer (releasing the lock) and remove every file written."""
+        storage = self.writer.storage
+        self.writer.cancel()
+        for segment in (*self._made, self.writer.newsegment):
+            for name in segment.list_files(storage):
+                storage.delete_file(name)
+
+
+def start_field(fields: Any, fieldname: str, fieldobj: Any) -> None:
+    fields.start_field(fieldname, fieldobj)
+
+
+def finish_field(fields: Any) -> None:
+    fields.finish_field()
+
+
+def add_term(
+    fields: Any,
+    btext: bytes,
+    ids: list[int],
+    weights: list[float],
+    values: Any,
+    lengths: list[int] | None,
+) -> None:
+    """Write one term's postings as W3PostingsWriter does (blocks of BLOCK_LIMIT: the
+    delta-coded ids, the weights minified to None / one float / a tuple, the values as a
+    tuple (positions), joined (fixed size) or None (no values); each block pickled,
+    zlib'd from W3_COMPRESS_FROM bytes, after a pickled info tuple), and its term info
+    (W3TermInfo, the block statistics summed) into the field writer's term dictionary.
+    `values` is a list of bytes (variable size), one bytes of fixed-size values, or None;
+    `lengths` the document's field length of each posting (None: not scorable)."""
+    postfile = fields._postfile
+    start = postfile.tell()
+    postfile.write(W3_BLOCK_MAGIC)
+    n = len(ids)
+    fixed = isinstance(values, bytes)
+    size = len(values) // n if fixed and n else 0
+    total_weight = 0.0
+    max_weight = 0.0
+    min_length: int | None = None
+    max_length = 0
+    for at in range(0, n, BLOCK_LIMIT):
+        end = min(at + BLOCK_LIMIT, n)
+        block_ids = ids[at:end]
+        block_weights = weights[at:end]
+        deltas = [block_ids[0], *(b - a for a, b in pairwise(block_ids))]
+        first = block_weights[0]
+        top = max(block_weights)
+        if top == 1.0 and min(block_weights) == 1.0:
+            mini: Any = None
+        elif top == first and min(block_weights) == first:
+            mini = first
+        else:
+            mini = tuple(block_weights)
+        if values is None:
+            block_values: Any = None
+        elif fixed:
+            block_values = values[at * size : end * size]
+        else:
+            block_values = tuple(values[at:end])
+        data = pickle.dumps((tuple(deltas), mini, block_values), 2)
+        comp = _BLOCK_COMPRESSION if len(data) >= W3_COMPRESS_FROM else 0
+        if comp:
+            data = zlib.compress(data, comp)
+        low = high = None
+        if lengths is not None:
+            block_lengths = [x for x in lengths[at:end] if x]
+            if block_lengths:
+                low, high = min(block_lengths), max(block_lengths)
+        info = pickle.dumps(
+            (end - at, block_ids[-1], top, comp, length_to_byte(low), length_to_byte(high or 0)),
+            2,
+        )
+        blocklength = len(info) + len(data)
+        postfile.write_int(-blocklength if end == n else blocklength)
+        postfile.write(info)
+        postfile.write(data)
+        total_weight += sum(block_weights)
+        max_weight = max(max_weight, top)
+        if low is not None:
+            min_length = low if min_length is None else min(min_length, low)
+            max_length = max(max_length, high or 0)
+    terminfo = W3TermInfo(total_weight, n, min_length, max_length, max_weight, ids[0], ids[-1])
+    terminfo.set_extent(start, postfile.tell() - start)
+    fields._tindex.add(pack_ushort(fields._fieldid) + btext, terminfo.to_bytes())
+
+
+def quantised_length(length: int) -> int:
+    """A field length as the length column gives it back (block statistics use that)."""
+    return LENGTH_OF_BYTE[length_to_byte(length)]
+
+
+def one_position_values(fmt: Any, count: int = 4096) -> list[bytes]:
+    """The encoded value of a one-position posting, by position (the format's own
+    encoding, computed once)."""
+    return [fmt.encode([pos]) for pos in range(count)]
+
+
+def term_positions(field: Any) -> Callable[[str], dict[str, list[int]]] | None:
+    """For a field whose analyzer is a regex tokenizer or an id tokenizer, then optionally
+    a lowercase filter and a stem filter (every field of schema.py), a function giving a
+    value's {term: [positions]} as the analyzer's tokens would (positions counted from 0 by
+    the tokenizer, the stem filter's own cached `_stem`, its `ignore` set honoured);
+    None for any other analyzer (the caller then uses `field.index`)."""
+    analyzer = field.analyzer
+    items = list(analyzer.items) if isinstance(analyzer, CompositeAnalyzer) else [analyzer]
+    tokenizer, *filters = items
+    lower = stem = None
+    for item in filters:
+        if type(item) is LowercaseFilter and lower is None and stem is None:
+            lower = str.lower
+        elif type(item) is StemFilter and stem is None:
+            stem = item
+        else:
+            return None
+    first = 0  # the tokenizer's first position
+    if type(tokenizer) is IDTokenizer:
+        split: Callable[[str], list[str]] = lambda value: [value]  # noqa: E731
+        first = 1
+    elif type(tokenizer) is RegexTokenizer and not tokenizer.gaps:
+        finditer = tokenizer.expression.finditer
+        split = lambda value: [m.group() for m in finditer(value)]  # noqa: E731
+    else:
+        return None
+    stem_word = stem._stem if stem is not None else None
+    ignore = stem.ignore if stem is not None else frozenset()
+
+    def positions(value: str) -> dict[str, list[int]]:
+        words = split(value)
+        if lower is not None:
+            words = [w.lower() for w in words]
+        if stem_word is not None:
+            words = [w if w in ignore else stem_word(w) for w in words]
+        out: dict[str, list[int]] = {}
+        for pos, word in enumerate(words, first):
+            found = out.get(word)
+            if found is None:
+                out[word] = [pos]
+            else:
+                found.append(pos)
+        return out
+
+    return positions

@@ -29,6 +29,7 @@ from whoosh.searching import Searcher
 from archiver.index import schema as f
 from archiver.index.errors import IndexBusy, IndexFormatError
 from archiver.index.items import IndexedItem, id_term, item_key_of, project, version_key
+from archiver.index.segments import SegmentBuilder
 from archiver.index.whoosh_internals import CODEC
 from archiver.memberships import MEMBERSHIP_EVENTS
 from storage.records import COLLECTION_OF_KIND, UNINDEXED_KINDS
@@ -185,8 +186,12 @@ def _entry(manifest: Manifest, collection: str, rec: dict[str, Any]) -> tuple[An
     return ("item", manifest.account_id, manifest.account, key, version)
 
 
-def open_writer(ix: FileIndex, *, parallel: bool) -> Any:
+def open_writer(ix: FileIndex, *, parallel: bool, build: bool = False) -> Any:
+    """Whoosh's writer; for an index without documents (`build`), segments.SegmentBuilder
+    (same files, written from arrays: a rebuild's time was mostly Whoosh's posting pool)."""
     try:
+        if build:
+            return SegmentBuilder(ix, timeout=LOCK_WAIT)
         if parallel and (os.cpu_count() or 1) >= 2:
             return ix.writer(
                 procs=2, multisegment=True, limitmb=WRITER_MB, timeout=LOCK_WAIT, codec=CODEC
@@ -205,8 +210,13 @@ class Session:
     def __init__(
         self, ix: FileIndex, meta: IndexMeta | None, *, expected: int, parallel: bool
     ) -> None:
-        self.writer = open_writer(ix, parallel=parallel)  # the lock first: then a stable view
+        # the lock first: then a stable view
+        self.writer = open_writer(ix, parallel=parallel, build=ix.doc_count_all() == 0)
         self.searcher = ix.searcher()
+        if isinstance(self.writer, SegmentBuilder) and self.searcher.doc_count_all():
+            self.cancel()  # another process committed documents before we had the lock
+            self.writer = open_writer(ix, parallel=parallel)
+            self.searcher = ix.searcher()
         # read under the lock: another process may have committed runs since we looked
         self.meta = meta or IndexMeta.load(self.searcher) or IndexMeta()
         self.lookup = self.searcher.doc_count() > 0  # an empty index has nothing to merge with

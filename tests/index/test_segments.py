@@ -1,0 +1,156 @@
+"""Segments written from arrays (segments.SegmentBuilder) are the files Whoosh's own
+single-process writer makes from the same documents, byte for byte; split into several
+segments they hold the same postings, stored fields and columns."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, seed, settings
+from hypothesis import strategies as st
+
+from archiver.index import schema as f
+from archiver.index.items import IndexedItem, project
+from archiver.index.segments import SegmentBuilder
+from archiver.index.whoosh_internals import CODEC, file_storage
+
+from .conftest import post
+
+WORDS = ["road", "closed", "Appeal", "witness", "the", "to", "not", "café", "naïve", "东京"]
+
+
+def _documents(rng: random.Random, n: int) -> list[dict[str, Any]]:
+    """Index documents as IndexedItem makes them: repeated words (positions past 255 and
+    past the one-position table), empty and wordless texts, hashtags, urls, ids."""
+    docs = []
+    for i in range(n):
+        length = 5000 if i == n // 2 else rng.choice([0, 1, 3, 12, 40, 300])
+        words = [rng.choice(WORDS) for _ in range(length)] or ["!!!"] * rng.randint(0, 1)
+        record = post(
+            1000 + i,
+            " ".join(words),
+            hashtags=rng.sample(["appeal", "Road", "x"], rng.randint(0, 2)),
+            mentions=["someone"] if rng.random() < 0.3 else [],
+            urls=["https://www.example.org/a"] if rng.random() < 0.3 else [],
+            lang=rng.choice(["en", None]),
+            conversation_id=str(1000 + rng.randint(0, i)),
+        )
+        item = IndexedItem(f"{1000 + i}/tweets/1001", "ExampleshirePolice")
+        item.add(project(record, f"2024060{i % 9 + 1}T000000Z"))
+        docs.append(item.document())
+    docs.append({f.KEY: f.META_KEY, f.STATE: b'{"format": 4}'})
+    return docs
+
+
+def _whoosh_index(path: Path, docs: list[dict[str, Any]]) -> Any:
+    path.mkdir()
+    ix = file_storage(str(path)).create_index(f.build_schema())
+    writer = ix.writer(codec=CODEC)
+    for doc in docs:
+        writer.add_document(**doc)
+    writer.commit()
+    return ix
+
+
+def _built_index(path: Path, docs: list[dict[str, Any]], per_segment: int = 0) -> Any:
+    path.mkdir()
+    ix = file_storage(str(path)).create_index(f.build_schema())
+    builder = SegmentBuilder(ix, timeout=0, postings_per_segment=per_segment)
+    for doc in docs:
+        builder.add_document(**doc)
+    builder.commit()
+    return ix
+
+
+def _segment_files(ix: Any) -> list[dict[str, bytes]]:
+    """Each segment's files by name (its id taken out), read from its compound file."""
+    out = []
+    for segment in ix._segments():
+        compound = segment.open_compound_file(ix.storage)
+        seg_id = segment.segment_id()
+        out.append(
+            {
+                name.replace(seg_id, "SEG"): bytes(compound.open_file(name).read())
+                for name in compound.list()
+            }
+        )
+        compound.close()
+    return out
+
+
+def _logical(ix: Any) -> dict[str, Any]:
+    """Every term's postings (global docnums, weights, values), stored fields, columns."""
+    with ix.searcher() as searcher:
+        reader = searcher.reader()
+        terms = {}
+        for fieldname, text in reader.all_terms():
+            m = reader.postings(fieldname, text)
+            postings = []
+            while m.is_active():
+                postings.append((m.id(), m.weight(), m.value()))
+                m.next()
+            info = reader.term_info(fieldname, text)
+            stats = (info.weight(), info.doc_frequency(), info.max_weight())
+            terms[(fieldname, text)] = (stats, postings)
+        stored = [searcher.stored_fields(d) for d in range(reader.doc_count_all())]
+        columns = {
+            name: list(reader.column_reader(name))
+            for name in (f.CREATED, f.ACCOUNT_NUM, f.KIND_NUM)
+        }
+        lengths = [reader.doc_field_length(d, f.TEXT) for d in range(reader.doc_count_all())]
+        total = reader.field_length(f.TEXT)
+    return {"terms": terms, "stored": stored, "columns": columns, "lengths": lengths, "t": total}
+
+
+def test_the_same_files_as_whooshs_writer(tmp_path):
+    docs = _documents(random.Random(3), 400)
+    whoosh = _segment_files(_whoosh_index(tmp_path / "whoosh", docs))
+    built = _segment_files(_built_index(tmp_path / "built", docs))
+    assert len(built) == len(whoosh) == 1
+    assert built[0].keys() == whoosh[0].keys()
+    for name in whoosh[0]:
+        assert built[0][name] == whoosh[0][name], name
+
+
+def test_several_segments_hold_what_one_does(tmp_path):
+    docs = _documents(random.Random(5), 300)
+    whoosh = _whoosh_index(tmp_path / "whoosh", docs)
+    built = _built_index(tmp_path / "built", docs, per_segment=800)
+    assert len(built._segments()) > 2
+    assert _logical(built) == _logical(whoosh)
+
+
+@seed(20261201)
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    texts=st.lists(
+        st.text(alphabet=st.sampled_from("ab cé1.'-\n東"), max_size=60), min_size=1, max_size=12
+    )
+)
+def test_any_text_gives_whooshs_files(tmp_path_factory, texts):
+    docs = [
+        {f.KEY: f"{i}/tweets/1", f.TEXT: t, f.IS: "edited" if i % 2 else "", f.STATE: b"[]"}
+        for i, t in enumerate(texts)
+    ]
+    docs = [{k: v for k, v in d.items() if v != ""} for d in docs]
+    root = tmp_path_factory.mktemp("any")
+    assert _segment_files(_built_index(root / "b", docs)) == _segment_files(
+        _whoosh_index(root / "w", docs)
+    )
+
+
+def test_a_cancelled_build_leaves_no_segment(tmp_path):
+    ix = file_storage(str(tmp_path)).create_index(f.build_schema())
+    builder = SegmentBuilder(ix, timeout=0, postings_per_segment=50)
+    for doc in _documents(random.Random(1), 40):
+        builder.add_document(**doc)
+    builder.cancel()
+    assert ix.doc_count_all() == 0
+    assert not [p for p in tmp_path.iterdir() if p.suffix in (".seg", ".trm", ".pst")]
+    with pytest.raises(RuntimeError):
+        builder.delete_document(0)
