@@ -418,7 +418,7 @@ def add_term(
 
 def quantised_length(length: int) -> int:
     """A field length as the length column gives it back (block statistics use that)."""
-    return LENGTH_OF_BYTE[length_to_byte(length)]
+    return int(LENGTH_OF_BYTE[length_to_byte(length)])
 
 
 def one_position_values(fmt: Any, count: int = 4096) -> list[bytes]:
