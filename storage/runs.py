@@ -153,6 +153,10 @@ class RunWriter:
             )
         self._collections: dict[str, _Collection] = {}
         self._files: dict[str, Path] = {}
+        # size and SHA-256 of a staged file, taken as it was written (reading every media
+        # file back at commit to hash it was an open and a read per photo)
+        self._digests: dict[str, tuple[int, str]] = {}
+        self._folders: set[Path] = set()  # staging folders made (a mkdir per file before)
         self._stored: dict[str, tuple[int, str]] = {}  # already in the store: size, sha256
         self._done = False
 
@@ -188,21 +192,32 @@ class RunWriter:
             return
         dest = self._dir / rel
         with self._disk():
-            dest.parent.mkdir(parents=True, exist_ok=True)
+            self._folder(dest.parent)
             if isinstance(src, (str, os.PathLike)):
-                shutil.copyfile(src, dest)
+                shutil.copyfile(src, dest)  # hashed at commit
             else:
+                digest, size = hashlib.sha256(), 0
                 with open(dest, "wb") as out:
-                    shutil.copyfileobj(src, out, _CHUNK)
+                    while chunk := src.read(_CHUNK):
+                        digest.update(chunk)
+                        out.write(chunk)
+                        size += len(chunk)
+                self._digests[rel] = (size, digest.hexdigest())
         self._files[rel] = dest
 
     def add_bytes(self, name: str, data: bytes) -> None:
         rel = "files/" + name.lstrip("/")
         dest = self._dir / rel
         with self._disk():
-            dest.parent.mkdir(parents=True, exist_ok=True)
+            self._folder(dest.parent)
             dest.write_bytes(data)
+        self._digests[rel] = (len(data), hashlib.sha256(data).hexdigest())
         self._files[rel] = dest
+
+    def _folder(self, folder: Path) -> None:
+        if folder not in self._folders:
+            folder.mkdir(parents=True, exist_ok=True)
+            self._folders.add(folder)
 
     def add_stored(self, name: str, size: int, sha256: str) -> None:
         """List a file already written under the run's prefix (media streamed to the store
@@ -232,7 +247,8 @@ class RunWriter:
                 ObjectEntry(f"{name}.jsonl.gz", path.stat().st_size, sha256_file(path), count, name)
             )
         for rel, path in sorted(self._files.items()):
-            entries.append(ObjectEntry(rel, path.stat().st_size, sha256_file(path)))
+            size, sha256 = self._digests.get(rel) or (path.stat().st_size, sha256_file(path))
+            entries.append(ObjectEntry(rel, size, sha256))
         stored = [ObjectEntry(rel, size, sha) for rel, (size, sha) in sorted(self._stored.items())]
         manifest = Manifest(
             run_id=self.run_id,
