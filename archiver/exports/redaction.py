@@ -224,6 +224,9 @@ class Redactor:
         self._names: re.Pattern[str] | None = None
         self._patterns_on = True
         self._context: frozenset[int] = frozenset()  # the people the current version names
+        # walking a user object of someone who stays visible (the body's own account, a
+        # SAR's subject): its name is theirs, even when an impostor bears the same name
+        self._visible_user = False
 
     # -- what is withheld whole ------------------------------------------------------------
     def excluded(self, item: ExportItem) -> bool:
@@ -290,15 +293,19 @@ class Redactor:
                 None,
             )
             owner = self._reg.who(user[0], user[1])
+            outer_visible = self._visible_user
             if owner is not None:  # a user object: its name is its own person's
                 self._context = frozenset({owner})
+                self._visible_user = False
+            elif user[0] is not None or user[1] is not None:
+                self._visible_user = self.profile.visible(user[0], user[1], self._reg.platform)
             try:
                 return {
                     k: self._walk(v, f"{path}.{k}" if path else k, item, version)
                     for k, v in value.items()
                 }
             finally:
-                self._context = outer
+                self._context, self._visible_user = outer, outer_visible
         if isinstance(value, list):
             return [self._walk(v, f"{path}[]", item, version) for v in value]
         if isinstance(value, int) and not isinstance(value, bool):
@@ -313,6 +320,8 @@ class Redactor:
 
     def _string(self, text: str, path: str, item: str, version: str) -> str:
         key = path.rsplit(".", 1)[-1].removesuffix("[]")
+        if self._visible_user and key in NAME_KEYS:
+            return text  # the visible person's own name (see _visible_user)
         whole = self._whole_value(text, key, path)
         if whole:
             category, token = whole

@@ -319,11 +319,6 @@ def test_nothing_of_a_generated_third_party_survives_anywhere(demo, demo_tweets)
     assert DEMO_OWN["username"] in text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known bug: an impostor's display name equal to the body's own masks the body's"
-    " own author name (the demo's @Exampleshire_Police is 'Examplefordshire Police')",
-)
 def test_the_bodys_own_name_stays_when_an_impostor_shares_it(demo, demo_tweets):
     outs, _ = demo_redact(list(demo_tweets.values()))
     assert {o["author"]["name"] for o in outs} == {DEMO_OWN["name"]}
