@@ -38,7 +38,7 @@ from whoosh.codec.whoosh3 import (
 )
 from whoosh.filedb.filestore import FileStorage
 from whoosh.formats import Positions, tokens
-from whoosh.system import pack_ushort
+from whoosh.system import pack_int, pack_ushort
 from whoosh.util.numeric import byte_to_length, length_to_byte
 from whoosh.writing import SegmentWriter
 
@@ -362,7 +362,7 @@ def add_term(
     `lengths` the document's field length of each posting (None: not scorable)."""
     postfile = fields._postfile
     start = postfile.tell()
-    postfile.write(W3_BLOCK_MAGIC)
+    out = [W3_BLOCK_MAGIC]  # the term's bytes, written at once
     n = len(ids)
     fixed = isinstance(values, bytes)
     size = len(values) // n if fixed and n else 0
@@ -370,11 +370,15 @@ def add_term(
     max_weight = 0.0
     min_length: int | None = None
     max_length = 0
+    dumps, compress = pickle.dumps, zlib.compress
     for at in range(0, n, BLOCK_LIMIT):
         end = min(at + BLOCK_LIMIT, n)
         block_ids = ids[at:end]
         block_weights = weights[at:end]
-        deltas = [block_ids[0], *(b - a for a, b in pairwise(block_ids))]
+        if end - at == 1:
+            deltas: tuple[int, ...] = (block_ids[0],)
+        else:
+            deltas = (block_ids[0], *(b - a for a, b in pairwise(block_ids)))
         first = block_weights[0]
         top = max(block_weights)
         if top == 1.0 and min(block_weights) == 1.0:
@@ -389,30 +393,30 @@ def add_term(
             block_values = values[at * size : end * size]
         else:
             block_values = tuple(values[at:end])
-        data = pickle.dumps((tuple(deltas), mini, block_values), 2)
+        data = dumps((deltas, mini, block_values), 2)
         comp = _BLOCK_COMPRESSION if len(data) >= W3_COMPRESS_FROM else 0
         if comp:
-            data = zlib.compress(data, comp)
+            data = compress(data, comp)
         low = high = None
         if lengths is not None:
             block_lengths = [x for x in lengths[at:end] if x]
             if block_lengths:
                 low, high = min(block_lengths), max(block_lengths)
-        info = pickle.dumps(
+        info = dumps(
             (end - at, block_ids[-1], top, comp, length_to_byte(low), length_to_byte(high or 0)),
             2,
         )
         blocklength = len(info) + len(data)
-        postfile.write_int(-blocklength if end == n else blocklength)
-        postfile.write(info)
-        postfile.write(data)
+        out += (pack_int(-blocklength if end == n else blocklength), info, data)
         total_weight += sum(block_weights)
         max_weight = max(max_weight, top)
         if low is not None:
             min_length = low if min_length is None else min(min_length, low)
             max_length = max(max_length, high or 0)
+    written = b"".join(out)
+    postfile.write(written)
     terminfo = W3TermInfo(total_weight, n, min_length, max_length, max_weight, ids[0], ids[-1])
-    terminfo.set_extent(start, postfile.tell() - start)
+    terminfo.set_extent(start, len(written))
     fields._tindex.add(pack_ushort(fields._fieldid) + btext, terminfo.to_bytes())
 
 
@@ -458,10 +462,13 @@ def term_positions(field: Any) -> Callable[[str], dict[str, list[int]]] | None:
 
     def positions(value: str) -> dict[str, list[int]]:
         words = split(value)
-        if lower is not None:
-            words = [w.lower() for w in words]
-        if stem_word is not None:
-            words = [w if w in ignore else stem_word(w) for w in words]
+        if lower is not None and stem_word is not None and not ignore:
+            words = [stem_word(w.lower()) for w in words]  # the text field: one pass
+        else:
+            if lower is not None:
+                words = [w.lower() for w in words]
+            if stem_word is not None:
+                words = [w if w in ignore else stem_word(w) for w in words]
         out: dict[str, list[int]] = {}
         for pos, word in enumerate(words, first):
             found = out.get(word)
