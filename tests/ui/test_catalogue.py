@@ -32,6 +32,7 @@ def _same(found, item):
     assert [m.run_id for m in found.runs] == item.runs
 
 
+@pytest.mark.ui_template("demo")
 def test_every_item_matches_the_full_merge_with_and_without_the_index(ui_archive, ui_root):
     reference = _full_view(ui_archive)
     index = Index(ui_root / "index")

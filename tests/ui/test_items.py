@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import re
+import zipfile
+from html import unescape
+
+import pytest
 
 from archiver.audit import AuditLog
 from storage.runs import list_runs
@@ -43,6 +49,22 @@ def test_a_deleted_post_shows_the_banner_with_the_detection_date(client, auth):
     assert "Burglary prevention advice: lock your shed" in html
 
 
+@pytest.mark.ui_template("demo")
+def test_an_archive_deletion_shows_too(client, auth, demo_zip):
+    with zipfile.ZipFile(demo_zip.path) as zf:
+        text = zf.read("data/deleted-tweets.js").decode("utf-8")
+    deleted = [entry["tweet"] for entry in json.loads(text.partition("=")[2])]
+    assert len(deleted) == demo_zip.deleted > 0
+    auth.login()
+    for tweet in deleted:
+        page = client.get(f"/items/{tweet['id_str']}").get_data(as_text=True)
+        gone = dt.datetime.strptime(tweet["deleted_at"], "%a %b %d %H:%M:%S %z %Y")
+        assert "<strong>Deleted.</strong>" in page
+        assert f'datetime="{gone.strftime("%Y-%m-%dT%H:%M:%S.000Z")}"' in page
+        assert tweet["full_text"] in unescape(page)
+
+
+@pytest.mark.ui_template("sample")
 def test_a_real_archive_deletion_shows_too(client, auth):
     auth.login()
     html = client.get("/items/2029583929812873669").get_data(as_text=True)
@@ -107,7 +129,27 @@ def test_the_accounts_page_shows_runs_and_counts(client, auth):
     assert "<td>2</td>" in police  # two runs
     assert ">post</a>: 4</li>" in police
     assert ">mention</a>: 1</li>" in police
-    assert "@milahu104</a>" in html
+
+
+@pytest.mark.ui_template("demo")
+def test_the_accounts_page_counts_an_imported_archive(client, auth, demo_zip):
+    auth.login()
+    html = client.get("/accounts").get_data(as_text=True)
+    row = html.split(f"@{demo_zip.username}</a>", 1)[1].split("</tr>", 1)[0]
+    assert f"id {demo_zip.account_id}" in row
+    assert "<td>1</td>" in row  # one import, one run
+    for kind, n in (
+        ("like", demo_zip.likes),
+        ("follower", demo_zip.followers),
+        ("following", demo_zip.following),
+    ):
+        assert f">{kind}</a>: {n:,}</li>" in row
+
+
+@pytest.mark.ui_template("sample")
+def test_the_accounts_page_lists_the_real_sample(client, auth):
+    auth.login()
+    assert "@milahu104</a>" in client.get("/accounts").get_data(as_text=True)
 
 
 def test_an_item_not_yet_in_the_index_opens_from_storage(client, auth, ui_archive):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from ui_story import HOSTILE
 
 from archiver.audit import AuditLog
@@ -64,6 +65,7 @@ def test_bad_filters_get_a_clear_message(client, auth):
     assert "page: expected a whole number from 1 to 10000, got &#39;0&#39;" in response.text
 
 
+@pytest.mark.ui_template("demo")
 def test_results_come_in_pages(client, auth):
     auth.login()
     first = client.get("/search?sort=date&per_page=10").get_data(as_text=True)
