@@ -10,6 +10,7 @@ stalls) and every request is logged so tests can count them.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import re
 import socket
@@ -18,13 +19,15 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import unquote, urlencode
 
 import orjson
 from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 from xapi_dataset import Account, Clock, World
 from xapi_pages import WINDOWS, Problem, Responses
+
+from archiver.demo.mentions import TWARC_VERSION
 
 # per 15-minute window, user context (the 2026 docs); the app-only bearer gets the same here
 LIMITS = {
@@ -90,6 +93,42 @@ class Logged:
 class _Bucket:
     reset: float
     used: int = 0
+
+
+def route_of(path: str) -> tuple[str, list[str]]:
+    """('/2/users/:id/tweets', ['42']) for a request path; 'media' for the media hosts'."""
+    if path.startswith(MEDIA_PATHS):
+        return "media", []
+    for pattern, template in _ROUTES:
+        m = pattern.match(path)
+        if m:
+            if template is None:
+                return f"/2/users/:id/{m.group(2)}", [m.group(1)]
+            return template, list(m.groups())
+    return path, []
+
+
+def http_query(params: dict[str, str], **extra: str) -> dict[str, str]:
+    """A backup's parameters (archiver/capture/fields.py, tweepy's names such as
+    `tweet_fields`) as the request's query (`tweet.fields`)."""
+    query = {name.replace("_fields", ".fields"): value for name, value in params.items()}
+    return {**query, **extra}
+
+
+def twarc_line(
+    world: World, path: str, query: dict[str, str], who: Account | None = None
+) -> dict[str, Any]:
+    """One page as twarc2 saves it (a line of its JSONL): the body this double serves for
+    `path` and `query`, plus twarc's `__twarc` provenance (request URL, version, when)."""
+    route, ids = route_of(path)
+    body = Responses(world, WINDOWS).body(route, ids, query, who)
+    when = dt.datetime.fromtimestamp(world.clock.time(), dt.UTC)
+    body["__twarc"] = {
+        "url": f"https://api.twitter.com{path}?{urlencode(query)}",
+        "version": TWARC_VERSION,
+        "retrieved_at": when.isoformat(timespec="seconds"),
+    }
+    return body
 
 
 @dataclass
@@ -252,15 +291,7 @@ class XApiDouble:
         return response
 
     def _route(self, path: str) -> tuple[str, list[str]]:
-        if path.startswith(MEDIA_PATHS):
-            return "media", []
-        for pattern, template in _ROUTES:
-            m = pattern.match(path)
-            if m:
-                if template is None:
-                    return f"/2/users/:id/{m.group(2)}", [m.group(1)]
-                return template, list(m.groups())
-        return path, []
+        return route_of(path)
 
     def _serve(
         self,
