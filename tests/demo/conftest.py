@@ -1,6 +1,7 @@
-"""Fixtures: the default demo archive and mentions file, written once per session, and a
-reader for the archive's data files that follows the format's own rule (strip up to the
-first `=`, parse the rest as JSON) with the standard library only."""
+"""Fixtures: the default demo archive and mentions file, written once per session, a reader
+for the archive's data files that follows the format's own rule (strip up to the first `=`,
+parse the rest as JSON) with the standard library only, and the files in X's layouts the
+writers are checked against byte for byte."""
 
 from __future__ import annotations
 
@@ -12,6 +13,25 @@ from typing import Any
 import pytest
 
 from archiver.demo import write_demo_archive, write_demo_mentions_jsonl
+
+# small files hand-written in X's and Twitter's layouts with fictional content (no real
+# person's data): the byte-for-byte checks run on these from a bare clone. Edit them by hand,
+# never with the writers under test, or the checks prove nothing.
+LAYOUT = "x_layout"
+
+
+@pytest.fixture
+def format_file(request: pytest.FixtureRequest):
+    """format_file(name) -> the bytes of a file in X's layout: `x_layout/...` is committed
+    here; any other name is in the founders' samples (the test is skipped, with the reason,
+    when they are absent)."""
+
+    def read(name: str) -> bytes:
+        if name.startswith(f"{LAYOUT}/"):
+            return (Path(__file__).parent / name).read_bytes()
+        return (request.getfixturevalue("samples") / name).read_bytes()
+
+    return read
 
 
 def _read_js(zf: zipfile.ZipFile, name: str) -> Any:

@@ -1,5 +1,6 @@
 """The demo archive in the 2018 and classic layouts: written byte for byte the way X and
-Twitter wrote them (checked against the founders' real samples, when present), laid out as
+Twitter wrote them (checked against small committed files in those layouts, and the
+founders' real samples when present), laid out as
 FORMATS.md describes, and deterministic."""
 
 from __future__ import annotations
@@ -20,6 +21,9 @@ from archiver.demo.eras import csv_bytes, grailbird_js, write_era_archive
 from archiver.demo.jsformat import compact_ytd_bytes
 
 COMPACT_FILES = [
+    "x_layout/2018/direct-message.js",  # an emoji as \uD83D\uDE93, other characters UTF-8
+    "x_layout/2018/like.js",
+    "x_layout/2021/data/tweet.js",
     "archive-2018-08_natalieacpm/account.js",
     "archive-2018-08_natalieacpm/direct-message.js",  # an emoji written as \uD83D\uDD27
     "archive-2018-08_natalieacpm/follower.js",
@@ -31,10 +35,17 @@ COMPACT_FILES = [
 ]
 CLASSIC = "classic-2015-11_sixworderbot"
 GRAILBIRD_FILES = [
-    "data/js/tweet_index.js",
-    "data/js/user_details.js",
-    "data/js/payload_details.js",
-    "data/js/tweets/2015_11.js",
+    "x_layout/classic/data/js/tweet_index.js",
+    "x_layout/classic/data/js/tweets/2014_02.js",
+    *(
+        f"{CLASSIC}/{name}"
+        for name in (
+            "data/js/tweet_index.js",
+            "data/js/user_details.js",
+            "data/js/payload_details.js",
+            "data/js/tweets/2015_11.js",
+        )
+    ),
 ]
 
 
@@ -44,26 +55,27 @@ def _js(data: bytes) -> object:
 
 
 @pytest.mark.parametrize("name", COMPACT_FILES)
-def test_2018_to_2021_data_files_are_written_exactly_as_x_wrote_them(samples, name):
-    real = (samples / name).read_bytes()
+def test_2018_to_2021_data_files_are_written_exactly_as_x_wrote_them(format_file, name):
+    real = format_file(name)
     prefix, _, body = real.decode("utf-8").partition(" = ")
     written = compact_ytd_bytes(
         prefix.removeprefix("window."),
         json.loads(body),
-        escape_astral=name.startswith("archive-2018"),
+        escape_astral=name.startswith(("archive-2018", "x_layout/2018")),
     )
     assert written == real
 
 
 @pytest.mark.parametrize("name", GRAILBIRD_FILES)
-def test_classic_files_are_written_exactly_as_twitter_wrote_them(samples, name):
-    real = (samples / CLASSIC / name).read_bytes()
+def test_classic_files_are_written_exactly_as_twitter_wrote_them(format_file, name):
+    real = format_file(name)
     assignment = real.decode("utf-8").partition("=")[0].rstrip()
     assert grailbird_js(assignment, _js(real)) == real
 
 
-def test_the_classic_csv_is_written_exactly_as_twitter_wrote_it(samples):
-    real = (samples / CLASSIC / "tweets.csv").read_bytes()
+@pytest.mark.parametrize("name", ["x_layout/classic/tweets.csv", f"{CLASSIC}/tweets.csv"])
+def test_the_classic_csv_is_written_exactly_as_twitter_wrote_it(format_file, name):
+    real = format_file(name)
     rows = list(csv.reader(io.StringIO(real.decode("utf-8"), newline="")))
     assert csv_bytes(rows) == real
 

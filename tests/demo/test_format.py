@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import pytest
 
@@ -22,10 +21,7 @@ REAL_DATA_FILES = [
     "archive-2026-03_milahu104/data/account.js",
     "archive-2022-10_larsbrinkhoff/data/deleted-tweets.js",
 ]
-# small files hand-written in X's 2022+ layout with fictional content (no real person's data):
-# the byte-for-byte checks run on these from a bare clone, and on the real samples when present
-LAYOUT = "x_layout/data"
-LAYOUT_DATA_FILES = [f"{LAYOUT}/{n}" for n in ("tweets.js", "follower.js", "note-tweet.js")]
+LAYOUT_DATA_FILES = [f"x_layout/data/{n}" for n in ("tweets.js", "follower.js", "note-tweet.js")]
 REAL_MANIFESTS = [
     "archive-2021-03_larsbrinkhoff/data/manifest.js",
     "archive-2022-10_larsbrinkhoff/data/manifest.js",
@@ -34,24 +30,17 @@ REAL_MANIFESTS = [
 ]
 
 
-def _file(request: pytest.FixtureRequest, name: str) -> Path:
-    """A committed layout file, or a founders' sample (skipped, with the reason, when absent)."""
-    if name.startswith(LAYOUT):
-        return Path(__file__).parent / name
-    return request.getfixturevalue("samples") / name
-
-
 @pytest.mark.parametrize("name", LAYOUT_DATA_FILES + REAL_DATA_FILES)
-def test_data_files_are_written_exactly_as_x_writes_them(request, name):
-    real = _file(request, name).read_bytes()
+def test_data_files_are_written_exactly_as_x_writes_them(format_file, name):
+    real = format_file(name)
     prefix, _, body = real.decode("utf-8").partition(" = ")
     global_name = prefix.removeprefix("window.")
     assert ytd_bytes(global_name, json.loads(body)) == real
 
 
-@pytest.mark.parametrize("name", [f"{LAYOUT}/manifest.js", *REAL_MANIFESTS])
-def test_manifest_is_written_exactly_as_x_writes_it(request, name):
-    real = _file(request, name).read_bytes()
+@pytest.mark.parametrize("name", ["x_layout/data/manifest.js", *REAL_MANIFESTS])
+def test_manifest_is_written_exactly_as_x_writes_it(format_file, name):
+    real = format_file(name)
     config = json.loads(real.decode("utf-8").partition("=")[2])
     assert manifest_bytes(config) == real
 
@@ -114,9 +103,9 @@ def test_manifest_lists_every_data_file_with_its_exact_count(demo, read_js):
 
 
 @pytest.mark.parametrize(
-    "name", [f"{LAYOUT}/tweets.js", "archive-2026-03_milahu104/data/tweets.js"]
+    "name", ["x_layout/data/tweets.js", "archive-2026-03_milahu104/data/tweets.js"]
 )
-def test_tweets_have_the_keys_and_types_of_a_2026_archive(demo_tweets, request, name):
+def test_tweets_have_the_keys_and_types_of_a_2026_archive(demo_tweets, format_file, name):
     always = {
         "edit_info",
         "retweeted",
@@ -133,7 +122,7 @@ def test_tweets_have_the_keys_and_types_of_a_2026_archive(demo_tweets, request, 
         "full_text",
         "lang",
     }
-    sample = json.loads(_file(request, name).read_text(encoding="utf-8").partition("=")[2])
+    sample = json.loads(format_file(name).decode("utf-8").partition("=")[2])
     real_order = []
     for entry in sample:
         real_order += [k for k in entry["tweet"] if k not in real_order]
