@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import sys
 import tempfile
 import uuid
+import zipfile
+from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +22,7 @@ os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", tempfile.mkdtemp(prefix="s
 
 from archiver.archive import Archive
 from archiver.config import Config, StorageConfig, load_config
+from archiver.demo import write_demo_archive
 from storage.local import LocalStore
 from storage.s3 import S3Store, make_s3_client
 
@@ -46,6 +51,59 @@ def samples() -> Path:
             "the real-sample set)"
         )
     return SAMPLES
+
+
+@dataclass(frozen=True)
+class ArchiveToImport:
+    """An official archive folder (2020+ layout) and what a test expects of it, read from
+    its files."""
+
+    path: Path
+    username: str
+    account_id: str
+    tweets: int  # entries in tweets.js and deleted-tweets.js
+    word: str  # a handle mentioned in one post only...
+    post_id: str  # ...that post
+
+
+def _data_file(path: Path) -> Any:
+    text = path.read_text(encoding="utf-8") if path.exists() else "=[]"
+    return json.loads(text.partition("=")[2])
+
+
+def _archive_to_import(folder: Path) -> ArchiveToImport:
+    data = folder / "data"
+    owner = _data_file(data / "manifest.js")["userInfo"]
+    tweets = [e["tweet"] for e in _data_file(data / "tweets.js")]
+    mentioned = Counter(m["screen_name"] for t in tweets for m in t["entities"]["user_mentions"])
+    post = next(
+        t
+        for t in tweets
+        if len(t.get("edit_info", {}).get("initial", {}).get("editTweetIds", [1])) == 1
+        and any(mentioned[m["screen_name"]] == 1 for m in t["entities"]["user_mentions"])
+    )
+    word = next(m for m in post["entities"]["user_mentions"] if mentioned[m["screen_name"]] == 1)
+    return ArchiveToImport(
+        folder,
+        owner["userName"],
+        owner["accountId"],
+        len(tweets) + len(_data_file(data / "deleted-tweets.js")),
+        word["screen_name"],
+        post["id_str"],
+    )
+
+
+@pytest.fixture(params=["demo", "sample"])
+def archive_to_import(request, tmp_path_factory) -> ArchiveToImport:
+    """An archive to import: the demo generator's (small, unpacked), or the founders' real
+    one (an extra set: skipped, with the reason, when the samples are absent)."""
+    if request.param == "sample":
+        return _archive_to_import(request.getfixturevalue("samples") / "archive-2026-03_milahu104")
+    root = tmp_path_factory.mktemp("archive-to-import")
+    summary = write_demo_archive(root / "demo.zip", posts=60, seed=3, years=1, start_year=2025)
+    with zipfile.ZipFile(summary.path) as zf:
+        zf.extractall(root / "demo")
+    return _archive_to_import(root / "demo")
 
 
 @pytest.fixture(autouse=True)

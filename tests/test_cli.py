@@ -34,13 +34,13 @@ def test_verify_an_empty_archive(config_file):
     assert result.output == "ok: 0 objects in 0 runs match their manifests, chains intact\n"
 
 
-def test_verify_names_an_altered_object_and_exits_1(config_file, samples, tmp_path):
+def test_verify_names_an_altered_object_and_exits_1(config_file, archive_to_import, tmp_path):
     path = str(config_file())
     runner = CliRunner()
-    runner.invoke(
-        cli,
-        ["--config", path, "import", str(samples / "archive-2026-03_milahu104"), "--allow-partial"],
+    imported = runner.invoke(
+        cli, ["--config", path, "import", str(archive_to_import.path), "--allow-partial"]
     )
+    assert imported.exit_code == 0, imported.output
     [likes] = (tmp_path / "store").rglob("likes.jsonl.gz")
     likes.write_bytes(likes.read_bytes()[:-3] + b"\x00\x00\x00")
     result = runner.invoke(cli, ["--config", path, "verify"])
@@ -49,8 +49,8 @@ def test_verify_names_an_altered_object_and_exits_1(config_file, samples, tmp_pa
     run_id = rel.split("/")[3]
     assert result.stderr.splitlines() == [
         f"altered: {rel} (run {run_id})",
-        f"run {run_id} of @milahu104 is broken: 1 of {_objects(tmp_path)} objects missing or "
-        "altered",
+        f"run {run_id} of @{archive_to_import.username} is broken: 1 of {_objects(tmp_path)} "
+        "objects missing or altered",
         f"error: 1 of {_objects(tmp_path)} objects failed verification",
     ]
 

@@ -64,17 +64,17 @@ def assert_demo_review(runner: CliRunner, path: str) -> None:
     assert "ExampleshireFire" not in partners  # the partner bodies follow back
 
 
-def test_an_import_is_searchable_at_once(config_file, samples):
+def test_an_import_is_searchable_at_once(config_file, archive_to_import):
     path = str(config_file())
     runner = CliRunner()
-    runner.invoke(
-        cli,
-        ["--config", path, "import", str(samples / "archive-2026-03_milahu104"), "--allow-partial"],
+    imported = runner.invoke(
+        cli, ["--config", path, "import", str(archive_to_import.path), "--allow-partial"]
     )
-    result = runner.invoke(cli, ["--config", path, "search", "SamaHoole", "--json"])
+    assert imported.exit_code == 0, imported.output
+    result = runner.invoke(cli, ["--config", path, "search", archive_to_import.word, "--json"])
     assert result.exit_code == 0, result.output
     found = json.loads(result.output)
-    assert "2029905358261502168" in [r["id"] for r in found["results"]]
+    assert archive_to_import.post_id in [r["id"] for r in found["results"]]
 
 
 def test_an_undated_hit_is_shown_not_crashed_on():
