@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict
 from urllib.parse import urlsplit
 
 from archiver.errors import ArchiveFormatError
@@ -74,6 +74,16 @@ _ROUTE_WORDS = {
     "recent",
     "all",
 }
+
+
+class Provenance(TypedDict):
+    """Where a page's records came from: the same fields on every record it gives."""
+
+    account: str
+    account_id: str
+    source: str
+    captured_at: str
+    run_id: str | None
 
 
 def parse_endpoint(endpoint: str) -> tuple[str, list[str]]:
@@ -210,11 +220,7 @@ def tweet_record(
     inc: Includes,
     *,
     kind: str | None,
-    account: str,
-    account_id: str,
-    source: str = "x-api-v2",
-    captured_at: str | None = None,
-    run_id: str | None = None,
+    provenance: Provenance,
 ) -> dict[str, Any]:
     """A post, reply, repost, quote, mention, like or bookmark. kind=None: an own post."""
     if kind is None:
@@ -227,8 +233,6 @@ def tweet_record(
     return new_record(
         id=tweet["id"],
         kind=kind,
-        account=account,
-        account_id=account_id,
         author=user_ref(inc.users.get(str(author_id)), author_id),
         created_at=iso_utc(tweet.get("created_at")),
         text=_full_text(tweet),
@@ -244,9 +248,7 @@ def tweet_record(
         media=_media(tweet, inc),
         metrics=tweet.get("public_metrics"),
         edit_history_ids=[str(i) for i in edits],
-        source=source,
-        captured_at=captured_at or isoformat(utcnow()),
-        run_id=run_id,
+        **provenance,
         raw=tweet,
     )
 
@@ -256,11 +258,7 @@ def user_record(
     user: dict[str, Any],
     *,
     kind: str,
-    account: str,
-    account_id: str,
-    source: str = "x-api-v2",
-    captured_at: str | None = None,
-    run_id: str | None = None,
+    provenance: Provenance,
     list_id: str | None = None,
 ) -> dict[str, Any]:
     """A follower, a followed account, the profile, or a list member (id '<list id>:<user id>')."""
@@ -270,8 +268,6 @@ def user_record(
     return new_record(
         id=f"{list_id}:{user['id']}" if membership else user["id"],
         kind=kind,
-        account=account,
-        account_id=account_id,
         author=user_ref(user),
         created_at=iso_utc(user.get("created_at")),
         text=user.get("description"),
@@ -280,9 +276,7 @@ def user_record(
         urls=urls,
         referenced=[{"type": "member_of", "id": str(list_id)}] if membership else None,
         metrics=user.get("public_metrics"),
-        source=source,
-        captured_at=captured_at or isoformat(utcnow()),
-        run_id=run_id,
+        **provenance,
         raw=user,
     )
 
@@ -291,11 +285,7 @@ def dm_record(
     event: dict[str, Any],
     inc: Includes,
     *,
-    account: str,
-    account_id: str,
-    source: str = "x-api-v2",
-    captured_at: str | None = None,
-    run_id: str | None = None,
+    provenance: Provenance,
 ) -> dict[str, Any]:
     """A DM event: a message, or someone joining or leaving a conversation."""
     sender = event.get("sender_id")
@@ -304,8 +294,6 @@ def dm_record(
     return new_record(
         id=event["id"],
         kind="dm",
-        account=account,
-        account_id=account_id,
         author=user_ref(inc.users.get(str(sender)), sender),
         created_at=iso_utc(event.get("created_at")),
         text=event.get("text"),
@@ -317,9 +305,7 @@ def dm_record(
         participant_ids=dm_participants(event),
         urls=_urls(entities),
         media=_media(event, inc),
-        source=source,
-        captured_at=captured_at or isoformat(utcnow()),
-        run_id=run_id,
+        **provenance,
         raw=event,
     )
 
@@ -328,11 +314,7 @@ def list_record(
     lst: dict[str, Any],
     inc: Includes,
     *,
-    account: str,
-    account_id: str,
-    source: str = "x-api-v2",
-    captured_at: str | None = None,
-    run_id: str | None = None,
+    provenance: Provenance,
 ) -> dict[str, Any]:
     """A list (owned, followed, a membership): name and description as text, owner as author."""
     owner = lst.get("owner_id")
@@ -343,15 +325,11 @@ def list_record(
     return new_record(
         id=lst["id"],
         kind="list",
-        account=account,
-        account_id=account_id,
         author=user_ref(inc.users.get(str(owner)), owner),
         created_at=iso_utc(lst.get("created_at")),
         text=text or None,
         metrics=counts or None,
-        source=source,
-        captured_at=captured_at or isoformat(utcnow()),
-        run_id=run_id,
+        **provenance,
         raw=lst,
     )
 
@@ -378,28 +356,30 @@ def records_from_page(
         return
     items = data if isinstance(data, list) else [data]
     inc = Includes.of(page)
-    captured_at = captured_at or isoformat(utcnow())
-    common: dict[str, Any] = {
+    # what every record of the page says of where it came from (new_record's fields)
+    common: Provenance = {
         "account": account,
         "account_id": str(account_id),
         "source": source,
-        "captured_at": captured_at,
+        "captured_at": captured_at or isoformat(utcnow()),
         "run_id": run_id,
     }
     for item in items:
         if not isinstance(item, dict) or "id" not in item:
             raise ArchiveFormatError(f"X API {route}: an item without an id: {str(item)[:80]}")
         if kind == "dm":
-            yield dm_record(item, inc, **common)
+            yield dm_record(item, inc, provenance=common)
         elif kind == "list":
-            yield list_record(item, inc, **common)
+            yield list_record(item, inc, provenance=common)
         elif kind in _USER_KINDS:
             list_id = ids[0] if kind == "list_member" and ids else None
-            yield user_record(item, kind=kind, list_id=list_id, **common)
+            yield user_record(item, kind=kind, list_id=list_id, provenance=common)
         elif kind in _TWEET_KINDS:
-            yield tweet_record(item, inc, kind=kind, **common)
+            yield tweet_record(item, inc, kind=kind, provenance=common)
         else:
-            yield tweet_record(item, inc, kind=_lookup_kind(route, item, account_id), **common)
+            yield tweet_record(
+                item, inc, kind=_lookup_kind(route, item, account_id), provenance=common
+            )
 
 
 def _lookup_kind(route: str, tweet: dict[str, Any], account_id: str) -> str:

@@ -327,6 +327,12 @@ def main() -> None:
         default="",
         help="with --reuse-builds: engines to build again (comma-separated: whoosh,fts5,tantivy)",
     )
+    parser.add_argument(
+        "--query-engines",
+        default="whoosh,fts5,tantivy",
+        help="engines whose queries are timed (comma-separated; e.g. whoosh,tantivy to leave "
+        "out FTS5's slow frequent-word queries when only the Whoosh goals are re-measured)",
+    )
     opts = parser.parse_args()
     size = SIZES.get(opts.size) or int(opts.size)
     work = Path(opts.workdir or tempfile.mkdtemp(prefix="search-bench-"))
@@ -401,9 +407,10 @@ def run(size: int, work: Path, opts: argparse.Namespace) -> dict[str, Any]:
     print("querying...", file=sys.stderr)
     rng = random.Random(opts.seed + 7)
     plan = query_shapes(corpus, idx, opts.queries, rng)
-    fts = Fts5Searcher(fts_path)
+    timed_engines = set(opts.query_engines.split(","))
+    fts = Fts5Searcher(fts_path) if "fts5" in timed_engines else None
     tv = None
-    if "tantivy" in builds:
+    if "tantivy" in builds and "tantivy" in timed_engines:
         import tantivy_baseline
 
         tv = tantivy_baseline.Searcher(tantivy_path)
@@ -424,9 +431,10 @@ def run(size: int, work: Path, opts: argparse.Namespace) -> dict[str, Any]:
                 "whoosh": timed(full, opts.passes),
                 "whoosh (no highlights, no facets)": timed(bare, opts.passes),
                 "whoosh (no postings cache)": timed(uncached_calls, 1, warm=False),
-                "fts5": timed([fts5_call(fts, a) for a in instances], opts.passes),
             }
         )
+        if fts is not None:
+            queries[name]["fts5"] = timed([fts5_call(fts, a) for a in instances], opts.passes)
         if tv is not None:
             tv_args = [_tantivy_args(a) for a in instances]
             calls = [lambda a=a: tv.search(**a) for a in tv_args]
