@@ -49,6 +49,17 @@ CSV_COLUMNS = (
 )
 
 
+# the review's lists of people, in the order the report, the CSV and the page show them
+SECTIONS = (
+    "gained",
+    "lost",
+    "serial_followers",
+    "possible_spoofs",
+    "not_following_back",
+    "not_followed_back",
+)
+
+
 @dataclass
 class Review:
     account: AccountRef
@@ -84,12 +95,8 @@ class Review:
         }
 
     def sections(self) -> Iterator[tuple[str, list[dict[str, Any]]]]:
-        yield "gained", self.gained
-        yield "lost", self.lost
-        yield "serial_followers", self.serial_followers
-        yield "possible_spoofs", self.possible_spoofs
-        yield "not_following_back", self.not_following_back
-        yield "not_followed_back", self.not_followed_back
+        for name in SECTIONS:
+            yield name, getattr(self, name)
 
     def csv(self) -> str:
         """One row per person per section, for the communications team's spreadsheet."""

@@ -28,6 +28,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from archiver.followers import SECTIONS  # noqa: E402
+
 
 def _archive(workdir: Path):
     from archiver.archive import Archive
@@ -68,16 +70,7 @@ def _child(workdir: Path) -> dict:
     }
 
 
-_KEYS = (
-    "followers",
-    "following",
-    "gained",
-    "lost",
-    "serial_followers",
-    "possible_spoofs",
-    "not_following_back",
-    "not_followed_back",
-)
+_KEYS = ("followers", "following", *SECTIONS)
 
 
 def main() -> None:
