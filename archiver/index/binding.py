@@ -30,7 +30,7 @@ BINDING_FORMAT = "social-archive/index-binding/1"
 
 def open_index(archive: Archive) -> Index:
     """The archive's search index (created empty if there is none), checked to be its own."""
-    index = Index(archive.index_path, archive.config.index.cache_mb)
+    index = Index(archive.index_path, archive.config.index.cache_mb, archive.config.ui.timezone)
     bound = _read_binding(index.path)
     if bound is None:
         _adopt(index, archive)
@@ -46,7 +46,7 @@ def open_index(archive: Archive) -> Index:
 def rebuild_index(archive: Archive, progress: bool | Progress = False) -> tuple[Index, int]:
     """Rebuild the archive's index from its store alone, whichever store it belonged to;
     returns the index and how many items it holds."""
-    index = Index(archive.index_path, archive.config.index.cache_mb)
+    index = Index(archive.index_path, archive.config.index.cache_mb, archive.config.ui.timezone)
     items = index.rebuild(archive, progress)
     _write_binding(index.path, archive)
     return index, items

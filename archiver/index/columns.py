@@ -3,7 +3,10 @@
 Whoosh reads a column value per document through Python calls; facets, date order and
 ranking need the value of every match, so each segment's columns are read once, in bulk,
 into numpy arrays that live as long as the segment (segments are immutable; deletions do
-not touch columns), and are joined into arrays by global document number.
+not touch columns), and are joined into arrays by global document number. A segment's
+columns and their month numbers are also kept in its sidecar (sidecars.py), so a fresh
+process maps them instead of reading and deriving them (O(documents) work on the first
+query).
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import threading
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 from whoosh.searching import Searcher
@@ -81,11 +84,50 @@ def month_numbers(created: np.ndarray, zone: str = "UTC") -> np.ndarray:
     return np.where(created > 0, np.clip(months, 1, _MONTHS - 1), 0).astype(np.uint16)
 
 
-class _Segment(NamedTuple):
+def distinct_values(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(the sorted distinct values, each value's index into them). Not np.unique: numpy 2
+    imports numpy.ma on its first call (~100 ms of a fresh process's first query)."""
+    ordered = np.sort(values)
+    keep = np.ones(len(ordered), dtype=bool)
+    keep[1:] = ordered[1:] != ordered[:-1]
+    distinct = ordered[keep]
+    return distinct, np.searchsorted(distinct, values).astype(np.int32)
+
+
+class SegmentColumns(NamedTuple):
+    """One segment's column values, by segment docnum."""
+
     created: np.ndarray  # int64 date order
-    accounts: np.ndarray  # int64 numeric account id
+    accounts: np.ndarray  # int64: the segment's distinct numeric account ids, sorted
+    account: np.ndarray  # per document, its index into `accounts`
     kinds: np.ndarray  # uint8 kind number
     lengths: np.ndarray  # uint8 text length byte
+    months: dict[str, np.ndarray]  # zone -> uint16 month numbers, for the zones kept ahead
+
+
+def read_columns(reader: Any, zones: tuple[str, ...] = ()) -> SegmentColumns:
+    """A segment's columns read from Whoosh's column files, with month numbers in `zones`."""
+    created = _column(reader, f.CREATED, "i8")
+    accounts, account = distinct_values(_column(reader, f.ACCOUNT_NUM, "i8"))
+    return SegmentColumns(
+        created=created,
+        accounts=accounts,
+        account=account,
+        kinds=_column(reader, f.KIND_NUM, "u1"),
+        lengths=_text_lengths(reader),
+        months={zone: month_numbers(created, zone) for zone in zones},
+    )
+
+
+def _months(part: SegmentColumns, zone: str) -> np.ndarray:
+    kept = part.months.get(zone)
+    return kept if kept is not None else month_numbers(part.created, zone)
+
+
+class ColumnSource(Protocol):
+    """Where a segment's columns come from before Whoosh's files (sidecars.Sidecars)."""
+
+    def columns(self, reader: Any) -> SegmentColumns | None: ...
 
 
 class ColumnArrays(NamedTuple):
@@ -93,17 +135,18 @@ class ColumnArrays(NamedTuple):
 
     created: np.ndarray  # int64
     account_kind: np.ndarray  # int32: account ordinal * KIND_SLOTS + kind number
-    month: np.ndarray  # uint16 month number
     lengths: np.ndarray  # uint8
 
 
 class Columns:
-    """Per-index cache of column arrays; shared by the threads of one process."""
+    """Per-index cache of column arrays; shared by the threads of one process. A segment's
+    columns come from `source` (its memory-mapped sidecar) when it has them."""
 
-    def __init__(self) -> None:
+    def __init__(self, source: ColumnSource | None = None) -> None:
+        self.source = source
         self._lock = threading.Lock()
-        self._segments: dict[str, _Segment] = {}
-        self._merged: tuple[tuple[str, ...], ColumnArrays] | None = None
+        self._segments: dict[str, SegmentColumns] = {}
+        self._merged: tuple[tuple[str, ...], ColumnArrays, list[SegmentColumns]] | None = None
         self._accounts: list[int] = []
         self._account_ord: dict[int, int] = {}
         # zone -> (the created array they were computed from, month numbers)
@@ -121,33 +164,37 @@ class Columns:
             ]
             # segments merged away are forgotten with the old generation
             self._segments = dict(zip(key, parts, strict=True))
-            accounts = np.concatenate([p.accounts for p in parts])
-            for account in np.unique(accounts).tolist():
-                if account not in self._account_ord:
-                    self._account_ord[account] = len(self._accounts)
-                    self._accounts.append(account)
-            ordinals = np.array(self._accounts, dtype=np.int64)
-            order = np.argsort(ordinals)
-            account_ord = order[np.searchsorted(ordinals, accounts, sorter=order)]
-            created = np.concatenate([p.created for p in parts])
-            kinds = np.concatenate([p.kinds for p in parts]).astype(np.int32)
+            account_kind = []
+            for part in parts:
+                ordinals = np.array([self._ordinal(a) for a in part.accounts.tolist()], np.int32)
+                kinds = part.kinds.astype(np.int32)
+                account_kind.append(ordinals[part.account] * KIND_SLOTS + kinds)
             arrays = ColumnArrays(
-                created=created,
-                account_kind=(account_ord * KIND_SLOTS + kinds).astype(np.int32),
-                month=month_numbers(created),
+                created=np.concatenate([p.created for p in parts]),
+                account_kind=np.concatenate(account_kind).astype(np.int32),
                 lengths=np.concatenate([p.lengths for p in parts]),
             )
-            self._merged = (key, arrays)
+            self._merged = (key, arrays, parts)
             return arrays
 
+    def _ordinal(self, account: int) -> int:
+        found = self._account_ord.get(account)
+        if found is None:
+            found = self._account_ord[account] = len(self._accounts)
+            self._accounts.append(account)
+        return found
+
     def months(self, arrays: ColumnArrays, zone: str) -> np.ndarray:
-        """Every document's month number in `zone`, kept while the arrays last."""
-        if zone == "UTC":
-            return arrays.month
+        """Every document's month number in `zone`, kept while the arrays last: a segment's
+        from its sidecar when it kept that zone's, else computed."""
         cached = self._zone_months.get(zone)
         if cached is not None and cached[0] is arrays.created:
             return cached[1]
-        months = month_numbers(arrays.created, zone)
+        merged = self._merged
+        if merged is not None and merged[1] is arrays:
+            months = np.concatenate([_months(p, zone) for p in merged[2]])
+        else:
+            months = month_numbers(arrays.created, zone)
         self._zone_months[zone] = (arrays.created, months)
         return months
 
@@ -159,11 +206,6 @@ class Columns:
         account_ord, kind_num = divmod(value, KIND_SLOTS)
         return str(self._accounts[account_ord]), kind_num
 
-    @staticmethod
-    def _load(reader: Any) -> _Segment:
-        return _Segment(
-            created=_column(reader, f.CREATED, "i8"),
-            accounts=_column(reader, f.ACCOUNT_NUM, "i8"),
-            kinds=_column(reader, f.KIND_NUM, "u1"),
-            lengths=_text_lengths(reader),
-        )
+    def _load(self, reader: Any) -> SegmentColumns:
+        found = self.source.columns(reader) if self.source is not None else None
+        return found if found is not None else read_columns(reader)

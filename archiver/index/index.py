@@ -74,14 +74,22 @@ def _logged_progress(what: str) -> Progress:
 
 class Index:
     """Open (or create) the index at `path`: config.index.path. `cache_mb` bounds the
-    decoded postings kept between searches (config.index.cache_mb)."""
+    decoded postings kept between searches (config.index.cache_mb); `zone` is the zone
+    people read months in (ui.timezone): the segments' month numbers in it are kept in
+    their sidecars, with UTC's."""
 
-    def __init__(self, path: str | os.PathLike[str], cache_mb: float = DEFAULT_CACHE_MB) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        cache_mb: float = DEFAULT_CACHE_MB,
+        zone: str = DISPLAY_TIMEZONE,
+    ) -> None:
         self.path = Path(path)
+        self._zones = tuple(dict.fromkeys((zone, "UTC")))
         self._lock = threading.Lock()
         self._local = threading.local()
-        self._columns = Columns()
         self._sidecars = Sidecars(self.path)
+        self._columns = Columns(self._sidecars)
         self._postings = PostingCache(cache_mb, self._sidecars)
         self._meta: tuple[tuple[int, int], IndexMeta] | None = None
         self._ix = self._open()
@@ -282,12 +290,12 @@ class Index:
             self._ix = self._open()
         shutil.rmtree(old, ignore_errors=True)
 
-    @staticmethod
-    def _write_sidecars(ix: windex.FileIndex, folder: Path) -> None:
-        """Decoded postings of the new segments' frequent terms (sidecars.py)."""
+    def _write_sidecars(self, ix: windex.FileIndex, folder: Path) -> None:
+        """Decoded postings of the new segments' frequent terms, and their columns
+        (sidecars.py)."""
         started = time.monotonic()
         with ix.searcher() as searcher:
-            written = write_missing(folder, searcher)
+            written = write_missing(folder, searcher, self._zones)
         if written:
             log.info(
                 "index %s: sidecars of %d segments in %.1f s",

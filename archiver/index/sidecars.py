@@ -8,11 +8,17 @@ committed, into plain arrays beside it (`sidecars/<segment id>/`); a fresh proce
 them and answers its first query as fast as a warm one. Rare terms stay in Whoosh's blocks
 (decoding them is cheap) and go through the postings cache.
 
-Layout of a sidecar directory: `terms.json` ({field: {text: [start, end, pstart, pend]}}:
-postings start..end, positions pstart..pend) and four arrays, `ids` (segment docnums),
-`freqs`, `counts` (positions per posting; text terms only) and `positions`, each in the
-narrowest unsigned type that holds the segment's values. Deleted documents are included,
-as in Whoosh's blocks: deletions are applied at query time.
+The segment's columns (columns.py) are kept the same way: read from Whoosh's column files
+and derived (account indexes, month numbers) once, mapped by a fresh process.
+
+Layout of a sidecar directory (`<segment id>-v<VERSION>`): `terms.json` ({"terms": {field:
+{text: [start, end, pstart, pend]}}: postings start..end, positions pstart..pend; "zones":
+the zones whose month numbers are kept}) and the arrays: `ids` (segment docnums), `freqs`,
+`counts` (positions per posting; text terms only) and `positions`, each in the narrowest
+unsigned type that holds the segment's values; per document `created`, `account` (an index
+into `accounts`, the segment's distinct account numbers), `kinds`, `lengths` and one
+`months-<n>` per kept zone (n: its place in "zones"). Deleted documents are included, as in
+Whoosh's blocks and columns: deletions are applied at query time.
 """
 
 from __future__ import annotations
@@ -29,17 +35,19 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from archiver.index import schema as f
+from archiver.index.columns import SegmentColumns, read_columns
 from archiver.index.postings import Term, read_term
 from archiver.index.whoosh_internals import segment_id
 
 log = logging.getLogger(__name__)
 
 DIRNAME = "sidecars"
-VERSION = 1
+VERSION = 2  # 2: the columns too; a sidecar of another version is written again
 # A term goes into the sidecar from this many postings in the segment: below it, decoding
 # from Whoosh's blocks takes about a millisecond (measured: see ops/docs/search.md).
 MIN_POSTINGS = 1000
 _ARRAYS = ("ids", "freqs", "counts", "positions")
+_COLUMNS = ("created", "accounts", "account", "kinds", "lengths")
 # fields people filter by often enough for a frequent term to matter (kind:, has:, ...);
 # positions only where phrases need them
 _FIELDS = (f.TEXT, f.ACCOUNT, f.KIND, f.HAS, f.IS, f.LANG, f.AUTHOR, f.HASHTAGS, f.MENTIONS)
@@ -53,9 +61,14 @@ def _narrow(values: np.ndarray) -> np.ndarray:
     return values.astype(np.int64)
 
 
-def write_segment(reader: Any, folder: Path) -> int:
-    """Decode the frequent terms of one segment into `folder` (made atomically: written
-    beside it, then renamed). Returns the number of terms."""
+def folder_name(seg: str) -> str:
+    return f"{seg}-v{VERSION}"
+
+
+def write_segment(reader: Any, folder: Path, zones: tuple[str, ...] = ("UTC",)) -> int:
+    """Decode the frequent terms of one segment, and its columns with their month numbers
+    in `zones`, into `folder` (made atomically: written beside it, then renamed). Returns
+    the number of terms."""
     terms: dict[str, dict[str, list[int]]] = {}
     parts: dict[str, list[np.ndarray]] = {name: [] for name in _ARRAYS}
     at = [0, 0]
@@ -87,7 +100,14 @@ def write_segment(reader: Any, folder: Path) -> int:
             freqs_exact = name != "freqs" or np.array_equal(joined, np.round(joined))
             array = _narrow(joined) if freqs_exact else joined.astype(np.float32)
             np.save(tmp / f"{name}.npy", array)
-        (tmp / "terms.json").write_text(json.dumps({"version": VERSION, "terms": terms}))
+        columns = read_columns(reader, zones)
+        for name in _COLUMNS:
+            values = getattr(columns, name)
+            np.save(tmp / f"{name}.npy", _narrow(values) if name == "account" else values)
+        for n, zone in enumerate(zones):
+            np.save(tmp / f"months-{n}.npy", columns.months[zone])
+        meta = {"version": VERSION, "terms": terms, "zones": list(zones)}
+        (tmp / "terms.json").write_text(json.dumps(meta))
         try:
             os.rename(tmp, folder)
         except OSError:  # another process wrote it first: the same content
@@ -98,9 +118,10 @@ def write_segment(reader: Any, folder: Path) -> int:
     return sum(len(t) for t in terms.values())
 
 
-def write_missing(index_dir: Path, searcher: Any) -> int:
-    """Write the sidecar of every segment of the searcher's generation that lacks one,
-    and remove those of segments no longer in it. Returns how many were written."""
+def write_missing(index_dir: Path, searcher: Any, zones: tuple[str, ...] = ("UTC",)) -> int:
+    """Write the sidecar of every segment of the searcher's generation that lacks one (or
+    has one of another version), with month numbers in `zones`, and remove those of
+    segments no longer in it. Returns how many were written."""
     root = index_dir / DIRNAME
     live: set[str] = set()
     written = 0
@@ -108,9 +129,10 @@ def write_missing(index_dir: Path, searcher: Any) -> int:
         seg = segment_id(reader)
         if seg == "-":
             continue
-        live.add(seg)
-        if reader.doc_count_all() >= MIN_POSTINGS and not (root / seg).exists():
-            write_segment(reader, root / seg)
+        name = folder_name(seg)
+        live.add(name)
+        if reader.doc_count_all() >= MIN_POSTINGS and not (root / name).exists():
+            write_segment(reader, root / name, zones)
             written += 1
     if root.exists():
         for old in root.iterdir():
@@ -123,6 +145,7 @@ def write_missing(index_dir: Path, searcher: Any) -> int:
 class _Mapped(NamedTuple):
     terms: dict[str, dict[str, list[int]]]
     arrays: dict[str, np.ndarray]
+    columns: SegmentColumns
 
 
 class Sidecars:
@@ -138,7 +161,7 @@ class Sidecars:
             return self._mapped[seg]
         with self._lock:
             if seg not in self._mapped:
-                self._mapped[seg] = self._load(self.root / seg)
+                self._mapped[seg] = self._load(self.root / folder_name(seg))
             return self._mapped[seg]
 
     @staticmethod
@@ -147,15 +170,22 @@ class Sidecars:
             meta = json.loads((folder / "terms.json").read_text())
             if meta.get("version") != VERSION:
                 return None
-            arrays = {n: np.load(folder / f"{n}.npy", mmap_mode="r") for n in _ARRAYS}
-        except (OSError, ValueError) as exc:
+            arrays = {n: _map(folder, n) for n in (*_ARRAYS, *_COLUMNS)}
+            months = {zone: _map(folder, f"months-{n}") for n, zone in enumerate(meta["zones"])}
+        except (OSError, ValueError, KeyError, TypeError) as exc:
             if not isinstance(exc, FileNotFoundError):
                 log.warning("index sidecar %s unreadable (%s): decoding from Whoosh", folder, exc)
             return None
-        return _Mapped(meta["terms"], arrays)
+        columns = SegmentColumns(**{n: arrays.pop(n) for n in _COLUMNS}, months=months)
+        return _Mapped(meta["terms"], arrays, columns)
 
     def has(self, reader: Any) -> bool:
         return self._segment(segment_id(reader)) is not None
+
+    def columns(self, reader: Any) -> SegmentColumns | None:
+        """The segment's columns from its sidecar; None when it has none."""
+        mapped = self._segment(segment_id(reader))
+        return mapped.columns if mapped is not None else None
 
     def term(self, reader: Any, fieldname: str, text: str, positions: bool) -> Term | None:
         """The term's postings from the segment's sidecar (with positions when asked and
@@ -182,14 +212,19 @@ class Sidecars:
         seg = segment_id(reader)
         if self._segment(seg) is None:
             return
-        for name in (*(f"{n}.npy" for n in _ARRAYS), "terms.json"):
-            _will_need(self.root / seg / name)
+        for path in (self.root / folder_name(seg)).iterdir():
+            _will_need(path)
 
     def forget(self, live: set[str]) -> None:
         """Drop the maps of segments merged away."""
         with self._lock:
             for seg in [s for s in self._mapped if s not in live]:
                 del self._mapped[seg]
+
+
+def _map(folder: Path, name: str) -> np.ndarray:
+    array: np.ndarray = np.load(folder / f"{name}.npy", mmap_mode="r")
+    return array
 
 
 def _will_need(path: Path) -> None:

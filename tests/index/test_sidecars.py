@@ -8,7 +8,7 @@ import random
 import numpy as np
 import pytest
 
-from archiver.index import Index, sidecars
+from archiver.index import Index, columns, sidecars
 from archiver.index.postings import read_term
 from archiver.index.schema import KIND, TEXT
 from archiver.index.whoosh_internals import segment_id
@@ -45,7 +45,7 @@ def test_each_segment_gets_a_sidecar_that_equals_whooshs_blocks(
     leaves = [r for r, _ in searcher.reader().leaf_readers()]
     assert len(leaves) > 1
     root = index.path / sidecars.DIRNAME
-    assert {p.name for p in root.iterdir()} == {segment_id(r) for r in leaves}
+    assert {p.name for p in root.iterdir()} == {sidecars.folder_name(segment_id(r)) for r in leaves}
     source = sidecars.Sidecars(index.path)
     checked = 0
     for reader in leaves:
@@ -91,8 +91,8 @@ def test_segments_merged_away_lose_their_sidecars_and_old_indexes_gain_them(
     writer.commit(optimize=True)  # one segment: the others are merged away
     index.update(archive)  # nothing pending: the new segment still gets its sidecar
     (only,) = [segment_id(r) for r, _ in index._searcher().reader().leaf_readers()]
-    assert {p.name for p in root.iterdir()} == {only}
-    assert only not in before
+    assert {p.name for p in root.iterdir()} == {sidecars.folder_name(only)}
+    assert sidecars.folder_name(only) not in before
 
 
 def test_warming_maps_the_sidecars_and_reads_the_columns(archive, runs, index, low_threshold):
@@ -103,3 +103,47 @@ def test_warming_maps_the_sidecars_and_reads_the_columns(archive, runs, index, l
     leaves = [r for r, _ in fresh._searcher().reader().leaf_readers()]
     assert all(fresh._sidecars.has(r) for r in leaves)
     fresh.close()
+
+
+def test_sidecar_columns_equal_whooshs_columns_and_months(archive, runs, index, low_threshold):
+    _commit(archive, runs, index, random.Random(6))
+    source = sidecars.Sidecars(index.path)
+    leaves = [r for r, _ in index._searcher().reader().leaf_readers()]
+    for reader in leaves:
+        kept = source.columns(reader)
+        assert kept is not None
+        whoosh = columns.read_columns(reader, ("UTC", "Europe/London"))
+        assert set(kept.months) == {"UTC", "Europe/London"}  # the index's zone, and UTC
+        for name in ("created", "accounts", "kinds", "lengths"):
+            assert np.array_equal(getattr(kept, name), getattr(whoosh, name)), name
+        assert np.array_equal(kept.accounts[kept.account], whoosh.accounts[whoosh.account])
+        for zone, months in whoosh.months.items():
+            assert np.array_equal(kept.months[zone], months), zone
+
+
+def test_facets_in_any_zone_are_the_same_with_and_without_sidecar_columns(
+    archive, runs, index, low_threshold
+):
+    _commit(archive, runs, index, random.Random(9))
+    with_sidecars = Index(index.path)
+    zones = ("Europe/London", "UTC", "America/New_York", "Asia/Kolkata")  # kept, kept, not, not
+    expected = {z: with_sidecars.search("road", zone=z).facets for z in zones}
+    assert with_sidecars._columns._segments
+    assert all(
+        with_sidecars._sidecars.has(r) for r, _ in with_sidecars._searcher().reader().leaf_readers()
+    )
+    without = Index(index.path)
+    without._columns.source = None  # Whoosh's column files, months computed
+    for zone in zones:
+        assert without.search("road", zone=zone).facets == expected[zone], zone
+
+
+def test_sidecars_of_an_older_version_are_written_again(archive, runs, index, low_threshold):
+    _commit(archive, runs, index, random.Random(3), rounds=1)
+    root = index.path / sidecars.DIRNAME
+    (current,) = root.iterdir()
+    old = root / current.name.rsplit("-v", 1)[0]  # version 1 was named by the segment alone
+    current.rename(old)
+    index.update(archive)  # nothing pending: the sidecars are brought up to date
+    assert [p.name for p in root.iterdir()] == [current.name]
+    assert Index(index.path)._sidecars.columns(index._searcher().reader().leaf_readers()[0][0])
