@@ -59,14 +59,14 @@ def _text_lengths(reader: Any) -> np.ndarray:
     return _read_numeric(reader, column, "u1")
 
 
-@functools.lru_cache(maxsize=8)
-def _month_starts(zone: str) -> np.ndarray:
-    """The instant (Unix seconds) each month begins in `zone`: entry m-1 for month number m."""
+@functools.lru_cache(maxsize=32)
+def _month_starts(zone: str, first: int, last: int) -> np.ndarray:
+    """The instant (Unix seconds) months `first`..`last` begin in `zone`."""
     tz = display_zone(zone)
     return np.array(
         [
-            int(dt.datetime(1970 + m // 12, m % 12 + 1, 1, tzinfo=tz).timestamp())
-            for m in range(_MONTHS)
+            int(dt.datetime(1970 + (m - 1) // 12, (m - 1) % 12 + 1, 1, tzinfo=tz).timestamp())
+            for m in range(first, last + 1)
         ],
         dtype=np.int64,
     )
@@ -75,13 +75,22 @@ def _month_starts(zone: str) -> np.ndarray:
 def month_numbers(created: np.ndarray, zone: str = "UTC") -> np.ndarray:
     """Month number (1 = 1970-01) of each date-order value in `zone` (the month a person in
     ui.timezone reads); 0 for undated."""
-    seconds = created >> f.TIE_BITS
-    if zone == "UTC":
-        days = seconds // 86400
-        months = days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64) + 1
+    dated = created > 0
+    seconds = np.where(dated, created >> f.TIE_BITS, 0)
+    utc = (
+        seconds.astype("datetime64[s]").astype("datetime64[M]").astype(np.int64) + 1
+        if len(seconds)
+        else np.zeros(0, np.int64)
+    )
+    if zone == "UTC" or not dated.any():
+        months = utc
     else:
-        months = np.searchsorted(_month_starts(zone), seconds, side="right")
-    return np.where(created > 0, np.clip(months, 1, _MONTHS - 1), 0).astype(np.uint16)
+        # a zone's month starts within a day of UTC's: only the months the values span
+        first = max(1, int(utc[dated].min()) - 1)
+        last = min(_MONTHS, int(utc[dated].max()) + 2)
+        starts = _month_starts(zone, first, last)
+        months = first - 1 + np.searchsorted(starts, seconds, side="right")
+    return np.where(dated, np.clip(months, 1, _MONTHS - 1), 0).astype(np.uint16)
 
 
 def distinct_values(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

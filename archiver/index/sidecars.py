@@ -11,9 +11,10 @@ them and answers its first query as fast as a warm one. Rare terms stay in Whoos
 The segment's columns (columns.py) are kept the same way: read from Whoosh's column files
 and derived (account indexes, month numbers) once, mapped by a fresh process.
 
-Layout of a sidecar directory (`<segment id>-v<VERSION>`): `terms.json` ({"terms": {field:
+Layout of a sidecar directory (`<segment id>-v<VERSION>`): `sidecar.json` ({"terms": {field:
 {text: [start, end, pstart, pend]}}: postings start..end, positions pstart..pend; "zones":
-the zones whose month numbers are kept}) and the arrays: `ids` (segment docnums), `freqs`,
+the zones whose month numbers are kept; "arrays": {name: [dtype, offset, length]}}) and
+`arrays.bin`, the arrays one after another (one memory map): `ids` (segment docnums), `freqs`,
 `counts` (positions per posting; text terms only) and `positions`, each in the narrowest
 unsigned type that holds the segment's values; per document `created`, `account` (an index
 into `accounts`, the segment's distinct account numbers), `kinds`, `lengths` and one
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import json
 import logging
+import mmap
 import os
 import shutil
 import tempfile
@@ -46,6 +48,7 @@ VERSION = 2  # 2: the columns too; a sidecar of another version is written again
 # A term goes into the sidecar from this many postings in the segment: below it, decoding
 # from Whoosh's blocks takes about a millisecond (measured: see ops/docs/search.md).
 MIN_POSTINGS = 1000
+META_FILE, ARRAYS_FILE = "sidecar.json", "arrays.bin"
 _ARRAYS = ("ids", "freqs", "counts", "positions")
 _COLUMNS = ("created", "accounts", "account", "kinds", "lengths")
 # fields people filter by often enough for a frequent term to matter (kind:, has:, ...);
@@ -92,22 +95,26 @@ def write_segment(reader: Any, folder: Path, zones: tuple[str, ...] = ("UTC",)) 
                 parts["counts"].append(np.zeros(n, np.int32))
             at[0] += n
             at[1] += p
+    arrays: dict[str, np.ndarray] = {}
+    for name in _ARRAYS:
+        joined = np.concatenate(parts[name]) if parts[name] else np.empty(0, np.int32)
+        freqs_exact = name != "freqs" or np.array_equal(joined, np.round(joined))
+        arrays[name] = _narrow(joined) if freqs_exact else joined.astype(np.float32)
+    columns = read_columns(reader, zones)
+    for name in _COLUMNS:
+        values = getattr(columns, name)
+        arrays[name] = _narrow(values) if name == "account" else values
+    for n, zone in enumerate(zones):
+        arrays[f"months-{n}"] = columns.months[zone]
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
     try:
-        for name in _ARRAYS:
-            joined = np.concatenate(parts[name]) if parts[name] else np.empty(0, np.int32)
-            freqs_exact = name != "freqs" or np.array_equal(joined, np.round(joined))
-            array = _narrow(joined) if freqs_exact else joined.astype(np.float32)
-            np.save(tmp / f"{name}.npy", array)
-        columns = read_columns(reader, zones)
-        for name in _COLUMNS:
-            values = getattr(columns, name)
-            np.save(tmp / f"{name}.npy", _narrow(values) if name == "account" else values)
-        for n, zone in enumerate(zones):
-            np.save(tmp / f"months-{n}.npy", columns.months[zone])
-        meta = {"version": VERSION, "terms": terms, "zones": list(zones)}
-        (tmp / "terms.json").write_text(json.dumps(meta))
+        layout = _write_arrays(tmp / ARRAYS_FILE, arrays)
+        meta = {"version": VERSION, "terms": terms, "zones": list(zones), "arrays": layout}
+        with open(tmp / META_FILE, "w", encoding="utf-8") as out:
+            json.dump(meta, out)
+            out.flush()
+            os.fsync(out.fileno())  # derived, but a torn file must not answer queries
         try:
             os.rename(tmp, folder)
         except OSError:  # another process wrote it first: the same content
@@ -167,17 +174,18 @@ class Sidecars:
     @staticmethod
     def _load(folder: Path) -> _Mapped | None:
         try:
-            meta = json.loads((folder / "terms.json").read_text())
+            meta = json.loads((folder / META_FILE).read_text(encoding="utf-8"))
             if meta.get("version") != VERSION:
                 return None
-            arrays = {n: _map(folder, n) for n in (*_ARRAYS, *_COLUMNS)}
-            months = {zone: _map(folder, f"months-{n}") for n, zone in enumerate(meta["zones"])}
+            arrays = _map_arrays(folder / ARRAYS_FILE, meta["arrays"])
+            months = {zone: arrays.pop(f"months-{n}") for n, zone in enumerate(meta["zones"])}
+            columns = SegmentColumns(**{n: arrays.pop(n) for n in _COLUMNS}, months=months)
+            terms = meta["terms"]
         except (OSError, ValueError, KeyError, TypeError) as exc:
             if not isinstance(exc, FileNotFoundError):
                 log.warning("index sidecar %s unreadable (%s): decoding from Whoosh", folder, exc)
             return None
-        columns = SegmentColumns(**{n: arrays.pop(n) for n in _COLUMNS}, months=months)
-        return _Mapped(meta["terms"], arrays, columns)
+        return _Mapped(terms, arrays, columns)
 
     def has(self, reader: Any) -> bool:
         return self._segment(segment_id(reader)) is not None
@@ -212,8 +220,8 @@ class Sidecars:
         seg = segment_id(reader)
         if self._segment(seg) is None:
             return
-        for path in (self.root / folder_name(seg)).iterdir():
-            _will_need(path)
+        for name in (ARRAYS_FILE, META_FILE):
+            _will_need(self.root / folder_name(seg) / name)
 
     def forget(self, live: set[str]) -> None:
         """Drop the maps of segments merged away."""
@@ -222,9 +230,40 @@ class Sidecars:
                 del self._mapped[seg]
 
 
-def _map(folder: Path, name: str) -> np.ndarray:
-    array: np.ndarray = np.load(folder / f"{name}.npy", mmap_mode="r")
-    return array
+def _write_arrays(path: Path, arrays: dict[str, np.ndarray]) -> dict[str, list[Any]]:
+    """The arrays one after another in one file, each at a multiple of 64 bytes; returns
+    their layout ({name: [dtype, offset, length]})."""
+    layout: dict[str, list[Any]] = {}
+    with open(path, "wb") as out:
+        for name, array in arrays.items():
+            pad = -out.tell() % 64
+            out.write(b"\0" * pad)
+            layout[name] = [array.dtype.str, out.tell(), len(array)]
+            out.write(np.ascontiguousarray(array).tobytes())
+        out.flush()
+        os.fsync(out.fileno())
+    return layout
+
+
+def _map_arrays(path: Path, layout: dict[str, list[Any]]) -> dict[str, np.ndarray]:
+    """The arrays of `path`, read-only views of one memory map (one map per segment: a
+    fresh process opens them in microseconds)."""
+    with open(path, "rb") as fh:
+        size = os.fstat(fh.fileno()).st_size
+        buffer: Any = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
+    out: dict[str, np.ndarray] = {}
+    for name, (dtype, offset, length) in layout.items():
+        kind = np.dtype(dtype)
+        if not (isinstance(offset, int) and isinstance(length, int)) or min(offset, length) < 0:
+            raise ValueError(f"bad layout of {name}")
+        if offset + length * kind.itemsize > size:
+            raise ValueError(f"{name} ends past the end of {path.name}")
+        out[name] = (
+            np.frombuffer(buffer, dtype=kind, count=length, offset=offset)
+            if length
+            else np.empty(0, kind)
+        )
+    return out
 
 
 def _will_need(path: Path) -> None:

@@ -3,7 +3,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from archiver.index.columns import month_numbers
+from archiver.index.schema import TIE_BITS
 
 from .conftest import post
 
@@ -66,3 +75,30 @@ def test_the_month_and_year_facets_count_months_in_the_display_zone(runs, archiv
     # a month facet's days (what the UI's facet link filters on) hold what it counted
     april = index.search("night", zone="Europe/London", since="2026-04-01", until="2026-05-01")
     assert [h.id for h in april.hits] == ["1"]
+
+
+@settings(max_examples=150, derandomize=True, deadline=None)
+@given(
+    st.lists(st.integers(min_value=0, max_value=2**32), min_size=1, max_size=40),
+    st.sampled_from(
+        [
+            "UTC",
+            "Europe/London",
+            "America/New_York",
+            "Asia/Kolkata",
+            "Pacific/Kiritimati",
+            "Pacific/Pago_Pago",
+        ]
+    ),
+)
+def test_month_numbers_are_the_months_zoneinfo_gives(seconds, zone):
+    """Month numbers are computed from a table of only the months the values span: every
+    value, whatever its zone's offset, falls in the month zoneinfo puts it in."""
+    created = np.array([s << TIE_BITS if s else 0 for s in seconds], dtype=np.int64)
+    tz = ZoneInfo(zone)
+    expected = []
+    for s in seconds:
+        local = dt.datetime.fromtimestamp(s, tz) if s else None
+        # 0 is undated: the last hours of 1969 in a zone behind UTC count as 1970-01
+        expected.append(0 if local is None else max(1, (local.year - 1970) * 12 + local.month))
+    assert month_numbers(created, zone).tolist() == expected

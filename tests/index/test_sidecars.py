@@ -74,7 +74,7 @@ def test_answers_are_the_same_with_and_without_sidecars(archive, runs, index, lo
     }
     assert with_sidecars._sidecars._mapped  # the fresh process read them
     for folder in (index.path / sidecars.DIRNAME).iterdir():
-        (folder / "terms.json").unlink()  # an unreadable sidecar: decoded from Whoosh
+        (folder / sidecars.META_FILE).unlink()  # an unreadable sidecar: decoded from Whoosh
     without = Index(index.path, cache_mb=0)
     for (q, sort), result in expected.items():
         assert without.search(q, sort=sort, per_page=50).to_dict() == result, q
