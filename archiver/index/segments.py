@@ -24,11 +24,9 @@ from whoosh.formats import Existence, Frequency, Positions
 
 from archiver.index.whoosh_internals import (
     SegmentFiles,
-    add_term,
-    finish_field,
+    TermWriter,
     one_position_values,
     quantised_length,
-    start_field,
     term_positions,
 )
 
@@ -43,7 +41,17 @@ _ONE_POSITION = one_position_values(Positions())
 class _Field:
     """How one indexed field's postings are gathered and written."""
 
-    __slots__ = ("name", "field", "number", "carries", "scorable", "terms", "analyse", "boost")
+    __slots__ = (
+        "name",
+        "field",
+        "number",
+        "carries",
+        "scorable",
+        "terms",
+        "words",
+        "analyse",
+        "boost",
+    )
 
     def __init__(self, name: str, field: Any, number: int) -> None:
         self.name = name
@@ -57,12 +65,18 @@ class _Field:
         else:
             self.carries = BYTES  # positions (and anything else): kept as encoded
         self.scorable = bool(field.scorable)
-        self.terms: dict[bytes, int] = {}
+        self.terms: dict[bytes, int] = {}  # term -> its number
+        self.words: dict[str, int] = {}  # the same, by the analysed word (no encoding)
         # {term: positions} without Whoosh's tokens, for the formats whose postings that
         # says all of (Existence, Frequency, Positions: what word_values would give)
         exact = type(fmt) in (Existence, Frequency, Positions)
         self.analyse = term_positions(field) if exact else None
         self.boost = float(fmt.field_boost)
+
+
+# per field name: (field, its _Field when indexed, stored, column type)
+_Plan = tuple[Any, "_Field | None", bool, Any]
+CHUNK = 1 << 18  # sorted postings turned into Python lists this many at a time
 
 
 class SegmentBuilder:
@@ -79,22 +93,31 @@ class SegmentBuilder:
             for i, name in enumerate(names)
             if self.schema[name].indexed
         }
+        self._plans: dict[str, _Plan] = {}
+        for name in names:
+            field = self.schema[name]
+            self._plans[name] = (
+                field,
+                self._fields.get(name),
+                bool(field.stored),
+                field.column_type or None,
+            )
         self._segment: tuple[Any, Any, Any] | None = None
         self._reset()
 
     def _reset(self) -> None:
         self._term_of = array("i")  # per posting: its term's number (all fields)
-        self._doc = array("i")
         self._weight = array("f")
         self._freq = array("i")
         self._values: list[bytes] = []  # BYTES fields' postings only, in order
-        self._has_value = array("b")  # per posting: 1 when it has a value in _values
+        self._doc_postings = array("i")  # per document: how many postings it added
         self._term_keys: list[tuple[int, bytes]] = []  # term number -> (field number, text)
         self._lengths: dict[str, array[int]] = {
             name: array("i") for name, fd in self._fields.items() if fd.scorable
         }
         for fd in self._fields.values():
             fd.terms = {}
+            fd.words = {}
         self._docnum = 0
 
     # -- the writer's interface --------------------------------------------------------------
@@ -105,87 +128,85 @@ class SegmentBuilder:
             self._segment = self.files.new()
         perdoc = self._segment[1]
         docnum = self._docnum
-        schema = self.schema
+        plans = self._plans
+        before = len(self._term_of)
         perdoc.start_doc(docnum)
         for name in sorted(fields):
             value = fields[name]
             if value is None:
                 continue
-            field = schema[name]
+            plan = plans.get(name)
+            if plan is None:
+                self.schema[name]  # raises Whoosh's error for a field not in the schema
+                continue
+            field, fd, stored, column = plan
             length = 0
-            fd = self._fields.get(name)
             if fd is not None:
                 if fd.analyse is not None and type(value) is str:
-                    length = self._analysed(fd, fd.analyse(value), docnum)
+                    length = self._analysed(fd, fd.analyse(value))
                 else:
-                    length = self._indexed(fd, field.index(value), docnum)
+                    length = self._indexed(fd, field.index(value))
                 if fd.scorable:
                     self._lengths[name].append(length)
                 else:
                     length = 0
-            perdoc.add_field(name, field, value if field.stored else None, length)
-            column = field.column_type
+            if stored or length:  # add_field does nothing otherwise
+                perdoc.add_field(name, field, value if stored else None, length)
             if column:
                 perdoc.add_column_value(name, column, field.to_column_value(value))
         for lengths in self._lengths.values():
             if len(lengths) <= docnum:
                 lengths.append(0)
         perdoc.finish_doc()
+        self._doc_postings.append(len(self._term_of) - before)
         self._docnum += 1
-        if len(self._doc) >= self.limit:
+        if len(self._term_of) >= self.limit:
             self._close_segment()
 
-    def _analysed(self, fd: _Field, terms: dict[str, list[int]], docnum: int) -> int:
+    def _number(self, fd: _Field, btext: bytes) -> int:
+        """A new term's number (or the number it got from the other path)."""
+        number = fd.terms.get(btext)
+        if number is None:
+            number = fd.terms[btext] = len(self._term_keys)
+            self._term_keys.append((fd.number, btext))
+        return number
+
+    def _analysed(self, fd: _Field, terms: dict[str, list[int]]) -> int:
         """Append a field's postings from {term: positions}; returns the field length."""
-        numbers = fd.terms
-        keys = self._term_keys
+        words = fd.words
         added = []
         for word in terms:
-            btext = word.encode("utf-8")
-            number = numbers.get(btext)
+            number = words.get(word)
             if number is None:
-                number = numbers[btext] = len(keys)
-                keys.append((fd.number, btext))
+                number = words[word] = self._number(fd, word.encode("utf-8"))
             added.append(number)
         n = len(added)
         self._term_of.extend(added)
-        self._doc.extend([docnum] * n)
         if fd.carries == NO_VALUE:  # Existence: each term once, weighted by the boost
             self._freq.extend([1] * n)
             self._weight.extend([fd.boost] * n)
-            self._has_value.extend(bytes(n))
             return n
         counts = [len(p) for p in terms.values()]
         self._freq.extend(counts)
         boost = fd.boost
-        self._weight.extend([c * boost for c in counts])
+        self._weight.extend(counts if boost == 1.0 else [c * boost for c in counts])
         if fd.carries == BYTES:  # Positions.encode, from the table for one small position
             table, size, encode = _ONE_POSITION, len(_ONE_POSITION), fd.field.format.encode
             self._values.extend(
                 table[p[0]] if len(p) == 1 and p[0] < size else encode(p) for p in terms.values()
             )
-            self._has_value.extend(b"\x01" * n)
-        else:
-            self._has_value.extend(bytes(n))
         return sum(counts)
 
-    def _indexed(self, fd: _Field, postings: Any, docnum: int) -> int:
+    def _indexed(self, fd: _Field, postings: Any) -> int:
         """Append a field's postings from Whoosh's `field.index`; returns the field length."""
-        terms, keys = fd.terms, self._term_keys
         carries = fd.carries == BYTES
         length = 0
         for btext, tfreq, tweight, vbytes in postings:
-            number = terms.get(btext)
-            if number is None:
-                number = terms[btext] = len(keys)
-                keys.append((fd.number, btext))
-            self._term_of.append(number)
-            self._doc.append(docnum)
+            self._term_of.append(self._number(fd, btext))
             self._weight.append(tweight)
             self._freq.append(tfreq)
             if carries:
                 self._values.append(vbytes)
-            self._has_value.append(carries)
             length += tfreq
         return length
 
@@ -208,12 +229,12 @@ class SegmentBuilder:
     def _close_segment(self) -> None:
         assert self._segment is not None
         segment, perdoc, fieldwriter = self._segment
-        self._postings(fieldwriter)
+        self._postings(TermWriter(fieldwriter))
         self.files.close(segment, perdoc, fieldwriter, self._docnum)
         self._segment = None
         self._reset()
 
-    def _postings(self, fieldwriter: Any) -> None:
+    def _postings(self, terms: TermWriter) -> None:
         """Every term's postings, terms in (field name, text) order, documents ascending."""
         keys = self._term_keys
         if not keys:
@@ -221,48 +242,60 @@ class SegmentBuilder:
         ordered = sorted(range(len(keys)), key=keys.__getitem__)
         rank = np.empty(len(keys), np.int32)
         rank[ordered] = np.arange(len(keys), dtype=np.int32)
-        term_rank = rank[np.frombuffer(self._term_of, np.int32)]
+        term_of = np.frombuffer(self._term_of, np.int32)
+        term_rank = rank[term_of]
         del rank
         order = np.argsort(term_rank, kind="stable")  # documents stay ascending in a term
         counts = np.bincount(term_rank, minlength=len(keys))
         del term_rank
         ends = np.cumsum(counts).tolist()
-        starts = [0, *ends[:-1]]
-        docs = np.frombuffer(self._doc, np.int32)[order]
+        per_doc = np.frombuffer(self._doc_postings, np.int32)
+        docs = np.repeat(np.arange(len(per_doc), dtype=np.int32), per_doc)[order]
         weights = np.frombuffer(self._weight, np.float32)[order]
         freqs = np.frombuffer(self._freq, np.int32)[order]
-        # where each posting's value is in _values (BYTES postings only), in sorted order
-        has_value = np.frombuffer(self._has_value, np.int8).astype(bool)
-        value_index = (np.cumsum(has_value) - 1)[order]
-        del has_value, order
-        values = np.empty(len(self._values), dtype=object)
-        values[:] = self._values
-        self._values = []
+        # where each posting's value is in _values (BYTES fields' postings), in sorted order
+        fields_by_number = {fd.number: fd for fd in self._fields.values()}
+        carries = np.array([fields_by_number[number].carries == BYTES for number, _ in keys])
+        value_index = (np.cumsum(carries[term_of]) - 1)[order]
+        del carries, order, term_of
+        values = self._values
         quantised = {
             name: [quantised_length(x) for x in lengths] for name, lengths in self._lengths.items()
         }
-        fields_by_number = {fd.number: fd for fd in self._fields.values()}
         current = None
-        for number_of_term, start, end in zip(ordered, starts, ends, strict=True):
+        start = chunk_at = chunk_end = 0
+        ids_l: list[int] = []
+        weights_l: list[float] = []
+        values_l: list[int] = []
+        freqs_b = b""
+        for number_of_term, end in zip(ordered, ends, strict=True):
+            if end > chunk_end:  # the next postings as lists (memory stays bounded)
+                chunk_at, chunk_end = start, max(end, start + CHUNK)
+                ids_l = docs[chunk_at:chunk_end].tolist()
+                weights_l = weights[chunk_at:chunk_end].tolist()
+                values_l = value_index[chunk_at:chunk_end].tolist()
+                freqs_b = freqs[chunk_at:chunk_end].astype(">u4").tobytes()  # pack_uint each
             number, btext = keys[number_of_term]
             fd = fields_by_number[number]
             if fd is not current:
                 if current is not None:
-                    finish_field(fieldwriter)
-                start_field(fieldwriter, fd.name, fd.field)
+                    terms.finish_field()
+                terms.start_field(fd.name, fd.field)
                 current = fd
-            ids = docs[start:end].tolist()
+            a, b = start - chunk_at, end - chunk_at
+            ids = ids_l[a:b]
             if fd.carries == BYTES:
-                term_values: Any = values[value_index[start:end]].tolist()
+                term_values: Any = [values[i] for i in values_l[a:b]]
             elif fd.carries == FREQUENCY:
-                term_values = freqs[start:end].astype(">u4").tobytes()  # pack_uint each
+                term_values = freqs_b[a * 4 : b * 4]
             else:
                 term_values = None
             term_lengths = None
             if fd.scorable:
                 column = quantised[fd.name]
                 term_lengths = [column[i] for i in ids]
-            term_weights = weights[start:end].tolist()
-            add_term(fieldwriter, btext, ids, term_weights, term_values, term_lengths)
+            terms.add(btext, ids, weights_l[a:b], term_values, term_lengths)
+            start = end
         if current is not None:
-            finish_field(fieldwriter)
+            terms.finish_field()
+        terms.flush()

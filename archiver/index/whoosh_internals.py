@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import pickle
+import struct
 import zlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
@@ -36,6 +37,7 @@ from whoosh.codec.whoosh3 import (
     W3TermInfo,
     _lenfield,
 )
+from whoosh.filedb import filetables
 from whoosh.filedb.filestore import FileStorage
 from whoosh.formats import Positions, tokens
 from whoosh.system import pack_int, pack_ushort
@@ -337,87 +339,187 @@ class SegmentFiles:
                 storage.delete_file(name)
 
 
-def start_field(fields: Any, fieldname: str, fieldobj: Any) -> None:
-    fields.start_field(fieldname, fieldobj)
+# W3TermInfo.to_bytes of a term whose postings are in blocks: its struct (not inlined),
+# then pack_long(offset) + pack_int(length) of its extent in the postings file
+_TERM_INFO = struct.Struct(W3TermInfo._struct.format + "qi")
+_ENTRY_LENGTHS = filetables._lengths  # HashWriter.add: (key length, value length), key, value
+_FLUSH_BYTES = 1 << 22  # pending postings and term entries written in pieces of this size
 
 
-def finish_field(fields: Any) -> None:
-    fields.finish_field()
+class TermWriter:
+    """A segment's terms, written as W3FieldWriter's start_term/add/finish_term and
+    W3PostingsWriter write them, in batches: each term's blocks (delta-coded ids, the
+    weights minified to None / one float / a tuple, the values as a tuple (positions),
+    joined (fixed size) or None (no values); each block pickled, zlib'd from
+    W3_COMPRESS_FROM bytes, after a pickled info tuple) go to the postings file, its
+    W3TermInfo (the block statistics summed) to the term dictionary (an OrderedHashWriter:
+    `add`'s entry bytes, its key positions in `index`, each key's hash in `buckets`), both
+    joined and written a few MB at a time rather than several writes a term. Most terms
+    have one posting (each item's key, rare words): those take a short path."""
 
+    def __init__(self, fields: Any) -> None:
+        self._fields = fields
+        self._postfile = fields._postfile
+        self._tindex = fields._tindex
+        self._posts: list[bytes] = []
+        self._posts_at = self._postfile.tell()
+        self._posts_size = 0
+        self._entries: list[bytes] = []
+        self._entries_at = self._tindex.dbfile.tell()
+        self._entries_size = 0
+        self._keys: list[bytes] = []
+        self._positions: list[int] = []
+        self._prefix = b""
 
-def add_term(
-    fields: Any,
-    btext: bytes,
-    ids: list[int],
-    weights: list[float],
-    values: Any,
-    lengths: list[int] | None,
-) -> None:
-    """Write one term's postings as W3PostingsWriter does (blocks of BLOCK_LIMIT: the
-    delta-coded ids, the weights minified to None / one float / a tuple, the values as a
-    tuple (positions), joined (fixed size) or None (no values); each block pickled,
-    zlib'd from W3_COMPRESS_FROM bytes, after a pickled info tuple), and its term info
-    (W3TermInfo, the block statistics summed) into the field writer's term dictionary.
-    `values` is a list of bytes (variable size), one bytes of fixed-size values, or None;
-    `lengths` the document's field length of each posting (None: not scorable)."""
-    postfile = fields._postfile
-    start = postfile.tell()
-    out = [W3_BLOCK_MAGIC]  # the term's bytes, written at once
-    n = len(ids)
-    fixed = isinstance(values, bytes)
-    size = len(values) // n if fixed and n else 0
-    total_weight = 0.0
-    max_weight = 0.0
-    min_length: int | None = None
-    max_length = 0
-    dumps, compress = pickle.dumps, zlib.compress
-    for at in range(0, n, BLOCK_LIMIT):
-        end = min(at + BLOCK_LIMIT, n)
-        block_ids = ids[at:end]
-        block_weights = weights[at:end]
-        if end - at == 1:
-            deltas: tuple[int, ...] = (block_ids[0],)
+    def start_field(self, fieldname: str, fieldobj: Any) -> None:
+        self._fields.start_field(fieldname, fieldobj)
+        self._prefix = pack_ushort(self._fields._fieldid)
+
+    def finish_field(self) -> None:
+        self._fields.finish_field()
+
+    def add(
+        self,
+        btext: bytes,
+        ids: list[int],
+        weights: list[float],
+        values: Any,
+        lengths: list[int] | None,
+    ) -> None:
+        """One term's postings, documents ascending. `values` is a list of bytes (variable
+        size), one bytes of fixed-size values, or None; `lengths` the document's field
+        length of each posting (None: not scorable)."""
+        n = len(ids)
+        if n == 1:
+            posts, info = self._one(ids[0], weights[0], values, lengths)
         else:
-            deltas = (block_ids[0], *(b - a for a, b in pairwise(block_ids)))
-        first = block_weights[0]
-        top = max(block_weights)
-        if top == 1.0 and min(block_weights) == 1.0:
-            mini: Any = None
-        elif top == first and min(block_weights) == first:
-            mini = first
-        else:
-            mini = tuple(block_weights)
+            posts, info = self._blocks(ids, weights, values, lengths)
+        offset = self._posts_at + self._posts_size
+        self._posts.append(posts)
+        self._posts_size += len(posts)
+        key = self._prefix + btext
+        value = _TERM_INFO.pack(0, *info, ids[0], ids[-1], offset, len(posts))
+        self._keys.append(key)
+        self._positions.append(self._entries_at + self._entries_size)
+        entry = _ENTRY_LENGTHS.pack(len(key), len(value)) + key + value
+        self._entries.append(entry)
+        self._entries_size += len(entry)
+        if self._posts_size + self._entries_size >= _FLUSH_BYTES:
+            self.flush()
+
+    @staticmethod
+    def _one(
+        docnum: int, weight: float, values: Any, lengths: list[int] | None
+    ) -> tuple[bytes, tuple[Any, ...]]:
+        """_blocks for one posting (the same bytes, without the loop)."""
         if values is None:
             block_values: Any = None
-        elif fixed:
-            block_values = values[at * size : end * size]
+        elif isinstance(values, bytes):
+            block_values = values  # one fixed-size value
         else:
-            block_values = tuple(values[at:end])
-        data = dumps((deltas, mini, block_values), 2)
+            block_values = (values[0],)
+        # _blocks' minified weights: None when 1, else the float (a tuple for NaN)
+        mini = None if weight == 1.0 else (weight if weight == weight else (weight,))
+        data = pickle.dumps(((docnum,), mini, block_values), 2)
         comp = _BLOCK_COMPRESSION if len(data) >= W3_COMPRESS_FROM else 0
         if comp:
-            data = compress(data, comp)
-        low = high = None
-        if lengths is not None:
-            block_lengths = [x for x in lengths[at:end] if x]
-            if block_lengths:
-                low, high = min(block_lengths), max(block_lengths)
-        info = dumps(
-            (end - at, block_ids[-1], top, comp, length_to_byte(low), length_to_byte(high or 0)),
-            2,
+            data = zlib.compress(data, comp)
+        length = lengths[0] if lengths is not None else 0
+        low = length or None
+        info = pickle.dumps(
+            (1, docnum, weight, comp, length_to_byte(low), length_to_byte(length)), 2
         )
-        blocklength = len(info) + len(data)
-        out += (pack_int(-blocklength if end == n else blocklength), info, data)
-        total_weight += sum(block_weights)
-        max_weight = max(max_weight, top)
-        if low is not None:
-            min_length = low if min_length is None else min(min_length, low)
-            max_length = max(max_length, high or 0)
-    written = b"".join(out)
-    postfile.write(written)
-    terminfo = W3TermInfo(total_weight, n, min_length, max_length, max_weight, ids[0], ids[-1])
-    terminfo.set_extent(start, len(written))
-    fields._tindex.add(pack_ushort(fields._fieldid) + btext, terminfo.to_bytes())
+        posts = b"".join((W3_BLOCK_MAGIC, pack_int(-(len(info) + len(data))), info, data))
+        low_byte = 0 if low is None else length_to_byte(low)
+        return posts, (0.0 + weight, 1, low_byte, length_to_byte(length), max(0.0, weight))
+
+    @staticmethod
+    def _blocks(
+        ids: list[int], weights: list[float], values: Any, lengths: list[int] | None
+    ) -> tuple[bytes, tuple[Any, ...]]:
+        """A term's blocks of BLOCK_LIMIT postings, and its term info's statistics
+        (total weight, postings, min and max length bytes, max weight)."""
+        out = [W3_BLOCK_MAGIC]
+        n = len(ids)
+        fixed = isinstance(values, bytes)
+        size = len(values) // n if fixed and n else 0
+        total_weight = 0.0
+        max_weight = 0.0
+        min_length: int | None = None
+        max_length = 0
+        dumps, compress = pickle.dumps, zlib.compress
+        for at in range(0, n, BLOCK_LIMIT):
+            end = min(at + BLOCK_LIMIT, n)
+            block_ids = ids[at:end]
+            block_weights = weights[at:end]
+            if end - at == 1:
+                deltas: tuple[int, ...] = (block_ids[0],)
+            else:
+                deltas = (block_ids[0], *(b - a for a, b in pairwise(block_ids)))
+            first = block_weights[0]
+            top = max(block_weights)
+            if top == 1.0 and min(block_weights) == 1.0:
+                mini: Any = None
+            elif top == first and min(block_weights) == first:
+                mini = first
+            else:
+                mini = tuple(block_weights)
+            if values is None:
+                block_values: Any = None
+            elif fixed:
+                block_values = values[at * size : end * size]
+            else:
+                block_values = tuple(values[at:end])
+            data = dumps((deltas, mini, block_values), 2)
+            comp = _BLOCK_COMPRESSION if len(data) >= W3_COMPRESS_FROM else 0
+            if comp:
+                data = compress(data, comp)
+            low = high = None
+            if lengths is not None:
+                block_lengths = [x for x in lengths[at:end] if x]
+                if block_lengths:
+                    low, high = min(block_lengths), max(block_lengths)
+            info = dumps(
+                (
+                    end - at,
+                    block_ids[-1],
+                    top,
+                    comp,
+                    length_to_byte(low),
+                    length_to_byte(high or 0),
+                ),
+                2,
+            )
+            blocklength = len(info) + len(data)
+            out += (pack_int(-blocklength if end == n else blocklength), info, data)
+            total_weight += sum(block_weights)
+            max_weight = max(max_weight, top)
+            if low is not None:
+                min_length = low if min_length is None else min(min_length, low)
+                max_length = max(max_length, high or 0)
+        low_byte = 0 if min_length is None else length_to_byte(min_length)
+        return b"".join(out), (total_weight, n, low_byte, length_to_byte(max_length), max_weight)
+
+    def flush(self) -> None:
+        """Write the pending postings and term entries (keys must increase, as
+        OrderedHashWriter.add requires)."""
+        tindex = self._tindex
+        keys = self._keys
+        if keys:
+            if keys[0] <= tindex.lastkey or any(a >= b for a, b in pairwise(keys)):
+                raise ValueError("terms must be added in increasing order")
+            hashfn, buckets = tindex.hashfn, tindex.buckets
+            for key, pos in zip(keys, self._positions, strict=True):
+                h = hashfn(key)
+                buckets[h & 255].append((h, pos))
+            tindex.index.extend(self._positions)
+            tindex.lastkey = keys[-1]
+        self._postfile.write(b"".join(self._posts))
+        tindex.dbfile.write(b"".join(self._entries))
+        self._posts_at += self._posts_size
+        self._entries_at += self._entries_size
+        self._posts, self._entries, self._keys, self._positions = [], [], [], []
+        self._posts_size = self._entries_size = 0
 
 
 def quantised_length(length: int) -> int:

@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 
 from archiver.index import schema as f
+from archiver.index import segments, whoosh_internals
 from archiver.index.items import IndexedItem, project
 from archiver.index.segments import SegmentBuilder
 from archiver.index.whoosh_internals import CODEC, file_storage
@@ -113,6 +114,17 @@ def test_the_same_files_as_whooshs_writer(tmp_path):
     assert built[0].keys() == whoosh[0].keys()
     for name in whoosh[0]:
         assert built[0][name] == whoosh[0][name], name
+
+
+def test_the_same_files_written_in_small_pieces(tmp_path, monkeypatch):
+    """Terms are written in batches and the sorted postings read a chunk at a time: with
+    tiny batches and chunks (a term across chunks, a flush after every term) the files
+    are still Whoosh's."""
+    monkeypatch.setattr(whoosh_internals, "_FLUSH_BYTES", 64)
+    monkeypatch.setattr(segments, "CHUNK", 5)
+    docs = _documents(random.Random(7), 120)
+    whoosh = _segment_files(_whoosh_index(tmp_path / "whoosh", docs))
+    assert _segment_files(_built_index(tmp_path / "built", docs)) == whoosh
 
 
 def test_several_segments_hold_what_one_does(tmp_path):
