@@ -119,6 +119,11 @@ _LIST_FIELDS = frozenset(
 _DICT_FIELDS = frozenset(("author", "metrics"))
 
 
+# every field None, in the documented order: a record starts as a copy (a dict copy and an
+# update are C loops; a comprehension over the fields was a third of new_record's cost)
+_NONE_RECORD: dict[str, Any] = dict.fromkeys(RECORD_FIELDS)
+
+
 def new_record(**fields: Any) -> dict[str, Any]:
     """A record with every field present, in the documented order."""
     if not _FIELD_SET.issuperset(fields):
@@ -126,14 +131,17 @@ def new_record(**fields: Any) -> dict[str, Any]:
     for name in ("id", "kind", "source"):
         if not fields.get(name):
             raise ValueError(f"record needs {name}")
-    if fields["source"] not in SOURCES:
-        raise ValueError(f"unknown record source {fields['source']!r}")
+    source = fields["source"]
+    of_source = PLATFORM_OF_SOURCE.get(source) if isinstance(source, str) else None
+    if of_source is None:
+        raise ValueError(f"unknown record source {source!r}")
     if fields["kind"] not in COLLECTION_OF_KIND:
         raise ValueError(f"unknown record kind {fields['kind']!r}")
-    platform = fields.setdefault("platform", PLATFORM_OF_SOURCE[fields["source"]])
-    if platform != PLATFORM_OF_SOURCE[fields["source"]]:
-        raise ValueError(f"source {fields['source']!r} is not a {platform} source")
-    rec = {name: fields.get(name) for name in RECORD_FIELDS}
+    rec = _NONE_RECORD.copy()
+    rec["platform"] = of_source
+    rec.update(fields)  # only known fields (above): the order stays the documented one
+    if rec["platform"] != of_source:
+        raise ValueError(f"source {source!r} is not a {rec['platform']} source")
     for name in _LIST_FIELDS:
         if rec[name] is None:
             rec[name] = []

@@ -22,7 +22,9 @@ interpreter start-up and every module import included, from the parent's rusage)
 import of the same format (20 posts, the generator's least) measures the start-up share, so
 the per-record rate is stated with it and without it. With `--compare DIR` the same sources
 are also imported by the checkout in DIR (e.g. `main`, as "before"), alternating with this
-one's in the same loop.
+one's in the same loop, and the two stores must hold the same runs: every record the same
+JSON and every manifest the same except its run id and timings (`same_as_before`; the bench
+stops when they differ).
 Prints a table, writes JSON to ops/bench/results/.
 """
 
@@ -195,6 +197,29 @@ def _summary(samples: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def stored_runs(store: Path) -> list[Any]:
+    """What a store's runs hold, without what differs between two imports of one source (the
+    run id, the times, and so the gzip bytes' hash and size): each run's manifest and every
+    record of every collection, in order."""
+    import gzip
+
+    runs = []
+    for manifest_path in sorted(store.glob("accounts/*/runs/*/manifest.json")):
+        manifest = orjson.loads(manifest_path.read_bytes())
+        run_id = manifest.pop("run_id")
+        for key in ("started_at", "committed_at"):
+            manifest.pop(key, None)
+        collections = {}
+        for entry in manifest["objects"]:
+            if entry["key"].endswith(".jsonl.gz"):
+                with gzip.open(manifest_path.parent / entry["key"]) as fh:
+                    lines = fh.read().replace(run_id.encode(), b"<run>").splitlines()
+                collections[entry["key"]] = [orjson.loads(line) for line in lines]
+                entry.pop("sha256"), entry.pop("size")
+        runs.append((manifest, collections))
+    return runs
+
+
 def _run_format(
     name: str, path: Path, tiny: Path, tmp: str, repeat: int, compare: Path | None
 ) -> dict[str, Any]:
@@ -222,6 +247,14 @@ def _run_format(
         per_record = max(r["median_process_cpu_s"] - startup, 1e-9)
         r["records_per_cpu_s_without_startup"] = round(r["records"] / per_record)
     row["ratio_cpu"] = row["import"]["ratio_cpu"]
+    if compare:
+        for i in range(repeat):
+            same = stored_runs(Path(f"{tmp}/{name}-import-store{i}")) == stored_runs(
+                Path(f"{tmp}/{name}-before-store{i}")
+            )
+            if not same:
+                raise SystemExit(f"{name}: the import wrote other runs than the one in {compare}")
+        row["same_as_before"] = True
     row["load_avg"] = [round(load, 2), round(os.getloadavg()[0], 2)]
     return row
 

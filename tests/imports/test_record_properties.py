@@ -154,9 +154,34 @@ def test_the_strategies_reach_records():
 def test_the_quick_shape_check_agrees_with_the_one_that_names_the_field(value, endpoint):
     """`check_shape` answers with `_fits` and walks `_report` only to name a bad field."""
     for shape in (_page_shape(endpoint), _page_shape(endpoint)["data"], [REQUIRED_ID]):
-        try:
-            _report(value, shape, "entry")
-            reported = True
-        except ArchiveFormatError:
-            reported = False
-        assert _fits(value, shape) == reported
+        assert _fits(value, shape) == _reported_fit(value, shape)
+
+
+def _reported_fit(value: Any, shape: Any) -> bool:
+    """Whether the check that names the bad field finds none."""
+    try:
+        _report(value, shape, "entry")
+    except ArchiveFormatError:
+        return False
+    return True
+
+
+# a shape nested deeper than one compiled function holds (fields._MAX_DEPTH): the deep part
+# is a function of its own, with the same answers
+DEEP: Any = REQUIRED_ID
+for _ in range(30):
+    DEEP = {"data": [DEEP], "text": "text"}
+
+
+def _deep(leaf: Any, depth: int = 30) -> Any:
+    return leaf if depth == 0 else {"data": [_deep(leaf, depth - 1)], "text": "t"}
+
+
+@PROPERTY
+@given(SCALARS, st.integers(min_value=0, max_value=30))
+def test_a_deep_shape_is_checked_as_the_one_that_names_the_field_checks_it(leaf, depth):
+    value = _deep(leaf, depth)
+    reported = _reported_fit(value, DEEP)
+    assert _fits(value, DEEP) == reported
+    is_id = isinstance(leaf, str | int) and not isinstance(leaf, bool)
+    assert reported == (depth == 30 and is_id)
