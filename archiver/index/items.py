@@ -158,6 +158,7 @@ _layout_of(
 _ROW_KEYS = tuple(project({"id": "0"}, "0"))
 _ROW_TAG = _layout_of(_ROW_KEYS)
 _AUTHOR_KEYS = ("id", "username", "name")
+_AUTHOR_KEYS_SET = frozenset(_AUTHOR_KEYS)
 _NOTHING = object()
 _IMPLIED: dict[str, Any] = {
     "captured_at": lambda v: v["created_at"] if v["created_at"] is not None else _NOTHING,
@@ -165,12 +166,27 @@ _IMPLIED: dict[str, Any] = {
 }
 
 
-def _row(version: dict[str, Any], context: dict[str, int], runs: list[str]) -> Any:
+# names whose small numbers _unrow reads as their own (a run, "as created", "the item alone")
+_OWN_NUMBERS = frozenset(("run_id", *_IMPLIED))
+
+
+def _row(version: dict[str, Any], context: dict[str, int], runs: list[str]) -> tuple[Any, bool]:
+    """A version's row, and whether it surely reads back equal: every value text, None, a
+    boolean, a list of texts or an author of texts (the shape project() gives), and no
+    number standing for a text where _unrow reads a number otherwise."""
     if tuple(version) != _ROW_KEYS:
-        return version  # a version of another shape is kept whole
+        return version, False  # a version of another shape is kept whole
     row: list[Any] = []
+    exact = True
     for name, value in version.items():
+        kind = type(value)
         if name == "author" and isinstance(value, dict):
+            exact = (
+                exact
+                and kind is dict
+                and _AUTHOR_KEYS_SET.issuperset(value)
+                and all(type(v) is str for v in value.values())
+            )
             value = [
                 context.get(v, v) if isinstance(v, str) else v
                 for v in (value.get(k) for k in _AUTHOR_KEYS)
@@ -181,8 +197,13 @@ def _row(version: dict[str, Any], context: dict[str, int], runs: list[str]) -> A
             value = 0  # captured when created; an edit chain of the item alone
         elif isinstance(value, str):
             value = context.get(value, value)
+            exact = exact and kind is str and (type(value) is str or name not in _OWN_NUMBERS)
+        elif value is not None and kind is not bool:
+            exact = (
+                exact and kind is list and name != "author" and all(type(v) is str for v in value)
+            )
         row.append(value)
-    return row
+    return row, exact
 
 
 def _unrow(row: Any, names: tuple[str, ...], values: list[str], runs: list[str]) -> Any:
@@ -215,17 +236,40 @@ def encode_state(key: str, state: dict[str, Any]) -> bytes:
     values = [item_id, state["a"] or "", account_id]
     context = {v: i for i, v in reversed(list(enumerate(values))) if v}
     runs = state["r"]
-    rows = [_row(v, context, runs) for v in state["v"]]
+    rows = []
+    exact = _plain_top(state)
+    for version in state["v"]:
+        row, same_row = _row(version, context, runs)
+        rows.append(row)
+        exact = exact and same_row
     compact = [_ROW_TAG, state["a"], rows, state["d"], runs]
     if "m" in state:
         compact.append(state["m"])
     data = orjson.dumps(compact)
+    if exact:
+        return data  # reads back equal by construction: no need to read it back
     try:
         same = decode_state(key, data) == state
     except (IndexError, KeyError, TypeError, ValueError):
         same = False
     # a value that would read back otherwise (a number where text belongs): kept as it is
     return data if same else orjson.dumps(state)
+
+
+def _plain_top(state: dict[str, Any]) -> bool:
+    """Whether the state's own parts read back as they are (texts or None, runs texts)."""
+    member = state.get("m")
+    return (
+        len(state) == 4 + ("m" in state)
+        and type(state["v"]) is list
+        and all(v is None or type(v) is str for v in (state["a"], state["d"]))
+        and type(state["r"]) is list
+        and all(type(r) is str for r in state["r"])
+        and (
+            member is None
+            or (type(member) is list and all(v is None or type(v) is str for v in member))
+        )
+    )
 
 
 def decode_state(key: str, data: bytes) -> dict[str, Any]:

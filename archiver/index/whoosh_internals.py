@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import pickle
+import re
 import struct
 import zlib
 from collections import defaultdict
@@ -26,7 +27,7 @@ from whoosh import externalsort
 from whoosh.analysis.analyzers import CompositeAnalyzer
 from whoosh.analysis.filters import LowercaseFilter
 from whoosh.analysis.morph import StemFilter
-from whoosh.analysis.tokenizers import IDTokenizer, RegexTokenizer
+from whoosh.analysis.tokenizers import IDTokenizer, RegexTokenizer, default_pattern
 from whoosh.codec.whoosh3 import (
     COMPRESSION_MIN_SIZE,
     LENGTHS_COLUMN,
@@ -533,6 +534,12 @@ def one_position_values(fmt: Any, count: int = 4096) -> list[bytes]:
     return [fmt.encode([pos]) for pos in range(count)]
 
 
+# A tokenizer's pattern whose group only groups: the same matches without it, so that
+# `findall` returns them (Whoosh's default pattern, the text field's).
+_WITHOUT_GROUPS = {default_pattern.pattern: r"[\w\*]+(?:\.?[\w\*]+)*"}
+STEMS_KEPT = 200_000  # words as written, lowercased and stemmed (~30 MB at most)
+
+
 def term_positions(field: Any) -> Callable[[str], dict[str, list[int]]] | None:
     """For a field whose analyzer is a regex tokenizer or an id tokenizer, then optionally
     a lowercase filter and a stem filter (every field of schema.py), a function giving a
@@ -555,17 +562,33 @@ def term_positions(field: Any) -> Callable[[str], dict[str, list[int]]] | None:
         split: Callable[[str], list[str]] = lambda value: [value]  # noqa: E731
         first = 1
     elif type(tokenizer) is RegexTokenizer and not tokenizer.gaps:
-        finditer = tokenizer.expression.finditer
-        split = lambda value: [m.group() for m in finditer(value)]  # noqa: E731
+        expression = tokenizer.expression
+        same = _WITHOUT_GROUPS.get(expression.pattern) if expression.groups else None
+        if same is not None:
+            expression = re.compile(same, expression.flags)
+        if expression.groups == 0:  # findall gives the matches themselves
+            split = expression.findall
+        else:
+            finditer = expression.finditer
+            split = lambda value: [m.group() for m in finditer(value)]  # noqa: E731
     else:
         return None
     stem_word = stem._stem if stem is not None else None
     ignore = stem.ignore if stem is not None else frozenset()
+    stems: dict[str, str] = {}  # a word as written -> lowercased and stemmed
+
+    def stemmed(word: str) -> str:
+        if len(stems) >= STEMS_KEPT:
+            stems.clear()
+        found: str = stem_word(word.lower())  # type: ignore[misc]
+        stems[word] = found
+        return found
 
     def positions(value: str) -> dict[str, list[int]]:
         words = split(value)
         if lower is not None and stem_word is not None and not ignore:
-            words = [stem_word(w.lower()) for w in words]  # the text field: one pass
+            known = stems.get  # the text field: one pass, most words seen before
+            words = [known(w) or stemmed(w) for w in words]
         else:
             if lower is not None:
                 words = [w.lower() for w in words]
