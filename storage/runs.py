@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 import orjson
+from zlib_ng import gzip_ng
 
 from archiver.timestamps import isoformat, utcnow
 from storage.accountids import check_account_id
@@ -79,7 +80,10 @@ class _Collection:
         self._raw = open(path, "wb")  # noqa: SIM115 - closed by close() or abandon()
         # mtime=0 and no file name in the gzip header: same records, same bytes
         # level 6: a third faster than the default 9 for 2% more bytes on record JSONL
-        self._gz = gzip.GzipFile(
+        # zlib-ng: the same gzip format (any gzip reader reads it, as every run before it)
+        # at under half zlib's CPU, and 0.6% fewer bytes (42 MB of records: 0.37 CPU-s for
+        # 4.02 MB against 0.75 s for 4.04 MB); zlib was a fifth of an import's CPU
+        self._gz: gzip.GzipFile = gzip_ng.GzipFile(  # type: ignore[no-untyped-call]
             fileobj=self._raw, mode="wb", mtime=0, filename="", compresslevel=6
         )
         self._lines: list[bytes] = []
