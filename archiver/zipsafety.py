@@ -47,6 +47,10 @@ LIMITS = Limits()
 
 def check_name(name: str) -> None:
     """No absolute paths, drive letters or `..` (zip slip), whichever slash the ZIP uses."""
+    # a name without `..`, a backslash, a leading slash or a drive is safe without a path
+    # object (a ZIP of 5,563 media files: 0.08 CPU-s of them, each name checked twice)
+    if ".." not in name and "\\" not in name and name[:1] != "/" and name[1:2] != ":":
+        return
     path = PurePosixPath(name.replace("\\", "/"))
     if path.is_absolute() or ".." in path.parts or name[1:2] == ":":
         raise UnsafeZip(f"unsafe path {name!r}")
