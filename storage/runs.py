@@ -114,6 +114,21 @@ class _Collection:
             self._raw.close()
 
 
+class _StagingDisk:
+    """`with` it around writes to the staging disk: ENOSPC becomes NoSpace (a class, not a
+    generator context manager: it is entered once per record)."""
+
+    def __init__(self, staging: Path) -> None:
+        self._staging = staging
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: object, exc: BaseException | None, tb: object) -> None:
+        if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+            raise NoSpace(str(self._staging)) from None
+
+
 class RunWriter:
     """Write one run. Use as a context manager: an exception aborts and leaves nothing.
 
@@ -150,6 +165,7 @@ class RunWriter:
         self.started_at = isoformat(utcnow())
         # the staging area (storage.staging_path); the system temp dir only for direct use
         self.staging = Path(staging_dir) if staging_dir else Path(tempfile.gettempdir())
+        self._staging_disk = _StagingDisk(self.staging)
         with self._disk():
             self.staging.mkdir(parents=True, exist_ok=True)
             self._dir = Path(
@@ -164,15 +180,9 @@ class RunWriter:
         self._stored: dict[str, tuple[int, str]] = {}  # already in the store: size, sha256
         self._done = False
 
-    @contextlib.contextmanager
-    def _disk(self) -> Iterator[None]:
+    def _disk(self) -> _StagingDisk:
         """A full staging disk is one clear error, not an OSError traceback."""
-        try:
-            yield
-        except OSError as exc:
-            if exc.errno == errno.ENOSPC:
-                raise NoSpace(str(self.staging)) from None
-            raise
+        return self._staging_disk
 
     # -- writing ---------------------------------------------------------------------------
     def write(self, record: dict[str, Any], collection: str | None = None) -> None:

@@ -6,12 +6,21 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from archiver.platforms.bluesky.imports import parse_import, sniff
+from archiver.platforms.bluesky.sniff import sniff
 
 if TYPE_CHECKING:
     from archiver.capture.backup import BackupResult
     from archiver.config import AccountConfig, Config
+    from archiver.imports.files import SourceFiles
+    from archiver.imports.xarchive import Parsed
     from storage.store import ObjectStore
+
+
+def parse_import(path: str, *, allow_partial: bool) -> tuple[Parsed, str, SourceFiles]:
+    """A repository CAR parsed and verified (imports.py, loaded once `sniff` said yes)."""
+    from archiver.platforms.bluesky.imports import parse_import as parse
+
+    return parse(path, allow_partial=allow_partial)
 
 
 def backup(

@@ -28,12 +28,12 @@ from archiver.imports.xarchive import Parsed
 from archiver.platforms.bluesky.identity import Identity, parse_did_doc
 from archiver.platforms.bluesky.records import SOURCE, blob_refs, media_file_name, normalise
 from archiver.platforms.bluesky.repo import RepoError, Repository, cid_text, verify_car
+from archiver.platforms.bluesky.sniff import _car_in
 from archiver.timestamps import isoformat, utcnow
 from storage.accountids import qualified_account_id
 
 MAX_JSON = 4 << 20  # a DID document is a few hundred bytes
 MAX_CAR = 4 << 30
-_CAR_START = (b"\xa2eroots", b"\xa2gversion")  # a CAR v1 header map, after its length varint
 _TID = "234567abcdefghijklmnopqrstuvwxyz"
 
 
@@ -55,30 +55,6 @@ class PickedFiles(SourceFiles):
         if name not in self._names:
             raise ArchiveFormatError(f"{self.label}: {name} is missing")
         return open(self.root / name, "rb")
-
-
-def _looks_like_car(path: str) -> bool:
-    try:
-        with open(path, "rb") as fh:
-            head = fh.read(16)
-    except OSError:
-        return False
-    return len(head) > 2 and head[0] < 0x80 and head[1:].startswith(_CAR_START)
-
-
-def _car_in(folder: str) -> str | None:
-    cars = sorted(n for n in os.listdir(folder) if n.endswith(".car"))
-    return cars[0] if len(cars) == 1 else None
-
-
-def sniff(path: str) -> bool:
-    """A CAR file (by name or header), or a folder holding exactly one `.car`."""
-    if os.path.isdir(path):
-        try:
-            return _car_in(path) is not None
-        except OSError:
-            return False
-    return os.path.isfile(path) and (path.endswith(".car") or _looks_like_car(path))
 
 
 def tid_time(tid: str) -> str | None:
