@@ -153,7 +153,8 @@ class Obj:
 
     def objs(self, key: str) -> list[Obj]:
         """A list of objects ([] when absent or null)."""
-        return [Obj(v, (self, key, i)) for i, v in enumerate(self.array(key))]
+        values = self.array(key)
+        return [Obj(v, (self, key, i)) for i, v in enumerate(values)] if values else []
 
     def texts(self, key: str) -> list[str]:
         """A list of text values ([] when absent or null)."""

@@ -38,9 +38,9 @@ def media_of_raw(tweet: Obj) -> list[Obj]:
     return tweet.obj("extended_entities").objs("media") or tweet.obj("entities").objs("media")
 
 
-def _quoted_id(tweet: Obj, text: str) -> str | None:
-    """Archives carry no quoted_status: a quote is a post whose last link is to a status."""
-    urls = tweet.obj("entities").objs("urls")
+def _quoted_id(tweet: Obj, urls: list[Obj], text: str) -> str | None:
+    """Archives carry no quoted_status: a quote is a post whose last link (of `urls`, its
+    entities' urls) is to a status."""
     if not urls:
         return None
     last = urls[-1]
@@ -99,7 +99,8 @@ def tweet_record(
     typed = tweet.text("full_text") if "full_text" in tweet.value else tweet.text("text", "")
     text = post_text(typed)
     entities = tweet.obj("entities")
-    urls = [u.text("expanded_url") or u.text("url") for u in entities.objs("urls")]
+    url_objs = entities.objs("urls")
+    urls = [u.text("expanded_url") or u.text("url") for u in url_objs]
     referenced = []
     reply_to = tweet.id("in_reply_to_status_id_str") or tweet.id("in_reply_to_status_id")
     kind = "post"
@@ -119,7 +120,7 @@ def tweet_record(
         )
         if source_id:
             referenced.append({"type": "retweeted", "id": source_id})
-    elif kind == "post" and (quoted := _quoted_id(tweet, text or "")):
+    elif kind == "post" and (quoted := _quoted_id(tweet, url_objs, text or "")):
         kind = "quote"
         referenced.append({"type": "quoted", "id": quoted})
     if note is not None:
