@@ -173,14 +173,18 @@ class Columns:
             ]
             # segments merged away are forgotten with the old generation
             self._segments = dict(zip(key, parts, strict=True))
-            account_kind = []
+            account_kind = np.empty(sum(len(p.created) for p in parts), np.int32)
+            at = 0
             for part in parts:
                 ordinals = np.array([self._ordinal(a) for a in part.accounts.tolist()], np.int32)
-                kinds = part.kinds.astype(np.int32)
-                account_kind.append(ordinals[part.account] * KIND_SLOTS + kinds)
+                ordinals *= KIND_SLOTS
+                into = account_kind[at : at + len(part.created)]
+                np.take(ordinals, part.account, out=into)
+                into += part.kinds
+                at += len(part.created)
             arrays = ColumnArrays(
                 created=np.concatenate([p.created for p in parts]),
-                account_kind=np.concatenate(account_kind).astype(np.int32),
+                account_kind=account_kind,
                 lengths=np.concatenate([p.lengths for p in parts]),
             )
             self._merged = (key, arrays, parts)

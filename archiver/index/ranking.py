@@ -39,20 +39,33 @@ def by_relevance(
     average = searcher.avg_field_length(f.TEXT) or 1
     # BM25's length normalisation for each of the 256 stored length bytes
     norm = K1 * ((1 - B) + B * _LENGTH_OF_BYTE / average)
-    scores = np.zeros(total)
+    contributions = []
     for word in set(words):
         term = postings.term(f.TEXT, word)
         if not len(term.ids):
             continue
         weight = (np.log(total / (searcher.doc_frequency(f.TEXT, word) + 1)) + 1) * (K1 + 1)
         matched = matches.mask[term.ids]
-        ids = term.ids[matched]
-        tf = term.freqs[matched].astype(np.float64)
-        scores[ids] += weight * tf / (tf + norm[lengths[ids]])
+        if matched.all():  # a word alone, or ANDed with words it always meets: no copies
+            ids, tf = term.ids, term.freqs.astype(np.float64)
+        else:
+            ids, tf = term.ids[matched], term.freqs[matched].astype(np.float64)
+        contributions.append((ids, weight * tf / (tf + norm[lengths[ids]])))
     docs = matches.ids
-    doc_scores = scores[docs]
+    if len(contributions) == 1 and len(contributions[0][0]) == len(docs):
+        # one scored word whose postings are the matches (both sorted): its scores are
+        # theirs, in order, with no array over every document
+        doc_scores = contributions[0][1]
+    else:
+        scores = np.zeros(total)
+        for ids, score in contributions:
+            scores[ids] += score
+        doc_scores = scores[docs]
     scored = doc_scores > 0
-    ranked = _best(doc_scores[scored], docs[scored], want)
+    if scored.all():
+        ranked = _best(doc_scores, docs, want)
+    else:
+        ranked = _best(doc_scores[scored], docs[scored], want)
     if len(ranked) < want:
         ranked += newest(created, docs[~scored], want - len(ranked))
     return ranked
