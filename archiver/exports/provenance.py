@@ -17,7 +17,7 @@ from typing import Any, BinaryIO
 import orjson
 
 from storage.errors import NotFound, StorageError
-from storage.runs import MANIFEST, Manifest, load_manifest
+from storage.runs import MANIFEST, Manifest, load_manifest, open_object
 from storage.store import ObjectStore, read_bytes
 
 _CHUNK = 1 << 20
@@ -80,7 +80,7 @@ def _lines(store: ObjectStore, manifest: Manifest, collection: str) -> Iterator[
     entry = manifest.collection(collection)
     if entry is None:
         return
-    with store.open(manifest.prefix + entry.key) as raw, gzip.GzipFile(fileobj=raw) as gz:
+    with open_object(store, manifest.prefix + entry.key) as gz:
         for line in gz:
             if line.strip():
                 yield line

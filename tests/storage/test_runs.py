@@ -11,7 +11,14 @@ from archiver.config import Config
 from storage.errors import ObjectExists, StorageError
 from storage.local import LocalStore
 from storage.records import new_record
-from storage.runs import RunWriter, iter_records, list_runs, uncommitted_objects, verify_run
+from storage.runs import (
+    RunWriter,
+    find_records,
+    iter_records,
+    list_runs,
+    uncommitted_objects,
+    verify_run,
+)
 from storage.view import current_view
 
 
@@ -198,3 +205,32 @@ def test_gc_removes_old_uncommitted_objects_and_keeps_runs(local_store):
     assert archive.collect_garbage() == [old]
     assert local_store.exists(young)
     assert list_runs(local_store) == [kept]
+
+
+@pytest.mark.parametrize(
+    "damage",
+    ["header", "block", "crc", "truncated"],
+)
+def test_a_damaged_records_object_is_one_storage_error_naming_it(local_store, damage):
+    """Whichever inflater notices (a bad header, a bad deflate block, a bad CRC, a cut
+    member), reading a damaged object is a StorageError that names it, never the inflate
+    library's own exception (the UI shows StorageErrors as a page, the CLI as one line)."""
+    with writer(local_store) as run:
+        for i in range(300):
+            run.write(post(str(1000 + i), f"post {i} " + "words " * i))
+        manifest = run.commit()
+    path = local_store.root / manifest.prefix / "tweets.jsonl.gz"
+    data = bytearray(path.read_bytes())
+    if damage == "header":
+        data[0] ^= 0xFF
+    elif damage == "block":
+        data[10:40] = b"\xff" * 30
+    elif damage == "crc":
+        data[-6] ^= 0xFF
+    else:
+        del data[len(data) // 2 :]
+    path.write_bytes(bytes(data))
+    with pytest.raises(StorageError, match=r"tweets\.jsonl\.gz in .* is damaged"):
+        list(iter_records(local_store, manifest, "tweets"))
+    with pytest.raises(StorageError, match="is damaged"):
+        list(find_records(local_store, manifest, "tweets", {"1100"}))

@@ -11,14 +11,13 @@ anyone can find each response in the file the run committed.
 
 from __future__ import annotations
 
-import gzip
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from storage.records import platform_of
-from storage.runs import Manifest
+from storage.runs import Manifest, open_object
 from storage.store import ObjectStore
 
 if TYPE_CHECKING:
@@ -38,7 +37,7 @@ def _statuses(body: Any) -> Iterator[dict[str, Any]]:
 
 
 def _lines(store: ObjectStore, manifest: Manifest, key: str) -> Iterator[tuple[int, Any]]:
-    with store.open(manifest.prefix + key) as raw, gzip.GzipFile(fileobj=raw) as fh:
+    with open_object(store, manifest.prefix + key) as fh:
         for n, line in enumerate(fh, 1):
             if line.strip():
                 yield n, orjson.loads(line)
