@@ -425,7 +425,7 @@ _INFLATE_ERRORS = (gzip.BadGzipFile, EOFError, zlib.error, _ZLIB_NG_ERROR)
 def open_object(store: ObjectStore, key: str) -> Iterator[gzip.GzipFile]:
     """A gzip object of a run (records, served pages), inflated as it is read, by zlib-ng
     (the library that writes them): ~2.7x faster than zlib's inflate through Python's gzip
-    (41 -> 15 ms for a 17.6 MB run). A damaged object is a StorageError naming it (the UI
+    (41 -> 15 ms CPU for a 17.6 MB run). A damaged object is a StorageError naming it (the UI
     and the CLI say so in one line)."""
     with store.open(key) as raw, gzip_ng.GzipFile(fileobj=raw) as gz:  # type: ignore[no-untyped-call]
         try:
