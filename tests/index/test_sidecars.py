@@ -3,6 +3,7 @@ process; the answers are the same with them, without them, and Whoosh's."""
 
 from __future__ import annotations
 
+import json
 import random
 
 import numpy as np
@@ -147,3 +148,28 @@ def test_sidecars_of_an_older_version_are_written_again(archive, runs, index, lo
     index.update(archive)  # nothing pending: the sidecars are brought up to date
     assert [p.name for p in root.iterdir()] == [current.name]
     assert Index(index.path)._sidecars.columns(index._searcher().reader().leaf_readers()[0][0])
+
+
+@pytest.mark.parametrize("damage", ["truncated", "bad layout", "not json"])
+def test_a_damaged_sidecar_is_passed_over_with_a_warning(
+    archive, runs, index, low_threshold, damage, caplog
+):
+    """A sidecar is derived data: one cut short, with a layout pointing outside its file,
+    or unreadable is ignored (Whoosh's blocks and columns answer), never trusted."""
+    _commit(archive, runs, index, random.Random(11), rounds=1)
+    expected = Index(index.path, cache_mb=0).search("road", per_page=50).to_dict()
+    (folder,) = (index.path / sidecars.DIRNAME).iterdir()
+    meta_file = folder / sidecars.META_FILE
+    if damage == "truncated":
+        data = folder / sidecars.ARRAYS_FILE
+        data.write_bytes(data.read_bytes()[:100])
+    elif damage == "bad layout":
+        meta = json.loads(meta_file.read_text())
+        meta["arrays"]["created"][1] = -64
+        meta_file.write_text(json.dumps(meta))
+    else:
+        meta_file.write_text("{not json")
+    fresh = Index(index.path, cache_mb=0)
+    assert fresh.search("road", per_page=50).to_dict() == expected
+    assert not any(fresh._sidecars._mapped.values())
+    assert "unreadable" in caplog.text
