@@ -177,9 +177,12 @@ class Columns:
             at = 0
             for part in parts:
                 ordinals = np.array([self._ordinal(a) for a in part.accounts.tolist()], np.int32)
-                ordinals *= KIND_SLOTS
                 into = account_kind[at : at + len(part.created)]
-                np.take(ordinals, part.account, out=into)
+                if np.array_equal(ordinals, np.arange(len(ordinals))):
+                    into[:] = part.account  # the usual case: its accounts are the first ones
+                    into *= KIND_SLOTS
+                else:
+                    np.take(ordinals * KIND_SLOTS, part.account, out=into)
                 into += part.kinds
                 at += len(part.created)
             arrays = ColumnArrays(

@@ -173,3 +173,34 @@ def test_a_damaged_sidecar_is_passed_over_with_a_warning(
     assert fresh.search("road", per_page=50).to_dict() == expected
     assert not any(fresh._sidecars._mapped.values())
     assert "unreadable" in caplog.text
+
+
+def test_account_facets_across_segments_of_different_accounts(archive, runs, index, low_threshold):
+    """Segments hold different sets of accounts (ordinals first met in one segment, new
+    ones in the next, a segment of one account that is not the first): each post counts
+    for its own account, with and without sidecars."""
+    accounts = [(str(700 + n), f"Force{n}") for n in range(4)]
+    next_id = 1
+    for members in ([0, 1], [2, 1, 3], [3]):
+        batch = []
+        for n in members:
+            for _ in range(5 + n):
+                batch.append(post(next_id, "road closed", account=accounts[n]))
+                next_id += 1
+        for n in members:
+            runs.commit(
+                [p for p in batch if p["account_id"] == accounts[n][0]], account=accounts[n]
+            )
+        index.update(archive)
+    assert len(index._searcher().reader().leaf_readers()) > 1
+    expected = {
+        f"Force{n}": (5 + n) * sum(n in m for m in ([0, 1], [2, 1, 3], [3])) for n in range(4)
+    }
+    fresh = Index(index.path)
+    leaves = [r for r, _ in fresh._searcher().reader().leaf_readers()]
+    assert [fresh._sidecars.has(r) for r in leaves].count(True) >= 2  # and one without
+    assert not all(fresh._sidecars.has(r) for r in leaves)
+    with_sidecars = fresh.search("road").facets["account"]
+    without = Index(index.path)
+    without._columns.source = None
+    assert with_sidecars == without.search("road").facets["account"] == expected
