@@ -120,9 +120,7 @@ class _Evaluator:
             term = self.postings.term(q.fieldname, word, positions=True)
             assert candidates is not None  # a phrase has words
             assert term.counts is not None and term.positions is not None
-            wanted = np.repeat(candidates[term.ids], term.counts)
-            keys = (np.repeat(term.ids.astype(np.int64), term.counts) << 32) | term.positions
-            keys = keys[wanted]
+            keys = _candidate_keys(term.ids, term.counts, term.positions, candidates)
             if ends is not None:
                 follows = np.zeros(len(keys), dtype=bool)
                 for gap in range(1, q.slop + 1):
@@ -141,6 +139,23 @@ class _Evaluator:
         ]
         docs: np.ndarray = np.concatenate(parts) if parts else np.empty(0, np.int64)
         return docs
+
+
+def _candidate_keys(
+    ids: np.ndarray, counts: np.ndarray, positions: np.ndarray, candidates: np.ndarray
+) -> np.ndarray:
+    """(document << 32 | position) of every position of the postings whose document is a
+    candidate, sorted. Only those postings' positions are gathered: a frequent word in a
+    phrase with a rarer one expands a few postings, not all of its own."""
+    chosen = np.flatnonzero(candidates[ids])
+    chosen_counts = counts[chosen]
+    starts = (np.cumsum(counts) - counts)[chosen]  # where each posting's positions begin
+    # for each chosen position: its posting's start, plus its place within the posting
+    first = np.cumsum(chosen_counts) - chosen_counts
+    at = np.repeat(starts - first, chosen_counts) + np.arange(int(chosen_counts.sum()))
+    docs = np.repeat(ids[chosen].astype(np.int64), chosen_counts)
+    keys: np.ndarray = (docs << 32) | positions[at]
+    return keys
 
 
 def _contains(ordered: np.ndarray, values: np.ndarray) -> np.ndarray:

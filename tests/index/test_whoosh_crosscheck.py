@@ -104,6 +104,8 @@ QUERIES = [
     "NOT w0",
     '"w0 w1"',
     '"w1 w0 w2"',
+    '"w40 w0"',  # a rarer word first: only its candidates' positions of w0 are read
+    '"w0 w40"~3',
     "w1*",
     "w3 kind:reply",
     "w4 account:exampleshirefire OR w9",
