@@ -116,14 +116,31 @@ class SegmentColumns(NamedTuple):
 
 def read_columns(reader: Any, zones: tuple[str, ...] = ()) -> SegmentColumns:
     """A segment's columns read from Whoosh's column files, with month numbers in `zones`."""
-    created = _column(reader, f.CREATED, "i8")
-    accounts, account = distinct_values(_column(reader, f.ACCOUNT_NUM, "i8"))
+    return segment_columns(
+        _column(reader, f.CREATED, "i8"),
+        _column(reader, f.ACCOUNT_NUM, "i8"),
+        _column(reader, f.KIND_NUM, "u1"),
+        _text_lengths(reader),
+        zones,
+    )
+
+
+def segment_columns(
+    created: np.ndarray,
+    account_nums: np.ndarray,
+    kinds: np.ndarray,
+    lengths: np.ndarray,
+    zones: tuple[str, ...] = (),
+) -> SegmentColumns:
+    """A segment's columns from its per-document values (int64 date order, int64 account
+    number, uint8 kind number, uint8 text length byte), with month numbers in `zones`."""
+    accounts, account = distinct_values(account_nums)
     return SegmentColumns(
         created=created,
         accounts=accounts,
         account=account,
-        kinds=_column(reader, f.KIND_NUM, "u1"),
-        lengths=_text_lengths(reader),
+        kinds=kinds,
+        lengths=lengths,
         months={zone: month_numbers(created, zone) for zone in zones},
     )
 

@@ -215,7 +215,9 @@ class Index:
             self._write_sidecars(self._ix, self.path)  # an index built before they existed
             return 0
         self.meta()  # refuses an index of another format
-        report = apply_runs(self._ix, archive.store, pending, self._progress(progress, "index"))
+        report = apply_runs(
+            self._ix, archive.store, pending, self._progress(progress, "index"), self._zones
+        )
         self._write_sidecars(self._ix, self.path)
         self.last_update = report
         log.info(
@@ -238,7 +240,9 @@ class Index:
         try:
             ix = file_storage(str(tmp)).create_index(f.build_schema())
             manifests = list_runs(archive.store)
-            report = apply_runs(ix, archive.store, manifests, self._progress(progress, "rebuild"))
+            report = apply_runs(
+                ix, archive.store, manifests, self._progress(progress, "rebuild"), self._zones
+            )
             self._write_sidecars(ix, tmp)
             ix.close()
             self._swap(tmp)

@@ -12,21 +12,33 @@ single-process writer makes from the same documents (tests/index/test_segments.p
 
 The interface is the part of Whoosh's writer that writing.Session uses: add_document,
 commit, cancel. The meta document is added last, so it is in the same commit as the items.
+
+Given the zones of the index's month numbers, each segment's sidecar (sidecars.py) is
+written here too, from the sorted arrays, into the folder of the index written to: the same
+files sidecars.write_segment makes by decoding the new segment again (the text field's
+positions are kept for it as analysed; tests/index/test_segments.py compares both).
 """
 
 from __future__ import annotations
 
+import shutil
 from array import array
+from itertools import chain
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 from whoosh.formats import Existence, Frequency, Positions
+from whoosh.util.numeric import length_to_byte
 
+from archiver.index import schema as f
+from archiver.index import sidecars
+from archiver.index.columns import segment_columns
 from archiver.index.whoosh_internals import (
+    LENGTH_OF_BYTE,
     SegmentFiles,
     TermWriter,
     one_position_values,
-    quantised_length,
     term_positions,
 )
 
@@ -51,6 +63,8 @@ class _Field:
         "words",
         "analyse",
         "boost",
+        "sidecar",
+        "positions",
     )
 
     def __init__(self, name: str, field: Any, number: int) -> None:
@@ -72,18 +86,31 @@ class _Field:
         exact = type(fmt) in (Existence, Frequency, Positions)
         self.analyse = term_positions(field) if exact else None
         self.boost = float(fmt.field_boost)
+        self.sidecar = name in sidecars.FIELDS  # its frequent terms go into the sidecar
+        self.positions = False  # its postings' positions are kept for the sidecar
 
 
 # per field name: (field, its _Field when indexed, stored, column type)
 _Plan = tuple[Any, "_Field | None", bool, Any]
 CHUNK = 1 << 18  # sorted postings turned into Python lists this many at a time
+# the columns a sidecar keeps, by field: the typecode of their values
+_SIDECAR_COLUMNS = {f.CREATED: "q", f.ACCOUNT_NUM: "q", f.KIND_NUM: "B"}
 
 
 class SegmentBuilder:
     """A writer for an empty index: documents in, segments out (at commit, or when a
     segment is full)."""
 
-    def __init__(self, ix: Any, *, timeout: float, postings_per_segment: int = 0) -> None:
+    def __init__(
+        self,
+        ix: Any,
+        *,
+        timeout: float,
+        postings_per_segment: int = 0,
+        sidecar_zones: tuple[str, ...] | None = None,
+    ) -> None:
+        """`sidecar_zones`: write each segment's sidecar, with month numbers in these
+        zones (None: none written; sidecars.write_missing decodes the segment later)."""
         self.files = SegmentFiles(ix, timeout)
         self.schema = self.files.schema
         self.limit = postings_per_segment or POSTINGS_PER_SEGMENT
@@ -93,6 +120,12 @@ class SegmentBuilder:
             for i, name in enumerate(names)
             if self.schema[name].indexed
         }
+        self._by_number = {fd.number: fd for fd in self._fields.values()}
+        self._zones = sidecar_zones if self._sidecar_possible() else None
+        if self._zones is not None:
+            for fd in self._fields.values():
+                fd.positions = fd.sidecar and fd.carries == BYTES
+        self._sidecars: list[Path] = []  # written by this builder (removed on cancel)
         self._plans: dict[str, _Plan] = {}
         for name in names:
             field = self.schema[name]
@@ -105,6 +138,18 @@ class SegmentBuilder:
         self._segment: tuple[Any, Any, Any] | None = None
         self._reset()
 
+    def _sidecar_possible(self) -> bool:
+        """Whether the sidecar's positions are those analysed here: the position fields
+        among its fields have Whoosh's Positions format (decoded the same way)."""
+        for fd in self._fields.values():
+            supports = fd.field.format.supports("positions")
+            if fd.sidecar and supports and type(fd.field.format) is not Positions:
+                return False
+        return all(
+            name in self.schema and type(self.schema[name].column_type).__name__ == "NumericColumn"
+            for name in _SIDECAR_COLUMNS
+        )
+
     def _reset(self) -> None:
         self._term_of = array("i")  # per posting: its term's number (all fields)
         self._weight = array("f")
@@ -115,6 +160,12 @@ class SegmentBuilder:
         self._lengths: dict[str, array[int]] = {
             name: array("i") for name, fd in self._fields.items() if fd.scorable
         }
+        self._positions = array("i")  # the postings' positions of the fields that keep them
+        self._columns: dict[str, array[int]] = (
+            {name: array(code) for name, code in _SIDECAR_COLUMNS.items()}
+            if self._zones is not None
+            else {}
+        )
         for fd in self._fields.values():
             fd.terms = {}
             fd.words = {}
@@ -153,10 +204,17 @@ class SegmentBuilder:
             if stored or length:  # add_field does nothing otherwise
                 perdoc.add_field(name, field, value if stored else None, length)
             if column:
-                perdoc.add_column_value(name, column, field.to_column_value(value))
+                column_value = field.to_column_value(value)
+                perdoc.add_column_value(name, column, column_value)
+                kept = self._columns.get(name)
+                if kept is not None:
+                    kept.append(column_value)
         for lengths in self._lengths.values():
             if len(lengths) <= docnum:
                 lengths.append(0)
+        for kept in self._columns.values():
+            if len(kept) <= docnum:
+                kept.append(0)  # the column's default, as NumericColumn writes it
         perdoc.finish_doc()
         self._doc_postings.append(len(self._term_of) - before)
         self._docnum += 1
@@ -195,6 +253,8 @@ class SegmentBuilder:
             self._values.extend(
                 table[p[0]] if len(p) == 1 and p[0] < size else encode(p) for p in terms.values()
             )
+            if fd.positions:
+                self._positions.extend(chain.from_iterable(terms.values()))
         return sum(counts)
 
     def _indexed(self, fd: _Field, postings: Any) -> int:
@@ -207,6 +267,8 @@ class SegmentBuilder:
             self._freq.append(tfreq)
             if carries:
                 self._values.append(vbytes)
+                if fd.positions:
+                    self._positions.extend(fd.field.format.decode_positions(vbytes))
             length += tfreq
         return length
 
@@ -219,25 +281,30 @@ class SegmentBuilder:
                 self._close_segment()
             self.files.commit()
         except BaseException:
-            self.files.cancel()
+            self.cancel()
             raise
 
     def cancel(self) -> None:
         self.files.cancel()
+        for folder in self._sidecars:
+            shutil.rmtree(folder, ignore_errors=True)
 
     # -- writing a segment's postings --------------------------------------------------------
     def _close_segment(self) -> None:
         assert self._segment is not None
         segment, perdoc, fieldwriter = self._segment
-        self._postings(TermWriter(fieldwriter))
+        self._postings(TermWriter(fieldwriter), str(segment.segment_id()))
         self.files.close(segment, perdoc, fieldwriter, self._docnum)
         self._segment = None
         self._reset()
 
-    def _postings(self, terms: TermWriter) -> None:
-        """Every term's postings, terms in (field name, text) order, documents ascending."""
+    def _postings(self, terms: TermWriter, seg: str) -> None:
+        """Every term's postings, terms in (field name, text) order, documents ascending;
+        and the segment's sidecar."""
         keys = self._term_keys
+        lengths = {name: [length_to_byte(x) for x in v] for name, v in self._lengths.items()}
         if not keys:
+            self._sidecar(seg, [], [], None, None, None, None, lengths)
             return
         ordered = sorted(range(len(keys)), key=keys.__getitem__)
         rank = np.empty(len(keys), np.int32)
@@ -254,14 +321,14 @@ class SegmentBuilder:
         weights = np.frombuffer(self._weight, np.float32)[order]
         freqs = np.frombuffer(self._freq, np.int32)[order]
         # where each posting's value is in _values (BYTES fields' postings), in sorted order
-        fields_by_number = {fd.number: fd for fd in self._fields.values()}
+        fields_by_number = self._by_number
         carries = np.array([fields_by_number[number].carries == BYTES for number, _ in keys])
         value_index = (np.cumsum(carries[term_of]) - 1)[order]
-        del carries, order, term_of
+        del carries
+        self._sidecar(seg, ordered, ends, order, term_of, docs, (weights, freqs), lengths)
+        del order, term_of
         values = self._values
-        quantised = {
-            name: [quantised_length(x) for x in lengths] for name, lengths in self._lengths.items()
-        }
+        quantised = {name: [LENGTH_OF_BYTE[b] for b in v] for name, v in lengths.items()}
         current = None
         start = chunk_at = chunk_end = 0
         ids_l: list[int] = []
@@ -299,3 +366,76 @@ class SegmentBuilder:
         if current is not None:
             terms.finish_field()
         terms.flush()
+
+    # -- the segment's sidecar ---------------------------------------------------------------
+    def _sidecar(
+        self,
+        seg: str,
+        ordered: list[int],
+        ends: list[int],
+        order: np.ndarray | None,
+        term_of: np.ndarray | None,
+        docs: np.ndarray | None,
+        sorted_values: tuple[np.ndarray, np.ndarray] | None,
+        lengths: dict[str, list[int]],
+    ) -> None:
+        """Write the segment's sidecar as sidecars.write_segment would from the segment's
+        files: its frequent terms' postings from the sorted arrays (`order`: each sorted
+        posting's place as added; `term_of`: each added posting's term), its columns from
+        the values kept while documents were added."""
+        if self._zones is None or self._docnum < sidecars.MIN_POSTINGS:
+            return
+        frequent = sidecars.FrequentTerms()
+        if ordered and order is not None and docs is not None and sorted_values is not None:
+            weights, freqs = sorted_values
+            found: dict[str, list[tuple[str, int, int]]] = {}
+            starts = [0, *ends[:-1]]
+            fields_by_number = self._by_number
+            for rank in np.flatnonzero(np.diff([0, *ends]) >= sidecars.MIN_POSTINGS).tolist():
+                number, btext = self._term_keys[ordered[rank]]
+                fd = fields_by_number[number]
+                if fd.sidecar:
+                    found.setdefault(fd.name, []).append(
+                        (btext.decode("utf-8"), starts[rank], ends[rank])
+                    )
+            at = (
+                self._position_starts(term_of)
+                if any(self._fields[name].positions for name in found)
+                else None
+            )
+            for name in sidecars.FIELDS:
+                keep = self._fields[name].positions if name in self._fields else False
+                for text, a, b in found.get(name, ()):
+                    counts = positions = None
+                    if keep and at is not None:
+                        counts = freqs[a:b]
+                        positions = self._gather_positions(at[order[a:b]], counts)
+                    frequent.add(name, text, docs[a:b], weights[a:b], counts, positions)
+        docnums = self._docnum
+        text_lengths = lengths.get(f.TEXT)
+        columns = segment_columns(
+            np.array(self._columns[f.CREATED], np.int64),
+            np.array(self._columns[f.ACCOUNT_NUM], np.int64),
+            np.array(self._columns[f.KIND_NUM], np.uint8),
+            np.array(text_lengths, np.uint8) if text_lengths else np.zeros(docnums, np.uint8),
+            self._zones,
+        )
+        folder = sidecars.segment_folder(Path(self.files.writer.storage.folder), seg)
+        self._sidecars.append(folder)
+        sidecars.write_sidecar(folder, frequent, columns, self._zones)
+
+    def _position_starts(self, term_of: np.ndarray | None) -> np.ndarray:
+        """Where each added posting's positions start in _positions (postings of fields
+        that keep no positions have none)."""
+        assert term_of is not None
+        by_number = self._by_number
+        keeps = np.array([by_number[number].positions for number, _ in self._term_keys])
+        counts = np.where(keeps[term_of], np.frombuffer(self._freq, np.int32), 0)
+        return np.cumsum(counts, dtype=np.int64) - counts
+
+    def _gather_positions(self, starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+        """The positions of postings starting at `starts`, `counts` each, joined."""
+        total = int(counts.sum())
+        ends = np.cumsum(counts, dtype=np.int64)
+        index = np.repeat(starts - (ends - counts), counts) + np.arange(total, dtype=np.int64)
+        return np.frombuffer(self._positions, np.int32)[index]

@@ -3,10 +3,13 @@
 Decoding a frequent word from Whoosh's blocks costs ~1 µs a posting (0.7 s for a word in
 most of a million posts, several seconds for a phrase's positions), which the postings
 cache pays once per process: the first searches after every restart were slow. Segments
-are immutable, so a segment's frequent terms are decoded once, when the segment has been
-committed, into plain arrays beside it (`sidecars/<segment id>/`); a fresh process maps
-them and answers its first query as fast as a warm one. Rare terms stay in Whoosh's blocks
-(decoding them is cheap) and go through the postings cache.
+are immutable, so a segment's frequent terms are kept once as plain arrays beside it
+(`sidecars/<segment id>/`); a fresh process maps them and answers its first query as fast
+as a warm one. A rebuild's segment builder writes them from its own sorted arrays when it
+closes a segment (segments.py: the same files); the segments Whoosh's writer makes
+(updates, merges) and those of older indexes are decoded once committed (`write_missing`).
+Rare terms stay in Whoosh's blocks (decoding them is cheap) and go through the postings
+cache.
 
 The segment's columns (columns.py) are kept the same way: read from Whoosh's column files
 and derived (account indexes, month numbers) once, mapped by a fresh process.
@@ -53,7 +56,7 @@ _ARRAYS = ("ids", "freqs", "counts", "positions")
 _COLUMNS = ("created", "accounts", "account", "kinds", "lengths")
 # fields people filter by often enough for a frequent term to matter (kind:, has:, ...);
 # positions only where phrases need them
-_FIELDS = (f.TEXT, f.ACCOUNT, f.KIND, f.HAS, f.IS, f.LANG, f.AUTHOR, f.HASHTAGS, f.MENTIONS)
+FIELDS = (f.TEXT, f.ACCOUNT, f.KIND, f.HAS, f.IS, f.LANG, f.AUTHOR, f.HASHTAGS, f.MENTIONS)
 
 
 def _narrow(values: np.ndarray) -> np.ndarray:
@@ -68,14 +71,56 @@ def folder_name(seg: str) -> str:
     return f"{seg}-v{VERSION}"
 
 
+class FrequentTerms:
+    """A segment's frequent terms as they go into its sidecar, added in the sidecar's
+    order: fields in FIELDS order, a field's texts ascending by their UTF-8 bytes (the
+    term dictionary's order)."""
+
+    def __init__(self) -> None:
+        self.terms: dict[str, dict[str, list[int]]] = {}
+        self._parts: dict[str, list[np.ndarray]] = {name: [] for name in _ARRAYS}
+        self._at = [0, 0]
+
+    def add(
+        self,
+        fieldname: str,
+        text: str,
+        ids: np.ndarray,
+        freqs: np.ndarray,
+        counts: np.ndarray | None = None,
+        positions: np.ndarray | None = None,
+    ) -> None:
+        """One term's postings: segment docnums, weights, and (text terms) positions per
+        posting and the positions."""
+        at, parts = self._at, self._parts
+        n, p = len(ids), 0 if positions is None else len(positions)
+        self.terms.setdefault(fieldname, {})[text] = [at[0], at[0] + n, at[1], at[1] + p]
+        parts["ids"].append(ids)
+        parts["freqs"].append(freqs)
+        if counts is not None and positions is not None:
+            parts["counts"].append(counts)
+            parts["positions"].append(positions)
+        else:  # no positions: zero counts keep counts aligned with ids
+            parts["counts"].append(np.zeros(n, np.int32))
+        at[0] += n
+        at[1] += p
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """Each array joined, in the narrowest type that holds its values."""
+        arrays: dict[str, np.ndarray] = {}
+        for name in _ARRAYS:
+            part = self._parts[name]
+            joined = np.concatenate(part) if part else np.empty(0, np.int32)
+            freqs_exact = name != "freqs" or np.array_equal(joined, np.round(joined))
+            arrays[name] = _narrow(joined) if freqs_exact else joined.astype(np.float32)
+        return arrays
+
+
 def write_segment(reader: Any, folder: Path, zones: tuple[str, ...] = ("UTC",)) -> int:
     """Decode the frequent terms of one segment, and its columns with their month numbers
-    in `zones`, into `folder` (made atomically: written beside it, then renamed). Returns
-    the number of terms."""
-    terms: dict[str, dict[str, list[int]]] = {}
-    parts: dict[str, list[np.ndarray]] = {name: [] for name in _ARRAYS}
-    at = [0, 0]
-    for fieldname in _FIELDS:
+    in `zones`, into `folder`. Returns the number of terms."""
+    frequent = FrequentTerms()
+    for fieldname in FIELDS:
         if fieldname not in reader.schema or not reader.schema[fieldname].indexed:
             continue
         positions = reader.schema[fieldname].format.supports("positions")
@@ -84,23 +129,17 @@ def write_segment(reader: Any, folder: Path, zones: tuple[str, ...] = ("UTC",)) 
                 continue
             text = text_bytes.decode("utf-8")
             term = read_term(reader, fieldname, text, positions)
-            n, p = len(term.ids), 0 if term.positions is None else len(term.positions)
-            terms.setdefault(fieldname, {})[text] = [at[0], at[0] + n, at[1], at[1] + p]
-            parts["ids"].append(term.ids)
-            parts["freqs"].append(term.freqs)
-            if term.counts is not None and term.positions is not None:
-                parts["counts"].append(term.counts)
-                parts["positions"].append(term.positions)
-            else:  # no positions: zero counts keep counts aligned with ids
-                parts["counts"].append(np.zeros(n, np.int32))
-            at[0] += n
-            at[1] += p
-    arrays: dict[str, np.ndarray] = {}
-    for name in _ARRAYS:
-        joined = np.concatenate(parts[name]) if parts[name] else np.empty(0, np.int32)
-        freqs_exact = name != "freqs" or np.array_equal(joined, np.round(joined))
-        arrays[name] = _narrow(joined) if freqs_exact else joined.astype(np.float32)
-    columns = read_columns(reader, zones)
+            frequent.add(fieldname, text, term.ids, term.freqs, term.counts, term.positions)
+    return write_sidecar(folder, frequent, read_columns(reader, zones), zones)
+
+
+def write_sidecar(
+    folder: Path, frequent: FrequentTerms, columns: SegmentColumns, zones: tuple[str, ...]
+) -> int:
+    """A segment's sidecar: its frequent terms, its columns and their month numbers in
+    `zones` (which `columns` holds), made atomically in `folder` (written beside it, then
+    renamed). Returns the number of terms."""
+    arrays = frequent.arrays()
     for name in _COLUMNS:
         values = getattr(columns, name)
         arrays[name] = _narrow(values) if name == "account" else values
@@ -110,7 +149,7 @@ def write_segment(reader: Any, folder: Path, zones: tuple[str, ...] = ("UTC",)) 
     tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
     try:
         layout = _write_arrays(tmp / ARRAYS_FILE, arrays)
-        meta = {"version": VERSION, "terms": terms, "zones": list(zones), "arrays": layout}
+        meta = {"version": VERSION, "terms": frequent.terms, "zones": list(zones), "arrays": layout}
         with open(tmp / META_FILE, "w", encoding="utf-8") as out:
             json.dump(meta, out)
             out.flush()
@@ -122,7 +161,12 @@ def write_segment(reader: Any, folder: Path, zones: tuple[str, ...] = ("UTC",)) 
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return sum(len(t) for t in terms.values())
+    return sum(len(t) for t in frequent.terms.values())
+
+
+def segment_folder(index_dir: Path, seg: str) -> Path:
+    """Where the sidecar of segment `seg` of the index in `index_dir` goes."""
+    return index_dir / DIRNAME / folder_name(seg)
 
 
 def write_missing(index_dir: Path, searcher: Any, zones: tuple[str, ...] = ("UTC",)) -> int:
@@ -138,6 +182,7 @@ def write_missing(index_dir: Path, searcher: Any, zones: tuple[str, ...] = ("UTC
             continue
         name = folder_name(seg)
         live.add(name)
+        # a segment the segment builder wrote has its sidecar already (segments.py)
         if reader.doc_count_all() >= MIN_POSTINGS and not (root / name).exists():
             write_segment(reader, root / name, zones)
             written += 1

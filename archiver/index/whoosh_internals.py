@@ -523,11 +523,6 @@ class TermWriter:
         self._posts_size = self._entries_size = 0
 
 
-def quantised_length(length: int) -> int:
-    """A field length as the length column gives it back (block statistics use that)."""
-    return int(LENGTH_OF_BYTE[length_to_byte(length)])
-
-
 def one_position_values(fmt: Any, count: int = 4096) -> list[bytes]:
     """The encoded value of a one-position posting, by position (the format's own
     encoding, computed once)."""

@@ -186,12 +186,15 @@ def _entry(manifest: Manifest, collection: str, rec: dict[str, Any]) -> tuple[An
     return ("item", manifest.account_id, manifest.account, key, version)
 
 
-def open_writer(ix: FileIndex, *, parallel: bool, build: bool = False) -> Any:
+def open_writer(
+    ix: FileIndex, *, parallel: bool, build: bool = False, zones: tuple[str, ...] | None = None
+) -> Any:
     """Whoosh's writer; for an index without documents (`build`), segments.SegmentBuilder
-    (same files, written from arrays: a rebuild's time was mostly Whoosh's posting pool)."""
+    (same files, written from arrays: a rebuild's time was mostly Whoosh's posting pool),
+    which also writes each segment's sidecar with month numbers in `zones` (when given)."""
     try:
         if build:
-            return SegmentBuilder(ix, timeout=LOCK_WAIT)
+            return SegmentBuilder(ix, timeout=LOCK_WAIT, sidecar_zones=zones)
         if parallel and (os.cpu_count() or 1) >= 2:
             return ix.writer(
                 procs=2, multisegment=True, limitmb=WRITER_MB, timeout=LOCK_WAIT, codec=CODEC
@@ -208,10 +211,17 @@ class Session:
     """One Whoosh writer and the committed index it replaces documents of."""
 
     def __init__(
-        self, ix: FileIndex, meta: IndexMeta | None, *, expected: int, parallel: bool
+        self,
+        ix: FileIndex,
+        meta: IndexMeta | None,
+        *,
+        expected: int,
+        parallel: bool,
+        zones: tuple[str, ...] | None = None,
     ) -> None:
         # the lock first: then a stable view
-        self.writer = open_writer(ix, parallel=parallel, build=ix.doc_count_all() == 0)
+        build = ix.doc_count_all() == 0
+        self.writer = open_writer(ix, parallel=parallel, build=build, zones=zones)
         self.searcher = ix.searcher()
         if isinstance(self.writer, SegmentBuilder) and self.searcher.doc_count_all():
             self.cancel()  # another process committed documents before we had the lock
@@ -329,15 +339,21 @@ class Session:
 
 
 def apply_runs(
-    ix: FileIndex, store: ObjectStore, manifests: list[Manifest], progress: Progress | None = None
+    ix: FileIndex,
+    store: ObjectStore,
+    manifests: list[Manifest],
+    progress: Progress | None = None,
+    zones: tuple[str, ...] | None = None,
 ) -> UpdateReport:
-    """Apply the runs (oldest first) the index does not hold yet, and record them."""
+    """Apply the runs (oldest first) the index does not hold yet, and record them. Into
+    an empty index, the segments' sidecars are written with them, with month numbers in
+    `zones` (when given: else sidecars.write_missing writes them afterwards)."""
     started = time.monotonic()
     report = UpdateReport()
     expected = sum(
         (o.records or 0) for m in manifests for o in m.objects if o.collection in f.READ_COLLECTIONS
     )
-    session = Session(ix, None, expected=expected, parallel=expected >= PARALLEL_FROM)
+    session = Session(ix, None, expected=expected, parallel=expected >= PARALLEL_FROM, zones=zones)
     meta = session.meta
     if meta.format != f.FORMAT:
         session.cancel()

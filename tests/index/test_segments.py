@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 
 from archiver.index import schema as f
-from archiver.index import segments, whoosh_internals
+from archiver.index import segments, sidecars, whoosh_internals
 from archiver.index.items import IndexedItem, project
 from archiver.index.segments import SegmentBuilder
 from archiver.index.whoosh_internals import CODEC, file_storage
@@ -156,13 +156,16 @@ def test_any_text_gives_whooshs_files(tmp_path_factory, texts):
     )
 
 
-def test_a_cancelled_build_leaves_no_segment(tmp_path):
+def test_a_cancelled_build_leaves_no_segment(tmp_path, monkeypatch):
+    monkeypatch.setattr(sidecars, "MIN_POSTINGS", 2)
     ix = file_storage(str(tmp_path)).create_index(f.build_schema())
-    builder = SegmentBuilder(ix, timeout=0, postings_per_segment=50)
+    builder = SegmentBuilder(ix, timeout=0, postings_per_segment=50, sidecar_zones=("UTC",))
     for doc in _documents(random.Random(1), 40):
         builder.add_document(**doc)
+    assert any((tmp_path / sidecars.DIRNAME).iterdir())  # the closed segments' sidecars
     builder.cancel()
     assert ix.doc_count_all() == 0
     assert not [p for p in tmp_path.iterdir() if p.suffix in (".seg", ".trm", ".pst")]
+    assert not any((tmp_path / sidecars.DIRNAME).iterdir())
     with pytest.raises(RuntimeError):
         builder.delete_document(0)

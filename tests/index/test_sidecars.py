@@ -5,16 +5,17 @@ from __future__ import annotations
 
 import json
 import random
+import shutil
 
 import numpy as np
 import pytest
 
-from archiver.index import Index, columns, sidecars
+from archiver.index import Index, columns, segments, sidecars
 from archiver.index.postings import read_term
-from archiver.index.schema import KIND, TEXT
+from archiver.index.schema import ACCOUNT, KIND, TEXT
 from archiver.index.whoosh_internals import segment_id
 
-from .conftest import post
+from .conftest import FIRE, POLICE, deletion, post
 
 WORDS = ["road", "closed", "appeal", "witness", "police", "station", "town", "centre"]
 
@@ -204,3 +205,70 @@ def test_account_facets_across_segments_of_different_accounts(archive, runs, ind
     without = Index(index.path)
     without._columns.source = None
     assert with_sidecars == without.search("road").facets["account"] == expected
+
+
+BLUESKY = ("bluesky:did:plc:abcdefghijklmnopqrstuvwx", "police.bsky.social")
+
+
+def _mixed_archive(archive, runs, rng: random.Random) -> None:
+    """Three accounts on two platforms, posts of several kinds, long and empty texts,
+    edits and deletions in later runs: what a rebuild reads."""
+    next_id = 5000
+    for round_ in range(3):
+        for account in (POLICE, FIRE, BLUESKY):
+            batch, events = [], []
+            for _ in range(40):
+                next_id += 1
+                n = rng.choice([0, 2, 6, 14, 320])  # positions past 255, wordless texts
+                day = f"20{rng.randint(21, 24)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+                record = post(
+                    next_id,
+                    " ".join(rng.choice(WORDS) for _ in range(n)),
+                    kind=rng.choice(["post", "post", "reply", "quote", "like"]),
+                    account=account,
+                    created_at=None if rng.random() < 0.05 else f"{day}T23:30:00.000Z",
+                    hashtags=rng.sample(["appeal", "roads"], rng.randint(0, 2)),
+                    lang=rng.choice(["en", "cy", None]),
+                )
+                if account is BLUESKY:
+                    record.update(source="bluesky-repo", platform="bluesky")
+                batch.append(record)
+            if round_:
+                for old in rng.sample(range(5001, next_id - 40), 6):  # a new text, same id
+                    batch.append(post(old, "road closed again", account=account))
+                events = [deletion(str(old)) for old in rng.sample(range(5001, next_id - 40), 3)]
+            runs.commit(batch, account=account, events=events)
+
+
+def test_the_builders_sidecars_are_those_decoded_from_its_segments(
+    archive, runs, tmp_path, low_threshold, monkeypatch
+):
+    """A rebuild's segment builder writes each segment's sidecar from its own arrays: the
+    same files, byte for byte, as decoding the segment (write_missing) makes."""
+    monkeypatch.setattr(segments, "POSTINGS_PER_SEGMENT", 1500)  # several segments
+    _mixed_archive(archive, runs, random.Random(12))
+    index = Index(tmp_path / "built", zone="Europe/London")
+    index.rebuild(archive)
+    leaves = [r for r, _ in index._searcher().reader().leaf_readers()]
+    assert len(leaves) >= 3
+    root = index.path / sidecars.DIRNAME
+    built = tmp_path / "written-by-the-builder"
+    shutil.move(root, built)
+    assert {p.name for p in built.iterdir()} == {
+        sidecars.folder_name(segment_id(r)) for r in leaves
+    }
+    with index._ix.searcher() as searcher:
+        assert sidecars.write_missing(index.path, searcher, index._zones) == len(leaves)
+    for folder in built.iterdir():
+        meta = json.loads((folder / sidecars.META_FILE).read_text())
+        assert meta["zones"] == ["Europe/London", "UTC"]
+        assert {TEXT, KIND, ACCOUNT} <= set(meta["terms"])
+        mine = sidecars._map_arrays(folder / sidecars.ARRAYS_FILE, meta["arrays"])
+        decoded_meta = json.loads((root / folder.name / sidecars.META_FILE).read_text())
+        decoded = sidecars._map_arrays(root / folder.name / sidecars.ARRAYS_FILE, meta["arrays"])
+        assert meta == decoded_meta
+        for name, values in mine.items():  # array for array, to say which one differs
+            assert values.dtype == decoded[name].dtype, name
+            assert np.array_equal(values, decoded[name]), name
+        for name in (sidecars.META_FILE, sidecars.ARRAYS_FILE):  # and byte for byte
+            assert (folder / name).read_bytes() == (root / folder.name / name).read_bytes()
