@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
+import io
 
 import pytest
 
@@ -19,6 +21,7 @@ from storage.runs import (
     uncommitted_objects,
     verify_run,
 )
+from storage.store import read_bytes
 from storage.view import current_view
 
 
@@ -234,3 +237,81 @@ def test_a_damaged_records_object_is_one_storage_error_naming_it(local_store, da
         list(iter_records(local_store, manifest, "tweets"))
     with pytest.raises(StorageError, match="is damaged"):
         list(find_records(local_store, manifest, "tweets", {"1100"}))
+
+
+def test_a_streamed_file_is_kept_with_its_hash_on_either_store(any_store):
+    """A run's streamed file (an archive's media) reaches the manifest with its size and
+    SHA-256 on both backends: a local store writes it in place, S3 uploads it at commit."""
+    data = b"\xff\xd8" + bytes(range(256)) * 40
+    with writer(any_store) as run:
+        run.write(post("1", "with a photo"))
+        run.add_file("data/tweets_media/1-a.jpg", io.BytesIO(data))
+        run.add_file("data/tweets_media/1-a.jpg", io.BytesIO(b"again"))  # kept once
+        run.add_bytes("data/manifest.js", b"window.__THAR_CONFIG = {}")
+        manifest = run.commit()
+    assert [o.key for o in manifest.objects] == [
+        "tweets.jsonl.gz",
+        "files/data/manifest.js",
+        "files/data/tweets_media/1-a.jpg",
+    ]
+    photo = manifest.objects[2]
+    assert (photo.size, photo.sha256) == (len(data), hashlib.sha256(data).hexdigest())
+    assert read_bytes(any_store, manifest.prefix + photo.key) == data
+    assert verify_run(any_store, manifest) == []
+    assert uncommitted_objects(any_store) == []
+
+
+def test_a_file_written_in_place_is_an_uncommitted_object_until_the_manifest(local_store):
+    """What a kill -9 before the manifest leaves of a file written in place: an object of a
+    run without a manifest, which no reader counts and `archiver gc` removes."""
+    run = writer(local_store)
+    run.write(post("1", "a"))
+    run.add_file("data/tweets_media/1-a.jpg", io.BytesIO(b"photo"))
+    key = f"accounts/42/runs/{run.run_id}/files/data/tweets_media/1-a.jpg"
+    assert read_bytes(local_store, key) == b"photo"
+    assert list_runs(local_store) == []
+    assert uncommitted_objects(local_store) == [key]
+    run.commit()
+    assert uncommitted_objects(local_store) == []
+    run.abort()  # after a commit: removes nothing
+    assert read_bytes(local_store, key) == b"photo"
+
+
+def test_an_aborted_run_removes_the_files_it_wrote_in_place(local_store):
+    with pytest.raises(RuntimeError), writer(local_store) as run:
+        run.add_file("data/tweets_media/1-a.jpg", io.BytesIO(b"photo"))
+        run.write(post("1", "a"))
+        raise RuntimeError("source broke")
+    assert list(local_store.list("accounts/")) == []
+    # the disk fills at commit: the in-place files go with the staged ones
+    store = FailingStore(local_store.root, fail_after=0)
+    run = writer(store)
+    run.write(post("1", "a"))
+    run.add_file("data/tweets_media/1-a.jpg", io.BytesIO(b"photo"))
+    with pytest.raises(StorageError, match="disk full"):
+        run.commit()
+    assert list(store.list("accounts/")) == []
+
+
+class LostManifestStore(LocalStore):
+    """A real local store whose manifest write reports a failure after it wrote it, and
+    which cannot then be read back: whether the run committed cannot be told."""
+
+    def put_bytes(self, key, data, *, overwrite=False):
+        super().put_bytes(key, data, overwrite=overwrite)
+        if key.endswith("/manifest.json"):
+            raise StorageError("connection reset")
+
+    def digest(self, key):
+        raise StorageError("unreadable")
+
+
+def test_a_run_that_may_have_committed_keeps_its_files_written_in_place(tmp_path):
+    store = LostManifestStore(tmp_path / "store")
+    run = writer(store)
+    run.write(post("1", "a"))
+    run.add_file("data/tweets_media/1-a.jpg", io.BytesIO(b"photo"))
+    with pytest.raises(StorageError, match="may have committed"):
+        run.commit()
+    [manifest] = list_runs(store)
+    assert verify_run(LocalStore(tmp_path / "store"), manifest) == []

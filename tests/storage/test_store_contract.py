@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
+
 import pytest
 
 from storage.errors import NotFound, ObjectExists
@@ -102,3 +105,45 @@ def test_local_store_resolves_a_linked_name_whole(tmp_path):
     with pytest.raises(Exception, match="escapes the store"):
         store.open("a/link")
     assert read_bytes(store, "a/inside") == b"x"
+
+
+class _Broken(io.BytesIO):
+    """A source that breaks after its first chunk (a damaged ZIP member mid-inflate)."""
+
+    def read(self, n: int | None = -1) -> bytes:
+        if self.tell():
+            raise OSError("member broke mid-way")
+        return super().read(n)
+
+
+def test_a_new_object_is_written_in_place_create_only(tmp_path):
+    """write_new: the bytes in place, their size and SHA-256 from the one pass; an existing
+    name (a symbolic link too) is refused and left as it was; a failing source leaves
+    nothing behind; each name is fsynced by the next sync()."""
+    store = LocalStore(tmp_path / "root")
+    data = b"media " * 300_000  # more than one chunk
+    assert store.write_new("run/files/a/m.jpg", io.BytesIO(data)) == (
+        len(data),
+        hashlib.sha256(data).hexdigest(),
+    )
+    assert read_bytes(store, "run/files/a/m.jpg") == data
+    assert store.write_new("run/files/a/n.jpg", io.BytesIO(b""))[0] == 0  # same folder, made
+    with pytest.raises(ObjectExists):
+        store.write_new("run/files/a/m.jpg", io.BytesIO(b"other"))
+    assert read_bytes(store, "run/files/a/m.jpg") == data
+    (tmp_path / "outside").write_bytes(b"secret")
+    (tmp_path / "root/run/files/a/link").symlink_to(tmp_path / "outside")
+    with pytest.raises(ObjectExists):
+        store.write_new("run/files/a/link", io.BytesIO(b"overwrite?"))
+    assert (tmp_path / "outside").read_bytes() == b"secret"
+    with pytest.raises(OSError, match="broke"):
+        store.write_new("run/files/a/broken.jpg", _Broken(b"x" * (3 << 20)))
+    assert not (tmp_path / "root/run/files/a/broken.jpg").exists()
+    with pytest.raises(Exception, match="escapes the store"):
+        store.write_new("../outside2", io.BytesIO(b"x"))
+    assert not (tmp_path / "outside2").exists()
+    assert sorted(store._unsynced) == sorted(
+        str(tmp_path / "root/run/files/a" / n) for n in ("m.jpg", "n.jpg")
+    )
+    store.sync()
+    assert store._unsynced == []
