@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import errno
 import os
 import shutil
@@ -120,11 +121,30 @@ class LocalStore:
             with self._lock:
                 paths, self._unsynced = self._unsynced, []
             folders = {os.path.dirname(p) for p in paths}
-            every = [*paths, *folders]
-            # a share of the files per thread, not a task per file: the tasks' hand-offs cost
-            # as much CPU as the fsyncs (5,557 media files: 0.8 CPU-s, 0.4 in shares)
-            shares = [every[i::_FSYNC_THREADS] for i in range(min(len(every), _FSYNC_THREADS))]
-            list(_fsync_pool().map(_fsync_all, shares))
+            try:
+                if len(paths) >= _SYNCFS_FROM and _SYNCFS is not None:
+                    # thousands of small files (an archive's media): one syncfs of their file
+                    # system writes them out together, inode blocks once each, where a fsync
+                    # per file wrote its inode's block each time (5,557 media files: 0.4-0.6
+                    # CPU-s and 2.7-3.7 s of fsyncs, 0.003 CPU-s and 0.3 s of syncfs). It
+                    # also writes out other processes' files there, so a few files (a UI's
+                    # audit events) keep their own fsyncs
+                    for folder in _one_folder_per_device(folders):
+                        _syncfs_folder(folder)
+                    return
+                every = [*paths, *folders]
+                # a share of the files per thread, not a task per file: the tasks' hand-offs
+                # cost as much CPU as the fsyncs (5,557 media files: 0.8 CPU-s, 0.4 in shares)
+                shares = [every[i::_FSYNC_THREADS] for i in range(min(len(every), _FSYNC_THREADS))]
+                list(_fsync_pool().map(_fsync_all, shares))
+            except OSError as exc:
+                with self._lock:  # not durable: a later sync tries them again
+                    self._unsynced[:0] = paths
+                if exc.errno == errno.ENOSPC:
+                    raise NoSpace(str(self.root)) from None
+                raise StorageError(
+                    f"cannot make writes durable in {self.description}: {exc.strerror or exc}"
+                ) from None
 
     def put_file(
         self,
@@ -288,6 +308,43 @@ _NEW = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
 
 
 _CHUNK = 1 << 20
+
+
+def _load_syncfs() -> Callable[[int], int] | None:
+    """libc's syncfs(2) (Linux), or None where there is none: then files are fsynced."""
+    try:
+        fn = ctypes.CDLL(None, use_errno=True).syncfs
+    except (OSError, AttributeError):
+        return None
+    fn.argtypes = [ctypes.c_int]
+    fn.restype = ctypes.c_int
+    return fn
+
+
+_SYNCFS = _load_syncfs()
+_SYNCFS_FROM = 256  # files in one sync from which their file system is synced whole
+
+
+def _one_folder_per_device(folders: set[str]) -> list[str]:
+    """A folder of each file system the folders are on (a store may span mounts)."""
+    devices: dict[int, str] = {}
+    for folder in sorted(folders):
+        with contextlib.suppress(FileNotFoundError):  # removed since: nothing to sync there
+            devices.setdefault(os.stat(folder).st_dev, folder)
+    return list(devices.values())
+
+
+def _syncfs_folder(folder: str) -> None:
+    assert _SYNCFS is not None
+    fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        # Linux reports a write-back error of the file system's files since it was last
+        # seen (5.8+), as fsync does for a file's
+        if _SYNCFS(fd) != 0:
+            err = ctypes.get_errno()
+            raise OSError(err, os.strerror(err), folder)
+    finally:
+        os.close(fd)
 
 
 def _fsync_all(paths: list[str]) -> None:

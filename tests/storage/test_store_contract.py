@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
+import shutil
+import subprocess
 
 import pytest
 
+from storage import local
 from storage.errors import NotFound, ObjectExists
 from storage.local import LocalStore
 from storage.s3 import S3Store
@@ -147,3 +151,35 @@ def test_a_new_object_is_written_in_place_create_only(tmp_path):
     )
     store.sync()
     assert store._unsynced == []
+
+
+def test_a_sync_of_many_files_syncs_each_file_system_they_are_on(tmp_path):
+    """Thousands of files (an archive's media) are made durable by one syncfs per file
+    system they are on, a store's folder mounted elsewhere included; a folder removed since
+    is skipped; a few files keep their own fsyncs."""
+    store = LocalStore(tmp_path / "root")
+    mount = tmp_path / "root/run/files/mounted"
+    mount.mkdir(parents=True)
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount)],
+        capture_output=True,
+        check=False,
+    )
+    try:
+        for i in range(local._SYNCFS_FROM):
+            store.write_new(f"run/files/{'mounted' if i % 2 else 'here'}/{i}.jpg", io.BytesIO(b"x"))
+        store.write_new("run/files/gone/1.jpg", io.BytesIO(b"x"))
+        shutil.rmtree(tmp_path / "root/run/files/gone")
+        folders = {os.path.dirname(p) for p in store._unsynced}
+        devices = local._one_folder_per_device(folders)
+        assert len(devices) == (2 if mounted.returncode == 0 else 1)
+        assert {os.stat(f).st_dev for f in devices} == {
+            os.stat(tmp_path / "root").st_dev,
+            os.stat(mount).st_dev,
+        }
+        store.sync()
+        assert store._unsynced == []
+        assert read_bytes(store, "run/files/mounted/1.jpg") == b"x"
+    finally:
+        if mounted.returncode == 0:
+            subprocess.run(["umount", "-l", str(mount)], check=False)
