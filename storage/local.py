@@ -207,7 +207,11 @@ class LocalStore:
             if parent not in self._made:
                 os.makedirs(parent, exist_ok=True)
                 self._made.add(parent)
-            fd = os.open(path, _NEW, 0o600)  # the mode a staged, linked object had
+            try:
+                fd = os.open(path, _NEW, 0o600)  # the mode a staged, linked object had
+            except FileNotFoundError:  # the folder was removed since (by hand)
+                os.makedirs(parent, exist_ok=True)
+                fd = os.open(path, _NEW, 0o600)
         except FileExistsError:
             raise ObjectExists(f"object already exists: {key}") from None
         except OSError as exc:

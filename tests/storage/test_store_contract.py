@@ -143,11 +143,19 @@ def test_a_new_object_is_written_in_place_create_only(tmp_path):
     with pytest.raises(OSError, match="broke"):
         store.write_new("run/files/a/broken.jpg", _Broken(b"x" * (3 << 20)))
     assert not (tmp_path / "root/run/files/a/broken.jpg").exists()
+    shutil.rmtree(tmp_path / "root/run/files/b", ignore_errors=True)
+    store.write_new("run/files/b/1.jpg", io.BytesIO(b"1"))
+    shutil.rmtree(tmp_path / "root/run/files/b")  # a folder removed by hand is made again
+    store.write_new("run/files/b/2.jpg", io.BytesIO(b"2"))
+    assert read_bytes(store, "run/files/b/2.jpg") == b"2"
     with pytest.raises(Exception, match="escapes the store"):
         store.write_new("../outside2", io.BytesIO(b"x"))
     assert not (tmp_path / "outside2").exists()
     assert sorted(store._unsynced) == sorted(
-        str(tmp_path / "root/run/files/a" / n) for n in ("m.jpg", "n.jpg")
+        [
+            *(str(tmp_path / "root/run/files/a" / n) for n in ("m.jpg", "n.jpg")),
+            *(str(tmp_path / "root/run/files/b" / n) for n in ("1.jpg", "2.jpg")),
+        ]
     )
     store.sync()
     assert store._unsynced == []
