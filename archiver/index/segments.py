@@ -39,7 +39,12 @@ from archiver.index.whoosh_internals import (
     SegmentFiles,
     TermWriter,
     one_position_values,
+    open_column,
+    open_lengths,
     term_positions,
+    whole_column_code,
+    write_lengths,
+    write_whole_column,
 )
 
 # A segment is closed after this many postings (~25 bytes each while gathered, about as
@@ -90,8 +95,9 @@ class _Field:
         self.positions = False  # its postings' positions are kept for the sidecar
 
 
-# per field name: (field, its _Field when indexed, stored, column type)
-_Plan = tuple[Any, "_Field | None", bool, Any]
+# per field name: (field, its _Field when indexed, stored, column type, the typecode of a
+# column written whole at the end of the segment)
+_Plan = tuple[Any, "_Field | None", bool, Any, "str | None"]
 CHUNK = 1 << 18  # sorted postings turned into Python lists this many at a time
 # the columns a sidecar keeps, by field: the typecode of their values
 _SIDECAR_COLUMNS = {f.CREATED: "q", f.ACCOUNT_NUM: "q", f.KIND_NUM: "B"}
@@ -120,34 +126,37 @@ class SegmentBuilder:
             for i, name in enumerate(names)
             if self.schema[name].indexed
         }
+        self._plans: dict[str, _Plan] = {}
+        for name in names:
+            field = self.schema[name]
+            column = field.column_type or None
+            self._plans[name] = (
+                field,
+                self._fields.get(name),
+                bool(field.stored),
+                column,
+                whole_column_code(column) if column else None,
+            )
         self._by_number = {fd.number: fd for fd in self._fields.values()}
         self._zones = sidecar_zones if self._sidecar_possible() else None
         if self._zones is not None:
             for fd in self._fields.values():
                 fd.positions = fd.sidecar and fd.carries == BYTES
         self._sidecars: list[Path] = []  # written by this builder (removed on cancel)
-        self._plans: dict[str, _Plan] = {}
-        for name in names:
-            field = self.schema[name]
-            self._plans[name] = (
-                field,
-                self._fields.get(name),
-                bool(field.stored),
-                field.column_type or None,
-            )
         self._segment: tuple[Any, Any, Any] | None = None
         self._reset()
 
     def _sidecar_possible(self) -> bool:
-        """Whether the sidecar's positions are those analysed here: the position fields
-        among its fields have Whoosh's Positions format (decoded the same way)."""
+        """Whether the sidecar can be written from what is gathered here: the position
+        fields among its fields have Whoosh's Positions format (decoded the same way) and
+        its columns are written whole (their values kept)."""
         for fd in self._fields.values():
             supports = fd.field.format.supports("positions")
             if fd.sidecar and supports and type(fd.field.format) is not Positions:
                 return False
         return all(
-            name in self.schema and type(self.schema[name].column_type).__name__ == "NumericColumn"
-            for name in _SIDECAR_COLUMNS
+            name in self._plans and self._plans[name][4] == code
+            for name, code in _SIDECAR_COLUMNS.items()
         )
 
     def _reset(self) -> None:
@@ -161,11 +170,12 @@ class SegmentBuilder:
             name: array("i") for name, fd in self._fields.items() if fd.scorable
         }
         self._positions = array("i")  # the postings' positions of the fields that keep them
-        self._columns: dict[str, array[int]] = (
-            {name: array(code) for name, code in _SIDECAR_COLUMNS.items()}
-            if self._zones is not None
-            else {}
-        )
+        # each document's value of the columns written whole, and which were opened
+        self._columns: dict[str, array[int]] = {
+            name: array(plan[4]) for name, plan in self._plans.items() if plan[4]
+        }
+        self._opened: set[str] = set()
+        self._opened_lengths: set[str] = set()
         for fd in self._fields.values():
             fd.terms = {}
             fd.words = {}
@@ -190,25 +200,28 @@ class SegmentBuilder:
             if plan is None:
                 self.schema[name]  # raises Whoosh's error for a field not in the schema
                 continue
-            field, fd, stored, column = plan
-            length = 0
+            field, fd, stored, column, whole = plan
             if fd is not None:
                 if fd.analyse is not None and type(value) is str:
                     length = self._analysed(fd, fd.analyse(value))
                 else:
                     length = self._indexed(fd, field.index(value))
-                if fd.scorable:
+                if fd.scorable:  # lengths are written whole at the end (write_lengths)
                     self._lengths[name].append(length)
-                else:
-                    length = 0
-            if stored or length:  # add_field does nothing otherwise
-                perdoc.add_field(name, field, value if stored else None, length)
+                    if length and name not in self._opened_lengths:
+                        self._opened_lengths.add(name)
+                        open_lengths(perdoc, name)
+            if stored:
+                perdoc.add_field(name, field, value, 0)
             if column:
                 column_value = field.to_column_value(value)
-                perdoc.add_column_value(name, column, column_value)
-                kept = self._columns.get(name)
-                if kept is not None:
-                    kept.append(column_value)
+                if whole is None:
+                    perdoc.add_column_value(name, column, column_value)
+                else:
+                    if name not in self._opened:
+                        self._opened.add(name)
+                        open_column(perdoc, name, column)
+                    self._columns[name].append(column_value)
         for lengths in self._lengths.values():
             if len(lengths) <= docnum:
                 lengths.append(0)
@@ -293,16 +306,22 @@ class SegmentBuilder:
     def _close_segment(self) -> None:
         assert self._segment is not None
         segment, perdoc, fieldwriter = self._segment
-        self._postings(TermWriter(fieldwriter), str(segment.segment_id()))
+        lengths = {name: [length_to_byte(x) for x in v] for name, v in self._lengths.items()}
+        self._postings(TermWriter(fieldwriter), str(segment.segment_id()), lengths)
+        for name in self._opened:
+            kept = self._columns[name]
+            write_whole_column(perdoc, name, np.frombuffer(kept, kept.typecode), kept.typecode)
+        for name in self._opened_lengths:
+            total = sum(self._lengths[name])
+            write_lengths(perdoc, name, np.array(lengths[name], np.uint8), total)
         self.files.close(segment, perdoc, fieldwriter, self._docnum)
         self._segment = None
         self._reset()
 
-    def _postings(self, terms: TermWriter, seg: str) -> None:
+    def _postings(self, terms: TermWriter, seg: str, lengths: dict[str, list[int]]) -> None:
         """Every term's postings, terms in (field name, text) order, documents ascending;
-        and the segment's sidecar."""
+        and the segment's sidecar. `lengths`: each scorable field's length bytes."""
         keys = self._term_keys
-        lengths = {name: [length_to_byte(x) for x in v] for name, v in self._lengths.items()}
         if not keys:
             self._sidecar(seg, [], [], None, None, None, None, lengths)
             return

@@ -135,6 +135,30 @@ def test_several_segments_hold_what_one_does(tmp_path):
     assert _logical(built) == _logical(whoosh)
 
 
+def test_columns_and_lengths_written_whole_are_whooshs(tmp_path):
+    """Numeric columns and text lengths are written whole at the end of a segment: with
+    values missing, 0 or negative anywhere (first, between, last) and documents without
+    text first, the files and field length totals are Whoosh's."""
+    rng = random.Random(11)
+    docs = []
+    for i in range(60):
+        doc: dict[str, Any] = {f.KEY: f"{i}/tweets/1", f.STATE: b"[]"}
+        if i > 3 and rng.random() < 0.7:
+            doc[f.TEXT] = " ".join(rng.choice(WORDS) for _ in range(rng.randint(1, 9)))
+        for name, values in (
+            (f.CREATED, [0, 1, 1 << 52]),
+            (f.ACCOUNT_NUM, [0, -(1 << 62), 7]),
+            (f.KIND_NUM, [0, 3, 255]),
+        ):
+            if 5 < i < 55 and rng.random() < 0.8:
+                doc[name] = rng.choice(values)
+        docs.append(doc)
+    whoosh = _whoosh_index(tmp_path / "whoosh", docs)
+    built = _built_index(tmp_path / "built", docs)
+    assert _segment_files(built) == _segment_files(whoosh)
+    assert _logical(built) == _logical(whoosh)
+
+
 @seed(20261201)
 @settings(
     max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
