@@ -6,7 +6,10 @@ import contextlib
 import ctypes
 import errno
 import os
+import platform
+import re
 import shutil
+import sys
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
@@ -122,14 +125,15 @@ class LocalStore:
                 paths, self._unsynced = self._unsynced, []
             folders = {os.path.dirname(p) for p in paths}
             try:
-                if len(paths) >= _SYNCFS_FROM and _SYNCFS is not None:
-                    # thousands of small files (an archive's media): one syncfs of their file
-                    # system writes them out together, inode blocks once each, where a fsync
-                    # per file wrote its inode's block each time (5,557 media files: 0.4-0.6
-                    # CPU-s and 2.7-3.7 s of fsyncs, 0.003 CPU-s and 0.3 s of syncfs). It
-                    # also writes out other processes' files there, so a few files (a UI's
-                    # audit events) keep their own fsyncs
-                    for folder in _one_folder_per_device(folders):
+                # thousands of small files (an archive's media): one syncfs of their file
+                # system writes them out together, inode blocks once each, where a fsync per
+                # file wrote its inode's block each time (5,557 media files: 0.4-0.6 CPU-s
+                # and 2.7-3.7 s of fsyncs, 0.003 CPU-s and 0.3 s of syncfs). It also writes
+                # out other processes' files there, so a few files (a UI's audit events)
+                # keep their own fsyncs
+                devices = _one_folder_per_device(folders) if len(paths) >= _SYNCFS_FROM else []
+                if devices and all(_syncfs_is_durable(folder) for folder in devices):
+                    for folder in devices:
                         _syncfs_folder(folder)
                     return
                 every = [*paths, *folders]
@@ -327,6 +331,34 @@ def _load_syncfs() -> Callable[[int], int] | None:
 
 _SYNCFS = _load_syncfs()
 _SYNCFS_FROM = 256  # files in one sync from which their file system is synced whole
+# file systems whose syncfs writes out every dirty file and waits, as a fsync of each would
+# (a FUSE mount's may not reach its backend); Linux 5.8+ reports write-back errors to it
+_SYNCFS_TYPES = frozenset({"ext2", "ext3", "ext4", "xfs", "btrfs", "f2fs", "tmpfs"})
+_release = re.match(r"(\d+)\.(\d+)", platform.release()) if sys.platform == "linux" else None
+_SYNCFS_REPORTS = _release is not None and (int(_release[1]), int(_release[2])) >= (5, 8)
+
+
+def _syncfs_is_durable(folder: str) -> bool:
+    """syncfs makes the folder's files durable: Linux 5.8+ and a file system listed above
+    (the one mounted deepest over the folder's real path)."""
+    if _SYNCFS is None or not _SYNCFS_REPORTS:
+        return False
+    path = os.path.realpath(folder)
+    deepest, fstype = "", ""
+    try:
+        with open("/proc/self/mounts", encoding="utf-8", errors="replace") as fh:
+            mounts = [line.split() for line in fh]
+    except OSError:
+        return False
+    for fields in mounts:
+        if len(fields) < 3:
+            continue
+        # the mount table escapes spaces, tabs, newlines and backslashes in octal
+        mount = re.sub(r"\\([0-7]{3})", lambda m: chr(int(m[1], 8)), fields[1])
+        inside = mount == "/" or path == mount or path.startswith(mount + "/")
+        if inside and len(mount) >= len(deepest):
+            deepest, fstype = mount, fields[2]
+    return fstype in _SYNCFS_TYPES
 
 
 def _one_folder_per_device(folders: set[str]) -> list[str]:

@@ -188,6 +188,30 @@ def test_a_sync_of_many_files_syncs_each_file_system_they_are_on(tmp_path):
         store.sync()
         assert store._unsynced == []
         assert read_bytes(store, "run/files/mounted/1.jpg") == b"x"
+        if mounted.returncode == 0 and local._SYNCFS_REPORTS:
+            assert local._syncfs_is_durable(str(mount))  # tmpfs: listed
     finally:
         if mounted.returncode == 0:
             subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def test_syncfs_only_where_it_makes_files_durable(tmp_path):
+    """syncfs is trusted on the file systems whose syncfs writes every file out (ext4, xfs,
+    btrfs, tmpfs...), not elsewhere (ramfs here, FUSE in the field): there each file is
+    fsynced, and a sync of many files still completes."""
+    assert not local._syncfs_is_durable("/proc/self")
+    other = tmp_path / "root/run/files/ramfs"
+    other.mkdir(parents=True)
+    mounted = subprocess.run(["mount", "-t", "ramfs", "ramfs", str(other)], capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a ramfs here: {mounted.stderr.decode().strip()}")
+    try:
+        assert not local._syncfs_is_durable(str(other / "deeper"))
+        store = LocalStore(tmp_path / "root")
+        for i in range(local._SYNCFS_FROM + 1):
+            store.write_new(f"run/files/{'ramfs' if i % 2 else 'here'}/{i}.jpg", io.BytesIO(b"x"))
+        store.sync()
+        assert store._unsynced == []
+        assert read_bytes(store, "run/files/ramfs/1.jpg") == b"x"
+    finally:
+        subprocess.run(["umount", "-l", str(other)], check=False)
