@@ -276,7 +276,12 @@ def _write_locked(
             snapshot_details[coll] = {"at": when, "count": len(taken[coll])}
         if not result.written:
             return
-        for name, src in parsed.files:
+        kept = (
+            parsed.files
+            if files is None
+            else sorted(parsed.files, key=lambda f: files.position(f[1]))
+        )
+        for name, src in kept:
             if "_media/" in name and f"files/{name}" in stored_files:
                 continue  # the same media file is already kept by an earlier run
             if files is None:
