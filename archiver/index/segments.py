@@ -450,7 +450,11 @@ class SegmentBuilder:
         by_number = self._by_number
         keeps = np.array([by_number[number].positions for number, _ in self._term_keys])
         counts = np.where(keeps[term_of], np.frombuffer(self._freq, np.int32), 0)
-        return np.cumsum(counts, dtype=np.int64) - counts
+        # 4 bytes a posting where the positions allow (memory at a segment's close)
+        dtype = np.int32 if len(self._positions) < 2**31 else np.int64
+        starts: np.ndarray = np.cumsum(counts, dtype=dtype)
+        np.subtract(starts, counts, out=starts)
+        return starts
 
     def _gather_positions(self, starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
         """The positions of postings starting at `starts`, `counts` each, joined."""
