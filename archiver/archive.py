@@ -64,7 +64,17 @@ class Archive:
     def __init__(self, config: Config, store: ObjectStore | None = None) -> None:
         self.config = config
         self.store = store if store is not None else open_store(config.storage)
+        self._store_from_config = store is None
         self.staging = staging_dir(config.storage)
+
+    def store_opener(self) -> Callable[[], ObjectStore] | None:
+        """How another process (a rebuild worker) opens this store: a local store by its
+        folder, one opened from the config by the config; None for a store handed in."""
+        if isinstance(self.store, LocalStore):
+            return functools.partial(LocalStore, self.store.root)
+        if self._store_from_config:
+            return functools.partial(open_store, self.config.storage)
+        return None
 
     @functools.cached_property
     def identity(self) -> StoreIdentity:

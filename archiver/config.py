@@ -56,6 +56,8 @@ class IndexConfig:
     path: str | None = None
     # decoded postings a long-running process (the UI) keeps between searches, in MB
     cache_mb: int = 256
+    # processes a rebuild builds shares of the accounts in (0: one per core, at most 4)
+    rebuild_workers: int = 0
 
 
 @dataclass(frozen=True)
@@ -341,6 +343,9 @@ def _validate(cfg: Config) -> None:
     for name in ("backoff_base", "backoff_cap", "timeout"):
         if getattr(cfg.storage, name) <= 0:
             raise ConfigError(f"storage.{name}: must be more than 0")
+    if not 0 <= cfg.index.rebuild_workers <= 64:
+        workers = cfg.index.rebuild_workers
+        raise ConfigError(f"index.rebuild_workers: must be 0 (one per core) to 64, got {workers}")
     try:
         display_zone(cfg.ui.timezone)
     except ValueError as exc:

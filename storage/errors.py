@@ -23,3 +23,7 @@ class NoSpace(StorageError):
     def __init__(self, path: str, message: str | None = None) -> None:
         super().__init__(message or f"no space left on {path}")
         self.path = path
+
+    def __reduce__(self) -> tuple[type[NoSpace], tuple[str, str]]:
+        # whole across processes: a rebuild worker's full disk is its parent's
+        return (type(self), (self.path, str(self)))

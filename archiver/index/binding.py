@@ -47,7 +47,7 @@ def rebuild_index(archive: Archive, progress: bool | Progress = False) -> tuple[
     """Rebuild the archive's index from its store alone, whichever store it belonged to;
     returns the index and how many items it holds."""
     index = Index(archive.index_path, archive.config.index.cache_mb, archive.config.ui.timezone)
-    items = index.rebuild(archive, progress)
+    items = index.rebuild(archive, progress, archive.config.index.rebuild_workers)
     _write_binding(index.path, archive)
     return index, items
 

@@ -24,6 +24,7 @@ from whoosh import index as windex
 from whoosh import query as wq
 from whoosh.searching import Searcher
 
+from archiver.index import parallel
 from archiver.index import schema as f
 from archiver.index.columns import Columns
 from archiver.index.docsets import matching_docs
@@ -45,8 +46,10 @@ from archiver.index.sidecars import Sidecars, write_missing
 from archiver.index.whoosh_internals import file_storage, segment_id
 from archiver.index.writing import (
     LOCK_WAIT,
+    PARALLEL_FROM,
     IndexMeta,
     Progress,
+    Session,
     UpdateReport,
     apply_runs,
     run_ref,
@@ -230,9 +233,11 @@ class Index:
         )
         return report.runs
 
-    def rebuild(self, archive: Archive, progress: bool | Progress = False) -> int:
+    def rebuild(self, archive: Archive, progress: bool | Progress = False, workers: int = 0) -> int:
         """Build a new index from storage alone in a temporary directory, then swap it in
-        (readers never see a half-built index). Returns the number of items."""
+        (readers never see a half-built index). `workers`: processes that build shares of
+        the accounts side by side (0: one per core, parallel.auto_workers; 1: this process
+        alone). Returns the number of items."""
         parent = self.path.resolve().parent
         parent.mkdir(parents=True, exist_ok=True)
         self._remove_leftovers(parent)
@@ -240,9 +245,21 @@ class Index:
         try:
             ix = file_storage(str(tmp)).create_index(f.build_schema())
             manifests = list_runs(archive.store)
-            report = apply_runs(
-                ix, archive.store, manifests, self._progress(progress, "rebuild"), self._zones
+            opener = archive.store_opener()
+            # one per core only where it pays: below PARALLEL_FROM, starting them costs more
+            shares = (
+                parallel.partition(manifests, workers)
+                if workers
+                else parallel.partition(manifests, parallel.auto_workers(), PARALLEL_FROM)
             )
+            if len(shares) > 1 and opener is not None:
+                ix.close()
+                report = self._build_shares(tmp, opener, shares, progress)
+                ix = file_storage(str(tmp)).open_index()
+            else:
+                report = apply_runs(
+                    ix, archive.store, manifests, self._progress(progress, "rebuild"), self._zones
+                )
             self._write_sidecars(ix, tmp)
             ix.close()
             self._swap(tmp)
@@ -262,6 +279,37 @@ class Index:
             report.records += self.last_update.records
         self.last_update = report
         return self.doc_count()
+
+    def _build_shares(
+        self,
+        folder: Path,
+        opener: parallel.StoreOpener,
+        shares: list[list[Manifest]],
+        progress: bool | Progress,
+    ) -> UpdateReport:
+        """Each share of the accounts built by a worker process, their segments gathered
+        into the index at `folder`, and the union of their metas recorded in it."""
+        parts = parallel.build_parts(
+            folder, opener, shares, self._zones, self._progress(progress, "rebuild")
+        )
+        parallel.gather(folder, len(parts))
+        ix = file_storage(str(folder)).open_index()
+        meta = parallel.merged_meta([p.meta for p in parts])
+        session = Session(ix, meta, expected=0, parallel=False)
+        try:
+            session.commit()  # the meta document, in a segment of its own
+        except BaseException:
+            session.cancel()
+            raise
+        finally:
+            ix.close()
+        return UpdateReport(
+            runs=sum(p.report.runs for p in parts),
+            records=sum(p.report.records for p in parts),
+            items_written=sum(p.report.items_written for p in parts),
+            rounds=max(p.report.rounds for p in parts),
+            seconds=max(p.report.seconds for p in parts),
+        )
 
     def _remove_leftovers(self, parent: Path) -> None:
         """Indexes swapped out, and rebuilds killed long ago (a live one is recent)."""

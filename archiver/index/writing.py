@@ -187,14 +187,25 @@ def _entry(manifest: Manifest, collection: str, rec: dict[str, Any]) -> tuple[An
 
 
 def open_writer(
-    ix: FileIndex, *, parallel: bool, build: bool = False, zones: tuple[str, ...] | None = None
+    ix: FileIndex,
+    *,
+    parallel: bool,
+    build: bool = False,
+    zones: tuple[str, ...] | None = None,
+    postings_per_segment: int = 0,
 ) -> Any:
     """Whoosh's writer; for an index without documents (`build`), segments.SegmentBuilder
     (same files, written from arrays: a rebuild's time was mostly Whoosh's posting pool),
-    which also writes each segment's sidecar with month numbers in `zones` (when given)."""
+    which also writes each segment's sidecar with month numbers in `zones` (when given)
+    and holds up to `postings_per_segment` postings in memory (0: its default)."""
     try:
         if build:
-            return SegmentBuilder(ix, timeout=LOCK_WAIT, sidecar_zones=zones)
+            return SegmentBuilder(
+                ix,
+                timeout=LOCK_WAIT,
+                sidecar_zones=zones,
+                postings_per_segment=postings_per_segment,
+            )
         if parallel and (os.cpu_count() or 1) >= 2:
             return ix.writer(
                 procs=2, multisegment=True, limitmb=WRITER_MB, timeout=LOCK_WAIT, codec=CODEC
@@ -208,7 +219,9 @@ def open_writer(
 
 
 class Session:
-    """One Whoosh writer and the committed index it replaces documents of."""
+    """One Whoosh writer and the committed index it replaces documents of. With `record`
+    False the meta document is not written (a rebuild worker's share: its caller writes
+    the union of the shares' metas)."""
 
     def __init__(
         self,
@@ -218,10 +231,17 @@ class Session:
         expected: int,
         parallel: bool,
         zones: tuple[str, ...] | None = None,
+        record: bool = True,
+        postings_per_segment: int = 0,
     ) -> None:
         # the lock first: then a stable view
-        build = ix.doc_count_all() == 0
-        self.writer = open_writer(ix, parallel=parallel, build=build, zones=zones)
+        self.writer = open_writer(
+            ix,
+            parallel=parallel,
+            build=ix.doc_count_all() == 0,
+            zones=zones,
+            postings_per_segment=postings_per_segment,
+        )
         self.searcher = ix.searcher()
         if isinstance(self.writer, SegmentBuilder) and self.searcher.doc_count_all():
             self.cancel()  # another process committed documents before we had the lock
@@ -235,6 +255,7 @@ class Session:
         self.dirty: set[str] = set()
         self.written = SeenKeys(expected)
         self.items_written = 0
+        self.record = record
 
     # -- applying entries ------------------------------------------------------------------
     def apply(self, entry: tuple[Any, ...], late: LateRecords) -> None:
@@ -326,10 +347,11 @@ class Session:
 
     def commit(self) -> None:
         self.flush()
-        docnum = self.searcher.document_number(**{f.KEY: f.META_KEY})
-        if docnum is not None:
-            self.writer.delete_document(docnum)
-        self.writer.add_document(**{f.KEY: f.META_KEY, f.STATE: self.meta.stored()})
+        if self.record:
+            docnum = self.searcher.document_number(**{f.KEY: f.META_KEY})
+            if docnum is not None:
+                self.writer.delete_document(docnum)
+            self.writer.add_document(**{f.KEY: f.META_KEY, f.STATE: self.meta.stored()})
         self.searcher.close()
         self.writer.commit()
 
@@ -344,16 +366,28 @@ def apply_runs(
     manifests: list[Manifest],
     progress: Progress | None = None,
     zones: tuple[str, ...] | None = None,
+    *,
+    into: IndexMeta | None = None,
+    postings_per_segment: int = 0,
 ) -> UpdateReport:
-    """Apply the runs (oldest first) the index does not hold yet, and record them. Into
-    an empty index, the segments' sidecars are written with them, with month numbers in
+    """Apply the runs (oldest first) the index does not hold yet, and record them: in its
+    meta document, or, for a rebuild worker's share of an empty index, in `into`. Into an
+    empty index, the segments' sidecars are written with them, with month numbers in
     `zones` (when given: else sidecars.write_missing writes them afterwards)."""
     started = time.monotonic()
     report = UpdateReport()
     expected = sum(
         (o.records or 0) for m in manifests for o in m.objects if o.collection in f.READ_COLLECTIONS
     )
-    session = Session(ix, None, expected=expected, parallel=expected >= PARALLEL_FROM, zones=zones)
+    session = Session(
+        ix,
+        into,
+        expected=expected,
+        parallel=expected >= PARALLEL_FROM,
+        zones=zones,
+        record=into is None,
+        postings_per_segment=postings_per_segment,
+    )
     meta = session.meta
     if meta.format != f.FORMAT:
         session.cancel()
@@ -393,7 +427,7 @@ def apply_runs(
             "index: %d records of items written earlier in this pass, applying them now", late.count
         )
         source = late.read()
-        session = Session(ix, meta, expected=late.count, parallel=False)
+        session = Session(ix, meta, expected=late.count, parallel=False, record=into is None)
     if progress:
         progress(total, total)
     report.seconds = time.monotonic() - started
