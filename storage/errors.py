@@ -1,5 +1,7 @@
 """The storage layer's exceptions; the CLI turns them into one line for the operator."""
 
+from __future__ import annotations
+
 
 class StorageError(Exception):
     """Anything the store cannot do; the message is meant for the operator."""
