@@ -116,11 +116,11 @@ def _dir_size(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
-def build_whoosh(store: str, index: str) -> None:
+def build_whoosh(store: str, index: str, workers: int = 0) -> None:
     archive = Archive(Config(storage=StorageConfig(path=store)))
     idx = Index(index)
     started = time.perf_counter()
-    items = idx.rebuild(archive)
+    items = idx.rebuild(archive, workers=workers)
     report = idx.last_update
     print(
         json.dumps(
@@ -129,6 +129,7 @@ def build_whoosh(store: str, index: str) -> None:
                 "items": items,
                 "records": report.records,
                 "rounds": report.rounds,
+                "workers": workers or "one per core",
             }
         )
     )
@@ -333,6 +334,12 @@ def main() -> None:
         help="engines whose queries are timed (comma-separated; e.g. whoosh,tantivy to leave "
         "out FTS5's slow frequent-word queries when only the Whoosh goals are re-measured)",
     )
+    parser.add_argument(
+        "--rebuild-workers",
+        type=int,
+        default=0,
+        help="processes the Whoosh rebuild uses (index.rebuild_workers; 0: one per core)",
+    )
     opts = parser.parse_args()
     size = SIZES.get(opts.size) or int(opts.size)
     work = Path(opts.workdir or tempfile.mkdtemp(prefix="search-bench-"))
@@ -385,7 +392,8 @@ def run(size: int, work: Path, opts: argparse.Namespace) -> dict[str, Any]:
         if stale.exists():
             shutil.rmtree(stale) if stale.is_dir() else stale.unlink()
         print(f"building {engine}...", file=sys.stderr)
-        built = _child([f"_build-{engine}", str(store_path), str(stale)])
+        workers = [str(opts.rebuild_workers)] if engine == "whoosh" else []
+        built = _child([f"_build-{engine}", str(store_path), str(stale), *workers])
         built["size_mb"] = round(_dir_size(stale) / 2**20, 1)
         built["posts_per_s"] = round(corpus.posts / built["seconds"])
         builds[engine] = built
@@ -521,8 +529,8 @@ def print_table(r: dict[str, Any]) -> None:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 4 and sys.argv[1] == "_build-whoosh":
-        build_whoosh(sys.argv[2], sys.argv[3])
+    if len(sys.argv) in (4, 5) and sys.argv[1] == "_build-whoosh":
+        build_whoosh(sys.argv[2], sys.argv[3], int(sys.argv[4]) if len(sys.argv) == 5 else 0)
     elif len(sys.argv) == 4 and sys.argv[1] == "_build-fts5":
         build_fts5(sys.argv[2], sys.argv[3])
     elif len(sys.argv) == 4 and sys.argv[1] == "_build-tantivy":
