@@ -45,6 +45,7 @@ log = logging.getLogger(__name__)
 StoreOpener = Callable[[], ObjectStore]
 MAX_AUTO_WORKERS = 4  # more processes split the builder's memory into smaller segments
 PARTS = ".parts"  # inside the rebuild's folder: removed before it is swapped in
+SHARE = "share.pickle"  # in a part's folder: the runs its worker applies
 
 
 def auto_workers() -> int:
@@ -110,7 +111,10 @@ def build_parts(
     for n, share in enumerate(shares):
         part = folder / PARTS / str(n)
         part.mkdir(parents=True)
-        args = (messages, n, os.getpid(), level, opener, str(part), share, zones, postings)
+        # the share goes by file: a process's arguments larger than a pipe's buffer block
+        # its start until the child reads them, and forever if the child dies first
+        (part / SHARE).write_bytes(pickle.dumps(share))
+        args = (messages, n, os.getpid(), level, opener, str(part), zones, postings)
         procs.append(ctx.Process(target=_worker, args=args, name=f"index-rebuild-{n}"))
     total = sum(_records(m) for share in shares for m in share)
     done = [0] * len(shares)
@@ -204,7 +208,6 @@ def _worker(
     level: int,
     opener: StoreOpener,
     part: str,
-    share: list[Manifest],
     zones: tuple[str, ...],
     postings: int,
 ) -> None:
@@ -212,6 +215,9 @@ def _worker(
     root.handlers[:] = [_QueueHandler(messages, n)]
     root.setLevel(level)
     try:
+        share_file = Path(part) / SHARE
+        share: list[Manifest] = pickle.loads(share_file.read_bytes())  # noqa: S301 - ours
+        share_file.unlink()
         store = opener()
         ix = file_storage(part).create_index(f.build_schema())
 
