@@ -410,7 +410,8 @@ class SegmentBuilder:
             found: dict[str, list[tuple[str, int, int]]] = {}
             starts = [0, *ends[:-1]]
             fields_by_number = self._by_number
-            for rank in np.flatnonzero(np.diff([0, *ends]) >= sidecars.MIN_POSTINGS).tolist():
+            least = sidecars.frequent_from(self._docnum)
+            for rank in np.flatnonzero(np.diff([0, *ends]) >= least).tolist():
                 number, btext = self._term_keys[ordered[rank]]
                 fd = fields_by_number[number]
                 if fd.sidecar:

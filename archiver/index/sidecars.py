@@ -51,6 +51,11 @@ VERSION = 2  # 2: the columns too; a sidecar of another version is written again
 # A term goes into the sidecar from this many postings in the segment: below it, decoding
 # from Whoosh's blocks takes about a millisecond (measured: see ops/docs/search.md).
 MIN_POSTINGS = 1000
+# ... or, in a segment of fewer than MIN_POSTINGS x SHARE documents (a rebuild worker's,
+# a late round's), from 1/SHARE of its documents (at least FLOOR postings): the same words
+# are then in the sidecars however the index is cut into segments. With an absolute
+# threshold, 15 segments at 1M decoded 2.5x the blocks 6 did (ops/docs/search.md).
+SHARE, FLOOR = 200, 100
 META_FILE, ARRAYS_FILE = "sidecar.json", "arrays.bin"
 _ARRAYS = ("ids", "freqs", "counts", "positions")
 _COLUMNS = ("created", "accounts", "account", "kinds", "lengths")
@@ -65,6 +70,11 @@ def _narrow(values: np.ndarray) -> np.ndarray:
         if top <= np.iinfo(dtype).max and (not len(values) or values.min() >= 0):
             return values.astype(dtype)
     return values.astype(np.int64)
+
+
+def frequent_from(docs: int) -> int:
+    """Postings from which a term of a segment of `docs` documents goes into its sidecar."""
+    return min(MIN_POSTINGS, max(docs // SHARE, FLOOR))
 
 
 def folder_name(seg: str) -> str:
@@ -120,12 +130,13 @@ def write_segment(reader: Any, folder: Path, zones: tuple[str, ...] = ("UTC",)) 
     """Decode the frequent terms of one segment, and its columns with their month numbers
     in `zones`, into `folder`. Returns the number of terms."""
     frequent = FrequentTerms()
+    least = frequent_from(reader.doc_count_all())
     for fieldname in FIELDS:
         if fieldname not in reader.schema or not reader.schema[fieldname].indexed:
             continue
         positions = reader.schema[fieldname].format.supports("positions")
         for text_bytes, info in reader.iter_field(fieldname):
-            if info.doc_frequency() < MIN_POSTINGS:
+            if info.doc_frequency() < least:
                 continue
             text = text_bytes.decode("utf-8")
             term = read_term(reader, fieldname, text, positions)

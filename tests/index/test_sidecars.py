@@ -272,3 +272,35 @@ def test_the_builders_sidecars_are_those_decoded_from_its_segments(
             assert np.array_equal(values, decoded[name]), name
         for name in (sidecars.META_FILE, sidecars.ARRAYS_FILE):  # and byte for byte
             assert (folder / name).read_bytes() == (root / folder.name / name).read_bytes()
+
+
+def test_a_smaller_segment_keeps_words_of_the_same_share_of_its_documents():
+    # a full segment (200,000 documents or more): 1,000 postings; a worker's third of one:
+    # a third of that; never below 100
+    assert sidecars.frequent_from(10_000_000) == sidecars.frequent_from(200_000) == 1000
+    assert sidecars.frequent_from(70_000) == 350
+    assert sidecars.frequent_from(5_000) == sidecars.frequent_from(0) == 100
+
+
+def test_a_word_of_half_a_percent_of_a_small_segments_documents_is_in_its_sidecar(
+    archive, runs, tmp_path
+):
+    # 1,200 posts: "often" in 130 (under 1,000 but over the floor of 100), "seldom" in 60
+    records = [
+        post(i, "often here" if i % 9 == 0 else "seldom here" if i % 20 == 1 else "plain here")
+        for i in range(1, 1201)
+    ]
+    runs.commit(records)
+    index = Index(tmp_path / "index")
+    index.rebuild(archive)
+    searcher = index._searcher()
+    (reader,) = [r for r, _ in searcher.reader().leaf_readers() if r.doc_count_all() > 1]
+    built = sidecars.Sidecars(index.path)  # the builder's own
+    assert built.term(reader, TEXT, "often", positions=False) is not None
+    assert built.term(reader, TEXT, "seldom", positions=False) is None
+    shutil.rmtree(index.path / sidecars.DIRNAME)
+    sidecars.write_missing(index.path, searcher)  # decoded from the segment's files
+    decoded = sidecars.Sidecars(index.path)
+    assert decoded.term(reader, TEXT, "often", positions=False) is not None
+    assert decoded.term(reader, TEXT, "seldom", positions=False) is None
+    index.close()
