@@ -96,6 +96,21 @@ class Runs:
             return run.commit()
 
 
+def commit_with_a_record_without_id(archive: Archive, post_id: int) -> None:
+    """A run holding one post and a record the index must skip (no id) with a warning."""
+    with RunWriter(
+        archive.store,
+        account_id=POLICE[0],
+        account=POLICE[1],
+        kind="import",
+        source="x-archive",
+        tool_version="test",
+    ) as run:
+        run.write(post(post_id, "Kept"))
+        run.write({"kind": "post", "text": "no id"}, collection="tweets")
+        run.commit()
+
+
 @pytest.fixture
 def runs(archive: Archive) -> Runs:
     return Runs(archive)

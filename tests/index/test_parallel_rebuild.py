@@ -19,9 +19,19 @@ from archiver.index import schema as f
 from archiver.index.writing import IndexMeta
 from storage.errors import NoSpace, StorageError
 from storage.manifest import Manifest, ObjectEntry
-from storage.runs import RunWriter, list_runs
+from storage.runs import list_runs
 
-from .conftest import FIRE, POLICE, Runs, deletion, ids, item_words, post, view_items
+from .conftest import (
+    FIRE,
+    POLICE,
+    Runs,
+    commit_with_a_record_without_id,
+    deletion,
+    ids,
+    item_words,
+    post,
+    view_items,
+)
 from .test_updates import WORDS, answers, synthetic_posts
 
 TRAFFIC = ("3003", "ExampleshireRoads")
@@ -116,17 +126,7 @@ def test_the_workers_sidecars_come_along(archive, runs, tmp_path):
 
 def test_a_workers_warning_reaches_the_log_of_the_rebuild(archive, runs, tmp_path, caplog):
     runs.commit([post(1, "Kept")], account=FIRE)
-    with RunWriter(
-        archive.store,
-        account_id=POLICE[0],
-        account=POLICE[1],
-        kind="import",
-        source="x-archive",
-        tool_version="test",
-    ) as run:
-        run.write(post(2, "Kept too"))
-        run.write({"kind": "post", "text": "no id"}, collection="tweets")
-        run.commit()
+    commit_with_a_record_without_id(archive, 2)
     index = Index(tmp_path / "index")
     index.rebuild(archive, workers=2)
     assert sorted(index.iter_ids("")) == ["1", "2"]

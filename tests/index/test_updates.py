@@ -19,9 +19,18 @@ from archiver.archive import Archive
 from archiver.config import Config, StorageConfig
 from archiver.index import Index, IndexBusy, IndexFormatError
 from archiver.index import writing as index_writing
-from storage.runs import RunWriter
 
-from .conftest import FIRE, POLICE, Runs, deletion, ids, item_words, post, view_items
+from .conftest import (
+    FIRE,
+    POLICE,
+    Runs,
+    commit_with_a_record_without_id,
+    deletion,
+    ids,
+    item_words,
+    post,
+    view_items,
+)
 
 WORDS = [
     "appeal",
@@ -331,17 +340,7 @@ def test_an_archive_on_s3_is_indexed_the_same_way(s3_store, tmp_path):
 
 
 def test_a_record_without_an_id_is_skipped_with_a_warning(archive, index, caplog):
-    with RunWriter(
-        archive.store,
-        account_id=POLICE[0],
-        account=POLICE[1],
-        kind="import",
-        source="x-archive",
-        tool_version="test",
-    ) as run:
-        run.write(post(1, "Kept"))
-        run.write({"kind": "post", "text": "no id"}, collection="tweets")
-        run.commit()
+    commit_with_a_record_without_id(archive, 1)
     index.update(archive)
     assert sorted(index.iter_ids("")) == ["1"]
     assert "skipped a tweets record without id or kind" in caplog.text
