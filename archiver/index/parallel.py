@@ -125,22 +125,25 @@ def build_parts(
         dead_since: float | None = None
         while len(results) < len(procs):
             try:
-                kind, n, payload = messages.get(timeout=0.5)
+                message = messages.get(timeout=0.5)
             except queue_module.Empty:
-                ended = [i for i, p in enumerate(procs) if p.exitcode is not None]
-                dead = [i for i in ended if i not in results]
-                # a worker's last messages may still be on their way: it is dead once it
-                # has said nothing more for two seconds after its exit
-                if not dead:
-                    dead_since = None
-                elif dead_since is None:
-                    dead_since = time.monotonic()
-                elif time.monotonic() - dead_since > 2:
-                    raise SearchIndexError(
-                        f"index rebuild worker {dead[0]} stopped unexpectedly (exit code "
-                        f"{procs[dead[0]].exitcode}); the current index is unchanged"
-                    ) from None
+                message = None
+            # checked with every message too: the others' progress keeps the queue busy
+            dead = [i for i, p in enumerate(procs) if p.exitcode is not None and i not in results]
+            # a worker's last messages may still be on their way: it is dead once it has
+            # said nothing more for two seconds after its exit
+            if not dead:
+                dead_since = None
+            elif dead_since is None:
+                dead_since = time.monotonic()
+            elif time.monotonic() - dead_since > 2:
+                raise SearchIndexError(
+                    f"index rebuild worker {dead[0]} stopped unexpectedly (exit code "
+                    f"{procs[dead[0]].exitcode}); the current index is unchanged"
+                )
+            if message is None:
                 continue
+            kind, n, payload = message
             if kind == "log":
                 logging.getLogger(payload.name).handle(payload)
             elif kind == "progress":
