@@ -40,8 +40,6 @@ from archiver.index.writing import IndexMeta, Progress, UpdateReport, apply_runs
 from storage.runs import Manifest
 from storage.store import ObjectStore
 
-log = logging.getLogger(__name__)
-
 StoreOpener = Callable[[], ObjectStore]
 MAX_AUTO_WORKERS = 4  # more processes split the builder's memory into smaller segments
 PARTS = ".parts"  # inside the rebuild's folder: removed before it is swapped in
