@@ -36,6 +36,7 @@ from whoosh.codec.whoosh3 import (
     W3Codec,
     W3LeafMatcher,
     W3PerDocReader,
+    W3PerDocWriter,
     W3TermInfo,
     _lenfield,
 )
@@ -46,6 +47,8 @@ from whoosh.formats import Positions, tokens
 from whoosh.system import pack_int, pack_ushort
 from whoosh.util.numeric import byte_to_length, length_to_byte
 from whoosh.writing import SegmentWriter
+
+from archiver.index.stored_blocks import StoredBlocksColumn
 
 log = logging.getLogger(__name__)
 
@@ -102,8 +105,39 @@ def file_storage(path: str) -> FileStorage:
     return FileStorage(path, supports_mmap=False)
 
 
+# -- the codec --------------------------------------------------------------------------------
+# Whoosh's codec writes stored fields as a `_stored` column: one pickle, zlib'd, a document.
+# This codec writes that column in blocks of documents (stored_blocks.py); everything else is
+# W3Codec's. A segment records the codec it was written with (pickled in the TOC), so
+# segments of an index written before read with W3Codec, as they were written.
+STORED_COLUMN = StoredBlocksColumn()
+_STORED = "_stored"  # W3PerDocWriter's and W3PerDocReader's name for the column
+
+
+class _PerDocWriter(W3PerDocWriter):
+    def _create_column(self, fieldname: str, column: Any) -> None:
+        super()._create_column(fieldname, STORED_COLUMN if fieldname == _STORED else column)
+
+
+class _PerDocReader(W3PerDocReader):
+    def stored_fields(self, docnum: int) -> dict[str, Any]:
+        reader = self._cached_reader(_STORED, STORED_COLUMN)
+        value = None if reader is None else reader[docnum]
+        return {} if value is None else value
+
+
+class ArchiveCodec(W3Codec):
+    """W3Codec with stored fields in blocks."""
+
+    def per_document_writer(self, storage: Any, segment: Any) -> Any:
+        return _PerDocWriter(self, storage, segment)
+
+    def per_document_reader(self, storage: Any, segment: Any) -> Any:
+        return _PerDocReader(storage, segment)
+
+
 # Whoosh's default posting blocks (128 postings, zlib level 3); see ops/docs/search.md.
-CODEC = W3Codec(blocklimit=128, compression=3)
+CODEC = ArchiveCodec(blocklimit=128, compression=3)
 
 
 def segment_id(reader: Any) -> str:
