@@ -15,11 +15,15 @@ The segment's columns (columns.py) are kept the same way: read from Whoosh's col
 and derived (account indexes, month numbers) once, mapped by a fresh process.
 
 Layout of a sidecar directory (`<segment id>-v<VERSION>`): `sidecar.json` ({"terms": {field:
-{text: [start, end, pstart, pend]}}: postings start..end, positions pstart..pend; "zones":
-the zones whose month numbers are kept; "arrays": {name: [dtype, offset, length]}}) and
-`arrays.bin`, the arrays one after another (one memory map): `ids` (segment docnums), `freqs`,
-`counts` (positions per posting; text terms only) and `positions`, each in the narrowest
-unsigned type that holds the segment's values; per document `created`, `account` (an index
+{text: [start, end, pstart, pend, *wraps]}}: postings start..end, positions pstart..pend,
+and where in the term's postings the docnums pass each multiple of 65,536; "zones": the
+zones whose month numbers are kept; "arrays": {name: [dtype, offset, length]}}) and
+`arrays.bin`, the arrays one after another (one memory map): `ids` (segment docnums, their
+low 16 bits: the wraps give the rest, halving the largest array), `freqs`, `counts`
+(positions per posting, zero for terms without; left out when every text term's counts
+are its freqs, as with Whoosh's positions: a fifth of a sidecar) and `positions`, each in
+the narrowest unsigned type that holds the segment's values; per document `created`,
+`account` (an index
 into `accounts`, the segment's distinct account numbers), `kinds`, `lengths` and one
 `months-<n>` per kept zone (n: its place in "zones"). Deleted documents are included, as in
 Whoosh's blocks and columns: deletions are applied at query time.
@@ -47,7 +51,12 @@ from archiver.index.whoosh_internals import segment_id
 log = logging.getLogger(__name__)
 
 DIRNAME = "sidecars"
-VERSION = 2  # 2: the columns too; a sidecar of another version is written again
+# 2: the columns too; 3: ids as 16 bits and their wraps, counts left out when they are the
+# freqs. A sidecar of another version is written again.
+VERSION = 3
+# read too until the next update writes the segment's VERSION one (a v2 term is the v3 form
+# with no wraps and its counts kept)
+READABLE = (VERSION, 2)
 # A term goes into the sidecar from this many postings in the segment: below it, decoding
 # from Whoosh's blocks takes about a millisecond (measured: see ops/docs/search.md).
 MIN_POSTINGS = 1000
@@ -58,6 +67,7 @@ MIN_POSTINGS = 1000
 SHARE, FLOOR = 200, 100
 META_FILE, ARRAYS_FILE = "sidecar.json", "arrays.bin"
 _ARRAYS = ("ids", "freqs", "counts", "positions")
+ID_BITS = 16  # ids are kept as their low bits; a term's wraps give the high ones
 _COLUMNS = ("created", "accounts", "account", "kinds", "lengths")
 # fields people filter by often enough for a frequent term to matter (kind:, has:, ...);
 # positions only where phrases need them
@@ -77,8 +87,8 @@ def frequent_from(docs: int) -> int:
     return min(MIN_POSTINGS, max(docs // SHARE, FLOOR))
 
 
-def folder_name(seg: str) -> str:
-    return f"{seg}-v{VERSION}"
+def folder_name(seg: str, version: int = VERSION) -> str:
+    return f"{seg}-v{version}"
 
 
 class FrequentTerms:
@@ -90,6 +100,7 @@ class FrequentTerms:
         self.terms: dict[str, dict[str, list[int]]] = {}
         self._parts: dict[str, list[np.ndarray]] = {name: [] for name in _ARRAYS}
         self._at = [0, 0]
+        self._counts_are_freqs = True
 
     def add(
         self,
@@ -104,12 +115,15 @@ class FrequentTerms:
         posting and the positions."""
         at, parts = self._at, self._parts
         n, p = len(ids), 0 if positions is None else len(positions)
-        self.terms.setdefault(fieldname, {})[text] = [at[0], at[0] + n, at[1], at[1] + p]
-        parts["ids"].append(ids)
+        top = int(ids[-1]) >> ID_BITS if n else 0
+        wraps = np.searchsorted(ids, np.arange(1, top + 1) << ID_BITS).tolist() if top else []
+        self.terms.setdefault(fieldname, {})[text] = [at[0], at[0] + n, at[1], at[1] + p, *wraps]
+        parts["ids"].append(ids & ((1 << ID_BITS) - 1))
         parts["freqs"].append(freqs)
         if counts is not None and positions is not None:
             parts["counts"].append(counts)
             parts["positions"].append(positions)
+            self._counts_are_freqs = self._counts_are_freqs and np.array_equal(counts, freqs)
         else:  # no positions: zero counts keep counts aligned with ids
             parts["counts"].append(np.zeros(n, np.int32))
         at[0] += n
@@ -119,6 +133,8 @@ class FrequentTerms:
         """Each array joined, in the narrowest type that holds its values."""
         arrays: dict[str, np.ndarray] = {}
         for name in _ARRAYS:
+            if name == "counts" and self._counts_are_freqs:
+                continue  # read as the freqs (Sidecars.term)
             part = self._parts[name]
             joined = np.concatenate(part) if part else np.empty(0, np.int32)
             freqs_exact = name != "freqs" or np.array_equal(joined, np.round(joined))
@@ -224,14 +240,17 @@ class Sidecars:
             return self._mapped[seg]
         with self._lock:
             if seg not in self._mapped:
-                self._mapped[seg] = self._load(self.root / folder_name(seg))
+                loaded = None
+                for version in READABLE:
+                    loaded = loaded or self._load(self.root / folder_name(seg, version), version)
+                self._mapped[seg] = loaded
             return self._mapped[seg]
 
     @staticmethod
-    def _load(folder: Path) -> _Mapped | None:
+    def _load(folder: Path, version: int) -> _Mapped | None:
         try:
             meta = json.loads((folder / META_FILE).read_text(encoding="utf-8"))
-            if meta.get("version") != VERSION:
+            if meta.get("version") != version:
                 return None
             arrays = _map_arrays(folder / ARRAYS_FILE, meta["arrays"])
             months = {zone: arrays.pop(f"months-{n}") for n, zone in enumerate(meta["zones"])}
@@ -261,13 +280,18 @@ class Sidecars:
         span = mapped.terms.get(fieldname, {}).get(text)
         if span is None:
             return None
-        start, end, pstart, pend = span
+        start, end, pstart, pend, *wraps = span
         a = mapped.arrays
+        ids = a["ids"][start:end].astype(np.int32)  # a copy: the map is read-only
+        for at in wraps:  # the docnums from here on are past the next multiple of 2**16
+            ids[at:] += 1 << ID_BITS
         has_positions = positions and fieldname == f.TEXT
         return Term(
-            np.asarray(a["ids"][start:end], dtype=np.int32),
+            ids,
             np.asarray(a["freqs"][start:end], dtype=np.float32),
-            np.asarray(a["counts"][start:end], dtype=np.int32) if has_positions else None,
+            np.asarray(a["counts" if "counts" in a else "freqs"][start:end], dtype=np.int32)
+            if has_positions
+            else None,
             np.asarray(a["positions"][pstart:pend], dtype=np.int32) if has_positions else None,
         )
 
@@ -276,8 +300,9 @@ class Sidecars:
         seg = segment_id(reader)
         if self._segment(seg) is None:
             return
-        for name in (ARRAYS_FILE, META_FILE):
-            _will_need(self.root / folder_name(seg) / name)
+        for version in READABLE:
+            for name in (ARRAYS_FILE, META_FILE):
+                _will_need(self.root / folder_name(seg, version) / name)
 
     def forget(self, live: set[str]) -> None:
         """Drop the maps of segments merged away."""

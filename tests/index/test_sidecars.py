@@ -9,6 +9,8 @@ import shutil
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from archiver.index import Index, columns, segments, sidecars
 from archiver.index.postings import read_term
@@ -304,3 +306,87 @@ def test_a_word_of_half_a_percent_of_a_small_segments_documents_is_in_its_sideca
     assert decoded.term(reader, TEXT, "often", positions=False) is not None
     assert decoded.term(reader, TEXT, "seldom", positions=False) is None
     index.close()
+
+
+class _Segment:
+    """What Sidecars asks of a leaf reader: its segment's id."""
+
+    def __init__(self, seg: str) -> None:
+        self._seg = seg
+
+    def segment(self) -> _Segment:
+        return self
+
+    def segment_id(self) -> str:
+        return self._seg
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    data=st.lists(
+        st.tuples(
+            st.sets(st.integers(0, 300_000), min_size=1, max_size=400),
+            st.booleans(),  # a text term (positions) or not
+            st.integers(0, 3),  # how far its freqs stray from its counts (0: not at all)
+        ),
+        min_size=1,
+        max_size=12,
+    )
+)
+def test_docnums_past_16_bits_and_counts_read_back(tmp_path_factory, data) -> None:
+    """Ids are kept as 16 bits and their wraps; counts are left out when they are the
+    freqs, and kept when they are not: every term reads back as added."""
+    folder = tmp_path_factory.mktemp("sidecar")
+    rng = np.random.default_rng(len(data))
+    frequent = sidecars.FrequentTerms()
+    added = {}
+    for n, (docnums, text, stray) in enumerate(data):
+        ids = np.array(sorted(docnums), np.int32)
+        counts = rng.integers(1, 4, len(ids)).astype(np.int32)
+        freqs = (counts + (np.arange(len(ids)) % 2) * stray).astype(np.float32)
+        positions = rng.integers(0, 600, int(counts.sum())).astype(np.int32) if text else None
+        field = TEXT if text else KIND
+        frequent.add(field, f"t{n}", ids, freqs, counts if text else None, positions)
+        added[(field, f"t{n}")] = (ids, freqs, counts, positions)
+    length = 300_001
+    zeros = np.zeros(length, np.int64)
+    cols = columns.segment_columns(zeros, zeros, zeros.astype(np.uint8), zeros.astype(np.uint8))
+    sidecars.write_sidecar(sidecars.segment_folder(folder, "SEG"), frequent, cols, ())
+    stored = json.loads((sidecars.segment_folder(folder, "SEG") / sidecars.META_FILE).read_text())
+    strays = any(stray and text and len(d) > 1 for d, text, stray in data)
+    assert ("counts" in stored["arrays"]) == strays
+    assert stored["arrays"]["ids"][0] in ("<u2", "|u1")  # 16 bits, not 32
+    source = sidecars.Sidecars(folder)
+    for (field, text), (ids, freqs, counts, positions) in added.items():
+        term = source.term(_Segment("SEG"), field, text, positions=True)
+        assert term is not None
+        assert np.array_equal(term.ids, ids) and np.array_equal(term.freqs, freqs)
+        if field == TEXT:
+            assert np.array_equal(term.counts, counts)
+            assert np.array_equal(term.positions, positions)
+        else:
+            assert term.counts is None and term.positions is None
+
+
+def test_a_sidecar_of_version_2_is_still_read(tmp_path) -> None:
+    """Until the next update writes the segment's v3 sidecar: full ids, counts kept."""
+    ids = np.array([3, 70_000, 200_000], np.uint32)
+    arrays = {
+        "ids": ids,
+        "freqs": np.array([2, 1, 1], np.uint8),
+        "counts": np.array([2, 1, 1], np.uint8),
+        "positions": np.array([0, 4, 7, 9], np.uint8),
+    }
+    zeros = np.zeros(200_001, np.int64)
+    cols = columns.segment_columns(zeros, zeros, zeros.astype(np.uint8), zeros.astype(np.uint8))
+    for name in sidecars._COLUMNS:
+        arrays[name] = getattr(cols, name)
+    folder = tmp_path / sidecars.DIRNAME / sidecars.folder_name("SEG", 2)
+    folder.mkdir(parents=True)
+    layout = sidecars._write_arrays(folder / sidecars.ARRAYS_FILE, arrays)
+    meta = {"version": 2, "terms": {TEXT: {"road": [0, 3, 0, 4]}}, "zones": [], "arrays": layout}
+    (folder / sidecars.META_FILE).write_text(json.dumps(meta))
+    term = sidecars.Sidecars(tmp_path).term(_Segment("SEG"), TEXT, "road", positions=True)
+    assert term is not None
+    assert term.ids.tolist() == [3, 70_000, 200_000] and term.counts.tolist() == [2, 1, 1]
+    assert term.positions.tolist() == [0, 4, 7, 9]
