@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import random
 import shutil
+from typing import Any
 
 import numpy as np
 import pytest
@@ -339,7 +340,7 @@ def test_docnums_past_16_bits_and_counts_read_back(tmp_path_factory, data) -> No
     folder = tmp_path_factory.mktemp("sidecar")
     rng = np.random.default_rng(len(data))
     frequent = sidecars.FrequentTerms()
-    added = {}
+    added: dict[tuple[str, str], tuple[Any, ...]] = {}
     for n, (docnums, text, stray) in enumerate(data):
         ids = np.array(sorted(docnums), np.int32)
         counts = rng.integers(1, 4, len(ids)).astype(np.int32)
@@ -362,6 +363,7 @@ def test_docnums_past_16_bits_and_counts_read_back(tmp_path_factory, data) -> No
         assert term is not None
         assert np.array_equal(term.ids, ids) and np.array_equal(term.freqs, freqs)
         if field == TEXT:
+            assert term.counts is not None and term.positions is not None
             assert np.array_equal(term.counts, counts)
             assert np.array_equal(term.positions, positions)
         else:
@@ -371,7 +373,7 @@ def test_docnums_past_16_bits_and_counts_read_back(tmp_path_factory, data) -> No
 def test_a_sidecar_of_version_2_is_still_read(tmp_path) -> None:
     """Until the next update writes the segment's v3 sidecar: full ids, counts kept."""
     ids = np.array([3, 70_000, 200_000], np.uint32)
-    arrays = {
+    arrays: dict[str, np.ndarray] = {
         "ids": ids,
         "freqs": np.array([2, 1, 1], np.uint8),
         "counts": np.array([2, 1, 1], np.uint8),
@@ -387,6 +389,6 @@ def test_a_sidecar_of_version_2_is_still_read(tmp_path) -> None:
     meta = {"version": 2, "terms": {TEXT: {"road": [0, 3, 0, 4]}}, "zones": [], "arrays": layout}
     (folder / sidecars.META_FILE).write_text(json.dumps(meta))
     term = sidecars.Sidecars(tmp_path).term(_Segment("SEG"), TEXT, "road", positions=True)
-    assert term is not None
+    assert term is not None and term.counts is not None and term.positions is not None
     assert term.ids.tolist() == [3, 70_000, 200_000] and term.counts.tolist() == [2, 1, 1]
     assert term.positions.tolist() == [0, 4, 7, 9]
