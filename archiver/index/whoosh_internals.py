@@ -37,6 +37,7 @@ from whoosh.codec.whoosh3 import (
     W3LeafMatcher,
     W3PerDocReader,
     W3PerDocWriter,
+    W3PostingsWriter,
     W3TermInfo,
     _lenfield,
 )
@@ -126,8 +127,37 @@ class _PerDocReader(W3PerDocReader):
         return {} if value is None else value
 
 
+class _PostingsWriter(W3PostingsWriter):
+    """W3PostingsWriter that inlines a term of `inlinelimit` postings or fewer into its term
+    info, as W3Codec(inlinelimit=1) means to. whoosh3 3.54 tests `len < inlinelimit` (so
+    with 1, never) and would then call `set_inline`, which W3TermInfo does not have: every
+    rare term (each item's key, most conversation ids and URLs) cost a block of ~52 bytes
+    and a 12-byte extent. Whoosh's reader reads inlined postings (`W3Codec.postings_reader`:
+    a ListMatcher); vectors (`byteids`) keep their blocks, their extent is what is stored."""
+
+    def finish_postings(self) -> Any:
+        if self._byteids or self.written() or not 0 < len(self) <= self._inlinelimit:
+            return super().finish_postings()
+        terminfo: Any = self._terminfo  # type: ignore[has-type]
+        terminfo.add_block(self)
+        # a posting without a value is inlined with b"": a ListMatcher of no values answers
+        # value() with "" (a str), which Whoosh's merge refuses (PostingPool.add)
+        terminfo.set_inlined(self._ids, self._weights, self._values or [b""])
+        self._terminfo = None
+        return terminfo
+
+
 class ArchiveCodec(W3Codec):
-    """W3Codec with stored fields in blocks."""
+    """W3Codec with stored fields in blocks, and one-posting terms inlined."""
+
+    def postings_writer(self, dbfile: Any, byteids: bool = False) -> Any:
+        return _PostingsWriter(
+            dbfile,
+            blocklimit=self._blocklimit,
+            byteids=byteids,
+            compression=self._compression,
+            inlinelimit=self._inlinelimit,
+        )
 
     def per_document_writer(self, storage: Any, segment: Any) -> Any:
         return _PerDocWriter(self, storage, segment)
@@ -437,7 +467,8 @@ class TermWriter:
     W3TermInfo (the block statistics summed) to the term dictionary (an OrderedHashWriter:
     `add`'s entry bytes, its key positions in `index`, each key's hash in `buckets`), both
     joined and written a few MB at a time rather than several writes a term. Most terms
-    have one posting (each item's key, rare words): those take a short path."""
+    have one posting (each item's key, rare words): those are inlined in their term info,
+    as _PostingsWriter inlines them."""
 
     def __init__(self, fields: Any) -> None:
         self._fields = fields
@@ -471,16 +502,15 @@ class TermWriter:
         """One term's postings, documents ascending. `values` is a list of bytes (variable
         size), one bytes of fixed-size values, or None; `lengths` the document's field
         length of each posting (None: not scorable)."""
-        n = len(ids)
-        if n == 1:
-            posts, info = self._one(ids[0], weights[0], values, lengths)
+        if len(ids) == 1:
+            value = self._one(ids[0], weights[0], values, lengths)
         else:
             posts, info = self._blocks(ids, weights, values, lengths)
-        offset = self._posts_at + self._posts_size
-        self._posts.append(posts)
-        self._posts_size += len(posts)
+            offset = self._posts_at + self._posts_size
+            self._posts.append(posts)
+            self._posts_size += len(posts)
+            value = _TERM_INFO.pack(0, *info, ids[0], ids[-1], offset, len(posts))
         key = self._prefix + btext
-        value = _TERM_INFO.pack(0, *info, ids[0], ids[-1], offset, len(posts))
         self._keys.append(key)
         self._positions.append(self._entries_at + self._entries_size)
         entry = _ENTRY_LENGTHS.pack(len(key), len(value)) + key + value
@@ -490,30 +520,22 @@ class TermWriter:
             self.flush()
 
     @staticmethod
-    def _one(
-        docnum: int, weight: float, values: Any, lengths: list[int] | None
-    ) -> tuple[bytes, tuple[Any, ...]]:
-        """_blocks for one posting (the same bytes, without the loop)."""
+    def _one(docnum: int, weight: float, values: Any, lengths: list[int] | None) -> bytes:
+        """The term info of a one-posting term, its posting inlined (_PostingsWriter): the
+        statistics, then the pickled (ids, weights, values) of W3TermInfo.set_inlined, the
+        weight as the writer's array("f") keeps it, b"" for no value (as _PostingsWriter)."""
         if values is None:
-            block_values: Any = None
+            value = b""
         elif isinstance(values, bytes):
-            block_values = values  # one fixed-size value
+            value = values  # one fixed-size value
         else:
-            block_values = (values[0],)
-        # _blocks' minified weights: None when 1, else the float (a tuple for NaN)
-        mini = None if weight == 1.0 else (weight if weight == weight else (weight,))
-        data = pickle.dumps(((docnum,), mini, block_values), 2)
-        comp = _BLOCK_COMPRESSION if len(data) >= W3_COMPRESS_FROM else 0
-        if comp:
-            data = zlib.compress(data, comp)
+            value = values[0]
         length = lengths[0] if lengths is not None else 0
-        low = length or None
-        info = pickle.dumps(
-            (1, docnum, weight, comp, length_to_byte(low), length_to_byte(length)), 2
-        )
-        posts = b"".join((W3_BLOCK_MAGIC, pack_int(-(len(info) + len(data))), info, data))
-        low_byte = 0 if low is None else length_to_byte(low)
-        return posts, (0.0 + weight, 1, low_byte, length_to_byte(length), max(0.0, weight))
+        low_byte = length_to_byte(length) if length else 0
+        stats = (1, 0.0 + weight, 1, low_byte, length_to_byte(length), max(0.0, weight))
+        inlined = ((docnum,), (float(np.float32(weight)),), (value,))
+        info: bytes = W3TermInfo._struct.pack(*stats, docnum, docnum)
+        return info + pickle.dumps(inlined, 2)
 
     @staticmethod
     def _blocks(

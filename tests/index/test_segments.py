@@ -91,7 +91,8 @@ def _logical(ix: Any) -> dict[str, Any]:
             m = reader.postings(fieldname, text)
             postings = []
             while m.is_active():
-                postings.append((m.id(), m.weight(), m.value()))
+                # no value: None from a block, "" from a term's inlined posting
+                postings.append((m.id(), m.weight(), m.value() or None))
                 m.next()
             info = reader.term_info(fieldname, text)
             stats = (info.weight(), info.doc_frequency(), info.max_weight())
@@ -133,6 +134,43 @@ def test_several_segments_hold_what_one_does(tmp_path):
     built = _built_index(tmp_path / "built", docs, per_segment=800)
     assert len(built._segments()) > 2
     assert _logical(built) == _logical(whoosh)
+
+
+def _inlined(ix: Any) -> tuple[int, int]:
+    """(one-posting terms, those inlined in their term info) over every segment."""
+    ones = inlined = 0
+    for reader, _ in ix.reader().leaf_readers():
+        for fieldname, text in reader.all_terms():
+            info = reader.term_info(fieldname, text)
+            if info.doc_frequency() == 1:
+                ones += 1
+                inlined += info.is_inlined()
+    return ones, inlined
+
+
+def test_one_posting_terms_are_inlined_and_merged_as_they_were(tmp_path):
+    """Each item's key, rare words: the posting in the term info (ArchiveCodec's postings
+    writer, and the builder alike), read back, and copied by Whoosh's merge."""
+    docs = _documents(random.Random(6), 300)
+    whoosh = _whoosh_index(tmp_path / "whoosh", docs)
+    built = _built_index(tmp_path / "built", docs, per_segment=800)
+    for ix in (whoosh, built):
+        ones, inlined = _inlined(ix)
+        assert ones > len(docs) and inlined == ones  # at least every key
+    before = _logical(built)
+    assert before == _logical(whoosh)
+    with built.writer(codec=CODEC) as writer:
+        writer.optimize = True  # every segment merged into one by Whoosh's writer
+    assert len(built._segments()) == 1
+    after = _logical(built)
+    # Whoosh's merge sums the documents' length bytes (lossy) into the field's total
+    assert after.pop("t") != 0 and before.pop("t") != 0
+    assert after == before
+    ones, inlined = _inlined(built)
+    assert inlined == ones > len(docs)
+    with built.searcher() as searcher:
+        key = docs[7][f.KEY]
+        assert searcher.document_number(**{f.KEY: key}) == 7
 
 
 def test_columns_and_lengths_written_whole_are_whooshs(tmp_path):
