@@ -4,6 +4,7 @@ segments they hold the same postings, stored fields and columns."""
 
 from __future__ import annotations
 
+import pickle
 import random
 from pathlib import Path
 from typing import Any
@@ -171,6 +172,19 @@ def test_one_posting_terms_are_inlined_and_merged_as_they_were(tmp_path):
     with built.searcher() as searcher:
         key = docs[7][f.KEY]
         assert searcher.document_number(**{f.KEY: key}) == 7
+
+
+@given(
+    ids=st.lists(st.integers(0, 2**32 - 2), min_size=1, max_size=3),
+    weight=st.floats(0, 1e6, width=32),
+    value=st.binary(max_size=20),
+)
+def test_an_inlined_posting_pickles_small_and_loads_back(ids, weight, value):
+    postings = (tuple(ids), (weight,) * len(ids), (value,) * len(ids))
+    data = whoosh_internals.inline_pickle(postings)
+    assert pickle.loads(data) == postings  # noqa: S301 - made just above
+    if len(ids) == 1 and not value:  # an item's key: 23 bytes (protocol 2 with memo: 54)
+        assert len(data) <= 23
 
 
 def test_columns_and_lengths_written_whole_are_whooshs(tmp_path):
