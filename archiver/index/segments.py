@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import shutil
 from array import array
+from collections.abc import Callable
 from itertools import chain
 from pathlib import Path
 from typing import Any
@@ -41,7 +42,7 @@ from archiver.index.whoosh_internals import (
     one_position_values,
     open_column,
     open_lengths,
-    term_positions,
+    term_words,
     whole_column_code,
     write_lengths,
     write_whole_column,
@@ -53,6 +54,9 @@ POSTINGS_PER_SEGMENT = 8_000_000
 
 NO_VALUE, FREQUENCY, BYTES = 0, 1, 2  # what a field's postings carry
 _ONE_POSITION = one_position_values(Positions())
+_MANY = 256  # a value of at most this many distinct terms extends from these
+_ONES = array("i", [1] * _MANY)
+_ONES_F = array("f", [1.0] * _MANY)
 
 
 class _Field:
@@ -66,10 +70,14 @@ class _Field:
         "scorable",
         "terms",
         "words",
-        "analyse",
+        "tokens",
+        "first",
         "boost",
         "sidecar",
         "positions",
+        "cache",
+        "lookups",
+        "hits",
     )
 
     def __init__(self, name: str, field: Any, number: int) -> None:
@@ -86,14 +94,38 @@ class _Field:
         self.scorable = bool(field.scorable)
         self.terms: dict[bytes, int] = {}  # term -> its number
         self.words: dict[str, int] = {}  # the same, by the analysed word (no encoding)
-        # {term: positions} without Whoosh's tokens, for the formats whose postings that
-        # says all of (Existence, Frequency, Positions: what word_values would give)
+        # a value's terms in order without Whoosh's tokens, for the formats whose postings
+        # they say all of (Existence, Frequency, Positions: what word_values would give)
         exact = type(fmt) in (Existence, Frequency, Positions)
-        self.analyse = term_positions(field) if exact else None
+        analysis = term_words(field) if exact else None
+        self.tokens: Callable[[str], list[str]] | None = None
+        self.first = 0
+        if analysis is not None:
+            self.tokens, self.first = analysis
         self.boost = float(fmt.field_boost)
         self.sidecar = name in sidecars.FIELDS  # its frequent terms go into the sidecar
         self.positions = False  # its postings' positions are kept for the sidecar
+        # value -> the postings it added (term numbers, frequencies, weights) and its
+        # length, for fields whose values repeat (an account, a run, a kind): most
+        # documents then add these fields' postings without analysis. Only for fields
+        # without values per posting; numbers hold within a segment (reset with it).
+        self.cache: dict[str, _Added] | None = None
+        self.lookups = self.hits = 0
 
+    def reset(self) -> None:
+        self.terms = {}
+        self.words = {}
+        keeps = self.carries != BYTES and not self.field.unique and self.tokens is not None
+        self.cache = {} if keeps else None
+        self.lookups = self.hits = 0
+
+
+# the postings one value of a field added: term numbers, frequencies, weights; its length
+_Added = tuple["array[int]", "array[int]", "array[float]", int]
+CACHED_VALUES = 4096  # per field, cleared when full
+# a field's cache is dropped for the segment when it has answered fewer than 1 lookup in 4
+# of its first CACHE_TRIAL (values that never repeat: urls, conversation ids)
+CACHE_TRIAL = 2048
 
 # per field name: (field, its _Field when indexed, stored, column type, the typecode of a
 # column written whole at the end of the segment)
@@ -177,8 +209,7 @@ class SegmentBuilder:
         self._opened: set[str] = set()
         self._opened_lengths: set[str] = set()
         for fd in self._fields.values():
-            fd.terms = {}
-            fd.words = {}
+            fd.reset()
         self._docnum = 0
 
     # -- the writer's interface --------------------------------------------------------------
@@ -202,8 +233,12 @@ class SegmentBuilder:
                 continue
             field, fd, stored, column, whole = plan
             if fd is not None:
-                if fd.analyse is not None and type(value) is str:
-                    length = self._analysed(fd, fd.analyse(value))
+                if fd.tokens is not None and type(value) is str:
+                    cache = fd.cache
+                    if cache is None:
+                        length = self._analysed(fd, fd.tokens(value))
+                    else:
+                        length = self._repeated(fd, cache, value)
                 else:
                     length = self._indexed(fd, field.index(value))
                 if fd.scorable:  # lengths are written whole at the end (write_lengths)
@@ -242,21 +277,76 @@ class SegmentBuilder:
             self._term_keys.append((fd.number, btext))
         return number
 
-    def _analysed(self, fd: _Field, terms: dict[str, list[int]]) -> int:
-        """Append a field's postings from {term: positions}; returns the field length."""
-        words = fd.words
+    def _repeated(self, fd: _Field, cache: dict[str, _Added], value: str) -> int:
+        """_analysed through the field's cache of values seen in this segment."""
+        fd.lookups += 1
+        added = cache.get(value)
+        if added is not None:
+            fd.hits += 1
+            numbers, freqs, weights, length = added
+            self._term_of.extend(numbers)
+            self._freq.extend(freqs)
+            self._weight.extend(weights)
+            return length
+        at = len(self._term_of)
+        assert fd.tokens is not None  # a field with a cache has them
+        length = self._analysed(fd, fd.tokens(value))
+        if fd.lookups >= CACHE_TRIAL and fd.hits * 4 < fd.lookups:
+            fd.cache = None  # its values do not repeat: the cache would only cost
+            return length
+        if len(cache) >= CACHED_VALUES:
+            cache.clear()
+        cache[value] = (self._term_of[at:], self._freq[at:], self._weight[at:], length)
+        return length
+
+    def _analysed(self, fd: _Field, words: list[str]) -> int:
+        """Append a field's postings from its terms in token order; returns the field
+        length (the number of tokens)."""
+        n = len(words)
+        if not n:
+            return 0
+        known = fd.words.get
+        first = fd.first
+        if n == 1 or len(set(words)) == n:  # each term once (ids, keywords, most posts)
+            numbers: list[Any] = [known(w) for w in words]
+            if None in numbers:  # a word new to the segment
+                numbers = [
+                    self._word(fd, w) if i is None else i
+                    for i, w in zip(numbers, words, strict=True)
+                ]
+            self._term_of.extend(numbers)
+            self._freq.extend(_ONES[:n] if n <= _MANY else [1] * n)
+            boost = fd.boost
+            self._weight.extend(_ONES_F[:n] if boost == 1.0 and n <= _MANY else [boost] * n)
+            if fd.carries == BYTES:  # one position each: first, first + 1, ...
+                end = first + n
+                if end <= len(_ONE_POSITION):
+                    self._values.extend(_ONE_POSITION[first:end])
+                else:
+                    encode = fd.field.format.encode
+                    self._values.extend(encode([p]) for p in range(first, end))
+                if fd.positions:
+                    self._positions.extend(range(first, end))
+            return n
+        terms: dict[str, list[int]] = {}
+        for pos, word in enumerate(words, first):
+            found = terms.get(word)
+            if found is None:
+                terms[word] = [pos]
+            else:
+                found.append(pos)
         added = []
         for word in terms:
-            number = words.get(word)
+            number = known(word)
             if number is None:
-                number = words[word] = self._number(fd, word.encode("utf-8"))
+                number = self._word(fd, word)
             added.append(number)
-        n = len(added)
         self._term_of.extend(added)
         if fd.carries == NO_VALUE:  # Existence: each term once, weighted by the boost
-            self._freq.extend([1] * n)
-            self._weight.extend([fd.boost] * n)
-            return n
+            count = len(added)
+            self._freq.extend([1] * count)
+            self._weight.extend([fd.boost] * count)
+            return count  # Existence's frequency is 1 a term
         counts = [len(p) for p in terms.values()]
         self._freq.extend(counts)
         boost = fd.boost
@@ -268,7 +358,11 @@ class SegmentBuilder:
             )
             if fd.positions:
                 self._positions.extend(chain.from_iterable(terms.values()))
-        return sum(counts)
+        return n
+
+    def _word(self, fd: _Field, word: str) -> int:
+        number = fd.words[word] = self._number(fd, word.encode("utf-8"))
+        return number
 
     def _indexed(self, fd: _Field, postings: Any) -> int:
         """Append a field's postings from Whoosh's `field.index`; returns the field length."""

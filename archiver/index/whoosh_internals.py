@@ -676,11 +676,11 @@ _WITHOUT_GROUPS = {default_pattern.pattern: r"[\w\*]+(?:\.?[\w\*]+)*"}
 STEMS_KEPT = 200_000  # words as written, lowercased and stemmed (~30 MB at most)
 
 
-def term_positions(field: Any) -> Callable[[str], dict[str, list[int]]] | None:
+def term_words(field: Any) -> tuple[Callable[[str], list[str]], int] | None:
     """For a field whose analyzer is a regex tokenizer or an id tokenizer, then optionally
-    a lowercase filter and a stem filter (every field of schema.py), a function giving a
-    value's {term: [positions]} as the analyzer's tokens would (positions counted from 0 by
-    the tokenizer, the stem filter's own cached `_stem`, its `ignore` set honoured);
+    a lowercase filter and a stem filter (every field of schema.py): a function giving a
+    value's terms in the order of the analyzer's tokens (the stem filter's own cached
+    `_stem`, its `ignore` set honoured), and the position the tokenizer gives the first;
     None for any other analyzer (the caller then uses `field.index`)."""
     analyzer = field.analyzer
     items = list(analyzer.items) if isinstance(analyzer, CompositeAnalyzer) else [analyzer]
@@ -720,25 +720,17 @@ def term_positions(field: Any) -> Callable[[str], dict[str, list[int]]] | None:
         stems[word] = found
         return found
 
-    def positions(value: str) -> dict[str, list[int]]:
+    def terms(value: str) -> list[str]:
         words = split(value)
         if len(words) == 1 and stem_word is None:  # an id, a keyword: no loop
-            return {words[0].lower() if lower is not None else words[0]: [first]}
+            return [words[0].lower()] if lower is not None else words
         if lower is not None and stem_word is not None and not ignore:
             known = stems.get  # the text field: one pass, most words seen before
-            words = [known(w) or stemmed(w) for w in words]
-        else:
-            if lower is not None:
-                words = [w.lower() for w in words]
-            if stem_word is not None:
-                words = [w if w in ignore else stem_word(w) for w in words]
-        out: dict[str, list[int]] = {}
-        for pos, word in enumerate(words, first):
-            found = out.get(word)
-            if found is None:
-                out[word] = [pos]
-            else:
-                found.append(pos)
-        return out
+            return [known(w) or stemmed(w) for w in words]
+        if lower is not None:
+            words = [w.lower() for w in words]
+        if stem_word is not None:
+            words = [w if w in ignore else stem_word(w) for w in words]
+        return words
 
-    return positions
+    return terms, first

@@ -36,7 +36,7 @@ def _documents(rng: random.Random, n: int) -> list[dict[str, Any]]:
             " ".join(words),
             hashtags=rng.sample(["appeal", "Road", "x"], rng.randint(0, 2)),
             mentions=["someone"] if rng.random() < 0.3 else [],
-            urls=["https://www.example.org/a"] if rng.random() < 0.3 else [],
+            urls=[f"https://www.example.org/a{i}"] if rng.random() < 0.3 else [],
             lang=rng.choice(["en", None]),
             conversation_id=str(1000 + rng.randint(0, i)),
         )
@@ -127,6 +127,37 @@ def test_the_same_files_written_in_small_pieces(tmp_path, monkeypatch):
     docs = _documents(random.Random(7), 120)
     whoosh = _segment_files(_whoosh_index(tmp_path / "whoosh", docs))
     assert _segment_files(_built_index(tmp_path / "built", docs)) == whoosh
+
+
+@pytest.mark.parametrize("cached, trial", [(3, 20), (segments.CACHED_VALUES, 2048)])
+def test_repeated_values_added_from_the_cache_give_whooshs_files(
+    tmp_path, monkeypatch, cached, trial
+):
+    """A field whose values repeat adds them from its cache of what each value added:
+    with a cache cleared every few values and a short trial (after which a field whose
+    values do not repeat stops caching), the files are still Whoosh's."""
+    monkeypatch.setattr(segments, "CACHED_VALUES", cached)
+    monkeypatch.setattr(segments, "CACHE_TRIAL", trial)
+    docs = _documents(random.Random(11), 400)
+    whoosh = _segment_files(_whoosh_index(tmp_path / "whoosh", docs))
+    (tmp_path / "built").mkdir()
+    ix = file_storage(str(tmp_path / "built")).create_index(f.build_schema())
+    builder = SegmentBuilder(ix, timeout=0)
+    for doc in docs:
+        builder.add_document(**doc)
+    fields = builder._fields
+    assert fields[f.KEY].cache is None  # unique by the schema
+    assert fields[f.TEXT].cache is None  # positions: analysed each time
+    assert fields[f.ACCOUNT].hits >= 300  # one account
+    # nine runs in turn: each is found again in a cache of more than nine values; in one of
+    # three (cleared when full), never
+    assert fields[f.RUN].hits >= 300 if cached > 9 else fields[f.RUN].cache is None
+    if trial < 400:
+        assert fields[f.URLS].cache is None  # no url twice: dropped after the trial
+    else:
+        assert fields[f.URLS].cache is not None and fields[f.URLS].hits == 0
+    builder.commit()
+    assert _segment_files(ix) == whoosh
 
 
 def test_several_segments_hold_what_one_does(tmp_path):
