@@ -419,7 +419,14 @@ class SegmentBuilder:
         if not keys:
             self._sidecar(seg, [], [], None, None, None, None, lengths)
             return
-        ordered = sorted(range(len(keys)), key=keys.__getitem__)
+        # term numbers in (field, text) order: fields are numbered in name order, and
+        # each field's texts sort as bytes (cheaper than sorting the (number, text) pairs)
+        ordered = [
+            number
+            for fd in sorted(self._fields.values(), key=lambda fd: fd.number)
+            for number in map(fd.terms.__getitem__, sorted(fd.terms))
+        ]
+        assert len(ordered) == len(keys)
         rank = np.empty(len(keys), np.int32)
         rank[ordered] = np.arange(len(keys), dtype=np.int32)
         term_of = np.frombuffer(self._term_of, np.int32)
@@ -440,21 +447,35 @@ class SegmentBuilder:
         del carries
         self._sidecar(seg, ordered, ends, order, term_of, docs, (weights, freqs), lengths)
         del order, term_of
-        values = self._values
-        quantised = {name: [LENGTH_OF_BYTE[b] for b in v] for name, v in lengths.items()}
+        values = np.empty(len(self._values), object)  # fancy-indexed a chunk at a time
+        values[:] = self._values
+        quantised = {
+            name: np.array(LENGTH_OF_BYTE, np.int64)[np.array(v, np.uint8)] if v else None
+            for name, v in lengths.items()
+        }
         current = None
         start = chunk_at = chunk_end = 0
         ids_l: list[int] = []
+        gaps_l: list[int] = []
         weights_l: list[float] = []
-        values_l: list[int] = []
+        values_l: list[bytes] = []
+        lengths_l: dict[str, list[int]] = {}  # a scorable field's length of each posting
         freqs_b = b""
         for number_of_term, end in zip(ordered, ends, strict=True):
             if end > chunk_end:  # the next postings as lists (memory stays bounded)
                 chunk_at, chunk_end = start, max(end, start + CHUNK)
-                ids_l = docs[chunk_at:chunk_end].tolist()
+                chunk_docs = docs[chunk_at:chunk_end]
+                ids_l = chunk_docs.tolist()
+                gaps_l = np.diff(chunk_docs, prepend=0).tolist()  # within a term: id gaps
                 weights_l = weights[chunk_at:chunk_end].tolist()
-                values_l = value_index[chunk_at:chunk_end].tolist()
+                # a posting without a value has the index of the one before (or -1): unused
+                values_l = values[value_index[chunk_at:chunk_end]].tolist() if len(values) else []
                 freqs_b = freqs[chunk_at:chunk_end].astype(">u4").tobytes()  # pack_uint each
+                lengths_l = {
+                    name: column[chunk_docs].tolist()
+                    for name, column in quantised.items()
+                    if column is not None
+                }
             number, btext = keys[number_of_term]
             fd = fields_by_number[number]
             if fd is not current:
@@ -465,16 +486,15 @@ class SegmentBuilder:
             a, b = start - chunk_at, end - chunk_at
             ids = ids_l[a:b]
             if fd.carries == BYTES:
-                term_values: Any = [values[i] for i in values_l[a:b]]
+                term_values: Any = values_l[a:b]
             elif fd.carries == FREQUENCY:
                 term_values = freqs_b[a * 4 : b * 4]
             else:
                 term_values = None
             term_lengths = None
             if fd.scorable:
-                column = quantised[fd.name]
-                term_lengths = [column[i] for i in ids]
-            terms.add(btext, ids, weights_l[a:b], term_values, term_lengths)
+                term_lengths = lengths_l[fd.name][a:b] if fd.name in lengths_l else [0] * (b - a)
+            terms.add(btext, ids, weights_l[a:b], term_values, term_lengths, gaps_l[a:b])
             start = end
         if current is not None:
             terms.finish_field()

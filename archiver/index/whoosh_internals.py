@@ -535,14 +535,18 @@ class TermWriter:
         weights: list[float],
         values: Any,
         lengths: list[int] | None,
+        gaps: list[int] | None = None,
     ) -> None:
         """One term's postings, documents ascending. `values` is a list of bytes (variable
         size), one bytes of fixed-size values, or None; `lengths` the document's field
-        length of each posting (None: not scorable)."""
+        length of each posting (None: not scorable); `gaps`, when given, each id less the
+        one before (the first is not read)."""
         if len(ids) == 1:
             value = self._one(ids[0], weights[0], values, lengths)
         else:
-            posts, info = self._blocks(ids, weights, values, lengths)
+            if gaps is None:
+                gaps = [0, *(b - a for a, b in pairwise(ids))]
+            posts, info = self._blocks(ids, weights, values, lengths, gaps)
             offset = self._posts_at + self._posts_size
             self._posts.append(posts)
             self._posts_size += len(posts)
@@ -577,7 +581,7 @@ class TermWriter:
 
     @staticmethod
     def _blocks(
-        ids: list[int], weights: list[float], values: Any, lengths: list[int] | None
+        ids: list[int], weights: list[float], values: Any, lengths: list[int] | None, gaps: Any
     ) -> tuple[bytes, tuple[Any, ...]]:
         """A term's blocks of BLOCK_LIMIT postings, and its term info's statistics
         (total weight, postings, min and max length bytes, max weight)."""
@@ -594,10 +598,7 @@ class TermWriter:
             end = min(at + BLOCK_LIMIT, n)
             block_ids = ids[at:end]
             block_weights = weights[at:end]
-            if end - at == 1:
-                deltas: tuple[int, ...] = (block_ids[0],)
-            else:
-                deltas = (block_ids[0], *(b - a for a, b in pairwise(block_ids)))
+            deltas = (block_ids[0], *gaps[at + 1 : end])
             first = block_weights[0]
             top = max(block_weights)
             if top == 1.0 and min(block_weights) == 1.0:

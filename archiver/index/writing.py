@@ -106,11 +106,10 @@ class SeenKeys:
         self._bits = bytearray(bits >> 3)
         self._mask = bits - 1
 
-    def _positions(self, key: str) -> Iterator[int]:
+    def _positions(self, key: str) -> tuple[int, int, int, int]:
         h = hash(key)
-        low, high = h & 0xFFFFFFFF, ((h >> 32) & 0xFFFFFFFF) | 1
-        for i in range(4):
-            yield (low + i * high) & self._mask
+        low, high, mask = h & 0xFFFFFFFF, ((h >> 32) & 0xFFFFFFFF) | 1, self._mask
+        return low & mask, (low + high) & mask, (low + 2 * high) & mask, (low + 3 * high) & mask
 
     def add(self, key: str) -> None:
         bits = self._bits
@@ -119,7 +118,13 @@ class SeenKeys:
 
     def __contains__(self, key: str) -> bool:
         bits = self._bits
-        return all(bits[pos >> 3] & (1 << (pos & 7)) for pos in self._positions(key))
+        a, b, c, d = self._positions(key)
+        return bool(
+            bits[a >> 3] & (1 << (a & 7))
+            and bits[b >> 3] & (1 << (b & 7))
+            and bits[c >> 3] & (1 << (c & 7))
+            and bits[d >> 3] & (1 << (d & 7))
+        )
 
 
 class LateRecords:
@@ -339,7 +344,9 @@ class Session:
             writer.add_document(**item.document())
             self.written.add(key)
             for vid in item.version_ids():
-                self.written.add(version_key(item.account_id, item.collection, vid))
+                vkey = version_key(item.account_id, item.collection, vid)
+                if vkey != key:  # the item's first id is its key's
+                    self.written.add(vkey)
         self.items_written += len(self.dirty)
         self.batch.clear()
         self.batch_versions.clear()
