@@ -59,6 +59,21 @@ _ONES = array("i", [1] * _MANY)
 _ONES_F = array("f", [1.0] * _MANY)
 
 
+class _Words(dict[str, int]):
+    """A field's term numbers by analysed word; a word not seen yet gets its number from
+    `new` (so a value's numbers are one `map`, in C, for words already seen)."""
+
+    __slots__ = ("_new",)
+
+    def __init__(self, new: Callable[[str], int]) -> None:
+        super().__init__()
+        self._new = new
+
+    def __missing__(self, word: str) -> int:
+        number = self[word] = self._new(word)
+        return number
+
+
 class _Field:
     """How one indexed field's postings are gathered and written."""
 
@@ -93,7 +108,7 @@ class _Field:
             self.carries = BYTES  # positions (and anything else): kept as encoded
         self.scorable = bool(field.scorable)
         self.terms: dict[bytes, int] = {}  # term -> its number
-        self.words: dict[str, int] = {}  # the same, by the analysed word (no encoding)
+        self.words: _Words  # the same, by the analysed word (no encoding): set by reset
         # a value's terms in order without Whoosh's tokens, for the formats whose postings
         # they say all of (Existence, Frequency, Positions: what word_values would give)
         exact = type(fmt) in (Existence, Frequency, Positions)
@@ -112,9 +127,10 @@ class _Field:
         self.cache: dict[str, _Added] | None = None
         self.lookups = self.hits = 0
 
-    def reset(self) -> None:
+    def reset(self, number: Callable[[_Field, bytes], int]) -> None:
+        """Empty, for a new segment whose term numbers `number` gives."""
         self.terms = {}
-        self.words = {}
+        self.words = _Words(lambda word: number(self, word.encode("utf-8")))
         keeps = self.carries != BYTES and not self.field.unique and self.tokens is not None
         self.cache = {} if keeps else None
         self.lookups = self.hits = 0
@@ -209,7 +225,7 @@ class SegmentBuilder:
         self._opened: set[str] = set()
         self._opened_lengths: set[str] = set()
         for fd in self._fields.values():
-            fd.reset()
+            fd.reset(self._number)
         self._docnum = 0
 
     # -- the writer's interface --------------------------------------------------------------
@@ -305,16 +321,10 @@ class SegmentBuilder:
         n = len(words)
         if not n:
             return 0
-        known = fd.words.get
+        number_of = fd.words.__getitem__  # numbers a word new to the segment (_Words)
         first = fd.first
         if n == 1 or len(set(words)) == n:  # each term once (ids, keywords, most posts)
-            numbers: list[Any] = [known(w) for w in words]
-            if None in numbers:  # a word new to the segment
-                numbers = [
-                    self._word(fd, w) if i is None else i
-                    for i, w in zip(numbers, words, strict=True)
-                ]
-            self._term_of.extend(numbers)
+            self._term_of.extend(map(number_of, words))
             self._freq.extend(_ONES[:n] if n <= _MANY else [1] * n)
             boost = fd.boost
             self._weight.extend(_ONES_F[:n] if boost == 1.0 and n <= _MANY else [boost] * n)
@@ -335,12 +345,7 @@ class SegmentBuilder:
                 terms[word] = [pos]
             else:
                 found.append(pos)
-        added = []
-        for word in terms:
-            number = known(word)
-            if number is None:
-                number = self._word(fd, word)
-            added.append(number)
+        added = list(map(number_of, terms))
         self._term_of.extend(added)
         if fd.carries == NO_VALUE:  # Existence: each term once, weighted by the boost
             count = len(added)
@@ -359,10 +364,6 @@ class SegmentBuilder:
             if fd.positions:
                 self._positions.extend(chain.from_iterable(terms.values()))
         return n
-
-    def _word(self, fd: _Field, word: str) -> int:
-        number = fd.words[word] = self._number(fd, word.encode("utf-8"))
-        return number
 
     def _indexed(self, fd: _Field, postings: Any) -> int:
         """Append a field's postings from Whoosh's `field.index`; returns the field length."""

@@ -677,6 +677,23 @@ _WITHOUT_GROUPS = {default_pattern.pattern: r"[\w\*]+(?:\.?[\w\*]+)*"}
 STEMS_KEPT = 200_000  # words as written, lowercased and stemmed (~30 MB at most)
 
 
+class _Stems(dict[str, str]):
+    """Words as written -> lowercased and stemmed; computed when first asked for (so the
+    words already seen are one `map`, in C), at most STEMS_KEPT kept."""
+
+    __slots__ = ("_stem",)
+
+    def __init__(self, stem: Callable[[str], str]) -> None:
+        super().__init__()
+        self._stem = stem
+
+    def __missing__(self, word: str) -> str:
+        if len(self) >= STEMS_KEPT:
+            self.clear()
+        found = self[word] = self._stem(word.lower())
+        return found
+
+
 def term_words(field: Any) -> tuple[Callable[[str], list[str]], int] | None:
     """For a field whose analyzer is a regex tokenizer or an id tokenizer, then optionally
     a lowercase filter and a stem filter (every field of schema.py): a function giving a
@@ -712,22 +729,14 @@ def term_words(field: Any) -> tuple[Callable[[str], list[str]], int] | None:
         return None
     stem_word = stem._stem if stem is not None else None
     ignore = stem.ignore if stem is not None else frozenset()
-    stems: dict[str, str] = {}  # a word as written -> lowercased and stemmed
-
-    def stemmed(word: str) -> str:
-        if len(stems) >= STEMS_KEPT:
-            stems.clear()
-        found: str = stem_word(word.lower())  # type: ignore[misc]
-        stems[word] = found
-        return found
+    stems = _Stems(stem_word) if stem_word is not None else None
 
     def terms(value: str) -> list[str]:
         words = split(value)
         if len(words) == 1 and stem_word is None:  # an id, a keyword: no loop
             return [words[0].lower()] if lower is not None else words
-        if lower is not None and stem_word is not None and not ignore:
-            known = stems.get  # the text field: one pass, most words seen before
-            return [known(w) or stemmed(w) for w in words]
+        if lower is not None and stems is not None and not ignore:
+            return list(map(stems.__getitem__, words))  # the text field: most words known
         if lower is not None:
             words = [w.lower() for w in words]
         if stem_word is not None:
