@@ -63,14 +63,16 @@ class _Words(dict[str, int]):
     """A field's term numbers by analysed word; a word not seen yet gets its number from
     `new` (so a value's numbers are one `map`, in C, for words already seen)."""
 
-    __slots__ = ("_new",)
+    __slots__ = ("_new", "_keep")
 
-    def __init__(self, new: Callable[[str], int]) -> None:
+    def __init__(self, new: Callable[[str], int], keep: bool = True) -> None:
         super().__init__()
-        self._new = new
+        self._new, self._keep = new, keep
 
     def __missing__(self, word: str) -> int:
-        number = self[word] = self._new(word)
+        number = self._new(word)
+        if self._keep:  # a unique field's words are not asked for twice (`new` dedupes)
+            self[word] = number
         return number
 
 
@@ -130,7 +132,9 @@ class _Field:
     def reset(self, number: Callable[[_Field, bytes], int]) -> None:
         """Empty, for a new segment whose term numbers `number` gives."""
         self.terms = {}
-        self.words = _Words(lambda word: number(self, word.encode("utf-8")))
+        self.words = _Words(
+            lambda word: number(self, word.encode("utf-8")), keep=not self.field.unique
+        )
         keeps = self.carries != BYTES and not self.field.unique and self.tokens is not None
         self.cache = {} if keeps else None
         self.lookups = self.hits = 0
@@ -146,7 +150,7 @@ CACHE_TRIAL = 2048
 # per field name: (field, its _Field when indexed, stored, column type, the typecode of a
 # column written whole at the end of the segment)
 _Plan = tuple[Any, "_Field | None", bool, Any, "str | None"]
-CHUNK = 1 << 18  # sorted postings turned into Python lists this many at a time
+CHUNK = 1 << 16  # sorted postings turned into Python lists this many at a time (~10 MB)
 # the columns a sidecar keeps, by field: the typecode of their values
 _SIDECAR_COLUMNS = {f.CREATED: "q", f.ACCOUNT_NUM: "q", f.KIND_NUM: "B"}
 
@@ -213,7 +217,10 @@ class SegmentBuilder:
         self._freq = array("i")
         self._values: list[bytes] = []  # BYTES fields' postings only, in order
         self._doc_postings = array("i")  # per document: how many postings it added
-        self._term_keys: list[tuple[int, bytes]] = []  # term number -> (field number, text)
+        # by term number: its field's number and its text (two flat lists: a tuple a term
+        # cost 64 bytes, most terms being an item's key)
+        self._term_field = array("H")
+        self._term_text: list[bytes] = []
         self._lengths: dict[str, array[int]] = {
             name: array("i") for name, fd in self._fields.items() if fd.scorable
         }
@@ -289,8 +296,9 @@ class SegmentBuilder:
         """A new term's number (or the number it got from the other path)."""
         number = fd.terms.get(btext)
         if number is None:
-            number = fd.terms[btext] = len(self._term_keys)
-            self._term_keys.append((fd.number, btext))
+            number = fd.terms[btext] = len(self._term_text)
+            self._term_field.append(fd.number)
+            self._term_text.append(btext)
         return number
 
     def _repeated(self, fd: _Field, cache: dict[str, _Added], value: str) -> int:
@@ -416,8 +424,8 @@ class SegmentBuilder:
     def _postings(self, terms: TermWriter, seg: str, lengths: dict[str, list[int]]) -> None:
         """Every term's postings, terms in (field name, text) order, documents ascending;
         and the segment's sidecar. `lengths`: each scorable field's length bytes."""
-        keys = self._term_keys
-        if not keys:
+        texts = self._term_text
+        if not texts:
             self._sidecar(seg, [], [], None, None, None, None, lengths)
             return
         # term numbers in (field, text) order: fields are numbered in name order, and
@@ -427,14 +435,15 @@ class SegmentBuilder:
             for fd in sorted(self._fields.values(), key=lambda fd: fd.number)
             for number in map(fd.terms.__getitem__, sorted(fd.terms))
         ]
-        assert len(ordered) == len(keys)
-        rank = np.empty(len(keys), np.int32)
-        rank[ordered] = np.arange(len(keys), dtype=np.int32)
+        assert len(ordered) == len(texts)
+        rank = np.empty(len(texts), np.int32)
+        rank[ordered] = np.arange(len(texts), dtype=np.int32)
         term_of = np.frombuffer(self._term_of, np.int32)
         term_rank = rank[term_of]
         del rank
-        order = np.argsort(term_rank, kind="stable")  # documents stay ascending in a term
-        counts = np.bincount(term_rank, minlength=len(keys))
+        # documents stay ascending in a term; 4 bytes a posting (the peak is at this close)
+        order = np.argsort(term_rank, kind="stable").astype(np.int32)
+        counts = np.bincount(term_rank, minlength=len(texts))
         del term_rank
         ends = np.cumsum(counts).tolist()
         per_doc = np.frombuffer(self._doc_postings, np.int32)
@@ -442,14 +451,17 @@ class SegmentBuilder:
         weights = np.frombuffer(self._weight, np.float32)[order]
         freqs = np.frombuffer(self._freq, np.int32)[order]
         # where each posting's value is in _values (BYTES fields' postings), in sorted order
-        fields_by_number = self._by_number
-        carries = np.array([fields_by_number[number].carries == BYTES for number, _ in keys])
-        value_index = (np.cumsum(carries[term_of]) - 1)[order]
+        fields_by_number, term_field = self._by_number, self._term_field
+        carries = self._by_field(lambda fd: fd.carries == BYTES)
+        value_index = np.cumsum(carries[term_of], dtype=np.int32)
+        value_index -= 1
+        value_index = value_index[order]
         del carries
         self._sidecar(seg, ordered, ends, order, term_of, docs, (weights, freqs), lengths)
         del order, term_of
         values = np.empty(len(self._values), object)  # fancy-indexed a chunk at a time
         values[:] = self._values
+        self._values = []  # held by `values` now
         quantised = {
             name: np.array(LENGTH_OF_BYTE, np.int64)[np.array(v, np.uint8)] if v else None
             for name, v in lengths.items()
@@ -477,8 +489,8 @@ class SegmentBuilder:
                     for name, column in quantised.items()
                     if column is not None
                 }
-            number, btext = keys[number_of_term]
-            fd = fields_by_number[number]
+            fd = fields_by_number[term_field[number_of_term]]
+            btext = texts[number_of_term]
             if fd is not current:
                 if current is not None:
                     terms.finish_field()
@@ -500,6 +512,13 @@ class SegmentBuilder:
         if current is not None:
             terms.finish_field()
         terms.flush()
+
+    def _by_field(self, what: Callable[[_Field], bool]) -> np.ndarray:
+        """`what` of each term's field, by term number."""
+        table = np.zeros(max(self._by_number) + 1, bool)
+        for number, fd in self._by_number.items():
+            table[number] = what(fd)
+        return table[np.frombuffer(self._term_field, np.uint16)]
 
     # -- the segment's sidecar ---------------------------------------------------------------
     def _sidecar(
@@ -527,8 +546,9 @@ class SegmentBuilder:
             fields_by_number = self._by_number
             least = sidecars.frequent_from(self._docnum)
             for rank in np.flatnonzero(np.diff([0, *ends]) >= least).tolist():
-                number, btext = self._term_keys[ordered[rank]]
-                fd = fields_by_number[number]
+                term = ordered[rank]
+                fd = fields_by_number[self._term_field[term]]
+                btext = self._term_text[term]
                 if fd.sidecar:
                     found.setdefault(fd.name, []).append(
                         (btext.decode("utf-8"), starts[rank], ends[rank])
@@ -563,8 +583,7 @@ class SegmentBuilder:
         """Where each added posting's positions start in _positions (postings of fields
         that keep no positions have none)."""
         assert term_of is not None
-        by_number = self._by_number
-        keeps = np.array([by_number[number].positions for number, _ in self._term_keys])
+        keeps = self._by_field(lambda fd: fd.positions)
         counts = np.where(keeps[term_of], np.frombuffer(self._freq, np.int32), 0)
         # 4 bytes a posting where the positions allow (memory at a segment's close)
         dtype = np.int32 if len(self._positions) < 2**31 else np.int64
