@@ -195,6 +195,7 @@ class SegmentBuilder:
             for fd in self._fields.values():
                 fd.positions = fd.sidecar and fd.carries == BYTES
         self._sidecars: list[Path] = []  # written by this builder (removed on cancel)
+        self.is_closed = False  # committed or cancelled (as Whoosh's writers say it)
         self._segment: tuple[Any, Any, Any] | None = None
         self._reset()
 
@@ -399,8 +400,14 @@ class SegmentBuilder:
         except BaseException:
             self.cancel()
             raise
+        self.is_closed = True
 
     def cancel(self) -> None:
+        """Remove what was written; once only (a failed commit has cancelled already, and
+        the caller's cancel must not hide the commit's error behind Whoosh's "closed")."""
+        if self.is_closed:
+            return
+        self.is_closed = True
         self.files.cancel()
         for folder in self._sidecars:
             shutil.rmtree(folder, ignore_errors=True)

@@ -364,7 +364,8 @@ class Session:
 
     def cancel(self) -> None:
         self.searcher.close()
-        self.writer.cancel()
+        if not self.writer.is_closed:  # a failed commit may have closed it: keep its error
+            self.writer.cancel()
 
 
 def apply_runs(

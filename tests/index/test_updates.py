@@ -3,6 +3,7 @@ same answers; a crash or a concurrent reader never sees a broken index."""
 
 from __future__ import annotations
 
+import errno
 import os
 import random
 import signal
@@ -20,6 +21,7 @@ from hypothesis import strategies as st
 from archiver.archive import Archive
 from archiver.config import Config, StorageConfig
 from archiver.index import Index, IndexBusy, IndexFormatError
+from archiver.index import whoosh_internals
 from archiver.index import writing as index_writing
 
 from .conftest import (
@@ -374,3 +376,26 @@ def test_keys_written_are_always_seen_and_others_rarely(written, others):
     assert all(key in seen for key in written)
     unseen = others - written
     assert sum(key in seen for key in unseen) <= max(3, len(unseen) // 100)
+
+
+def test_a_full_disk_during_a_rebuild_says_so_and_leaves_the_index_as_it_was(
+    archive, runs, index, monkeypatch
+):
+    """The disk fills while a segment is written: the rebuild fails with that error (not
+    Whoosh's "writer is closed" from cancelling twice), the index answers as before, and
+    the next rebuild completes."""
+    runs.commit([post(1000 + i, f"appeal {i}") for i in range(30)])
+    index.rebuild(archive)
+    runs.commit([post(2000 + i, f"witness {i}") for i in range(30)])
+    real_flush = whoosh_internals.TermWriter.flush
+
+    def full(self):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(whoosh_internals.TermWriter, "flush", full)
+    with pytest.raises(OSError, match="No space left"):
+        index.rebuild(archive)
+    assert index.doc_count() == 30 and sorted(index.iter_ids("witness")) == []
+    monkeypatch.setattr(whoosh_internals.TermWriter, "flush", real_flush)
+    index.rebuild(archive)
+    assert index.doc_count() == 60
