@@ -20,8 +20,7 @@ from hypothesis import strategies as st
 
 from archiver.archive import Archive
 from archiver.config import Config, StorageConfig
-from archiver.index import Index, IndexBusy, IndexFormatError
-from archiver.index import whoosh_internals
+from archiver.index import Index, IndexBusy, IndexFormatError, whoosh_internals
 from archiver.index import writing as index_writing
 
 from .conftest import (
