@@ -34,7 +34,12 @@ class Item:
 
     @property
     def edited(self) -> bool:
-        return len(self.versions) > 1 or len(self.latest.get("edit_history_ids") or []) > 1
+        return is_edited(self.versions)
+
+
+def is_edited(versions: list[dict[str, Any]]) -> bool:
+    """Whether an item's versions (oldest first) say it was edited."""
+    return len(versions) > 1 or len(versions[-1].get("edit_history_ids") or []) > 1
 
 
 def version_order(rec: dict[str, Any]) -> tuple[int, str, str]:

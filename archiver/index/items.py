@@ -23,7 +23,7 @@ from archiver.index import schema as f
 from archiver.timestamps import parse_iso
 from storage.accountids import account_platform
 from storage.records import content_hash, item_key, platform_of
-from storage.view import Item, version_order
+from storage.view import is_edited, version_order
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
@@ -341,7 +341,7 @@ class IndexedItem:
 
     @property
     def edited(self) -> bool:
-        return Item(self.collection, self.id, versions=self.versions).edited
+        return is_edited(self.versions)
 
     def version_ids(self) -> set[str]:
         ids = {v["id"] for v in self.versions}
@@ -410,7 +410,8 @@ class IndexedItem:
 
     def document(self) -> dict[str, Any]:
         """The fields whoosh indexes for this item (see schema.py for what each means)."""
-        latest = self.latest
+        latest = self.versions[-1]
+        item_id = self.id
         kind = latest.get("kind") or ""
         author = latest.get("author") or {}
         texts = list(dict.fromkeys(v["text"] for v in reversed(self.versions) if v["text"]))
@@ -422,7 +423,7 @@ class IndexedItem:
             f.KEY: self.key,
             # the item's own id is in its key: only other ids of the edit chain here, and
             # the own id when it is not X's (a key prefix cannot find it exactly)
-            f.IDS: " ".join(sorted(self.version_ids() - {self.id} | self._own_id_term())),
+            f.IDS: " ".join(sorted(self.version_ids() - {item_id} | self._own_id_term(item_id))),
             f.TEXT: f.LINK.sub(" ", "\n".join(t for t in texts if t)),
             f.ACCOUNT: f"{self.account or ''} {self.account_id}".strip(),
             f.KIND: kind,
@@ -436,18 +437,19 @@ class IndexedItem:
             f.IS: " ".join(self._flags()),
             f.LANG: latest.get("lang") or "",
             # a thread's first post needs no term: conversation: also looks up the key
-            f.CONVERSATION: "" if conversation == self.id else conversation,
+            f.CONVERSATION: "" if conversation == item_id else conversation,
             f.RUN: " ".join(self.runs),
             f.ACCOUNT_NUM: account_number(self.account_id),
             f.KIND_NUM: f.KIND_NUMBER.get(kind, 0),
             f.STATE: self.stored(),
         }
         if created is not None:
-            doc[f.CREATED] = date_order(created, self.id)
+            doc[f.CREATED] = date_order(created, item_id)
         return {k: v for k, v in doc.items() if v != ""}
 
-    def _own_id_term(self) -> set[str]:
-        return set() if self.id.isdigit() else {self.id}
+    @staticmethod
+    def _own_id_term(item_id: str) -> set[str]:
+        return set() if item_id.isdigit() else {item_id}
 
     def _flags(self) -> list[str]:
         flags = []
