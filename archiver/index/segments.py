@@ -156,8 +156,9 @@ _SIDECAR_COLUMNS = {f.CREATED: "q", f.ACCOUNT_NUM: "q", f.KIND_NUM: "B"}
 
 
 class SegmentBuilder:
-    """A writer for an empty index: documents in, segments out (at commit, or when a
-    segment is full)."""
+    """A writer that adds documents as new segments (at commit, or when a segment is
+    full): an empty index's, or a build's late round's (documents of its committed
+    segments are then deleted through Whoosh's writer, which holds the lock)."""
 
     def __init__(
         self,
@@ -170,6 +171,7 @@ class SegmentBuilder:
         """`sidecar_zones`: write each segment's sidecar, with month numbers in these
         zones (None: none written; sidecars.write_missing decodes the segment later)."""
         self.files = SegmentFiles(ix, timeout)
+        self._committed = sum(s.doc_count_all() for s in self.files.writer.segments)
         self.schema = self.files.schema
         self.limit = postings_per_segment or POSTINGS_PER_SEGMENT
         names = sorted(self.schema.names())
@@ -390,7 +392,11 @@ class SegmentBuilder:
         return length
 
     def delete_document(self, docnum: int) -> None:
-        raise RuntimeError("a segment builder writes into an empty index: nothing to delete")
+        """Delete a document of the index's committed segments (marked in its segment, as
+        Whoosh's writer marks it: this commit's table of contents records it)."""
+        if not 0 <= docnum < self._committed:
+            raise IndexError(f"no committed document {docnum} to delete")
+        self.files.writer.delete_document(docnum)
 
     def commit(self) -> None:
         try:

@@ -397,7 +397,7 @@ _BLOCK_COMPRESSION = CODEC._compression
 
 
 class SegmentFiles:
-    """The segments of one commit into an empty index, written directly.
+    """The new segments of one commit, written directly (after the index's own).
 
     Holds a SegmentWriter for Whoosh's lock, generation and TOC. Each segment is made
     with the writer's codec (`new_segment`, `per_document_writer`, `field_writer`) and,

@@ -199,7 +199,8 @@ def open_writer(
     zones: tuple[str, ...] | None = None,
     postings_per_segment: int = 0,
 ) -> Any:
-    """Whoosh's writer; for an index without documents (`build`), segments.SegmentBuilder
+    """Whoosh's writer; for an index without documents or a build's late round (`build`),
+    segments.SegmentBuilder
     (same files, written from arrays: a rebuild's time was mostly Whoosh's posting pool),
     which also writes each segment's sidecar with month numbers in `zones` (when given)
     and holds up to `postings_per_segment` postings in memory (0: its default)."""
@@ -238,17 +239,20 @@ class Session:
         zones: tuple[str, ...] | None = None,
         record: bool = True,
         postings_per_segment: int = 0,
+        late: bool = False,
     ) -> None:
+        """`late`: the late round of a build (the index the build's own), whose items are
+        written as new segments too, their earlier documents deleted."""
         # the lock first: then a stable view
         self.writer = open_writer(
             ix,
             parallel=parallel,
-            build=ix.doc_count_all() == 0,
+            build=late or ix.doc_count_all() == 0,
             zones=zones,
             postings_per_segment=postings_per_segment,
         )
         self.searcher = ix.searcher()
-        if isinstance(self.writer, SegmentBuilder) and self.searcher.doc_count_all():
+        if isinstance(self.writer, SegmentBuilder) and not late and self.searcher.doc_count_all():
             self.cancel()  # another process committed documents before we had the lock
             self.writer = open_writer(ix, parallel=parallel)
             self.searcher = ix.searcher()
@@ -435,7 +439,16 @@ def apply_runs(
             "index: %d records of items written earlier in this pass, applying them now", late.count
         )
         source = late.read()
-        session = Session(ix, meta, expected=late.count, parallel=False, record=into is None)
+        session = Session(
+            ix,
+            meta,
+            expected=late.count,
+            parallel=False,
+            zones=zones,
+            record=into is None,
+            postings_per_segment=postings_per_segment,
+            late=isinstance(session.writer, SegmentBuilder),
+        )
     if progress:
         progress(total, total)
     report.seconds = time.monotonic() - started

@@ -274,5 +274,34 @@ def test_a_cancelled_build_leaves_no_segment(tmp_path, monkeypatch):
     assert ix.doc_count_all() == 0
     assert not [p for p in tmp_path.iterdir() if p.suffix in (".seg", ".trm", ".pst")]
     assert not any((tmp_path / sidecars.DIRNAME).iterdir())
-    with pytest.raises(RuntimeError):
+    with pytest.raises(IndexError):  # nothing committed: nothing to delete
         builder.delete_document(0)
+
+
+def test_a_late_round_written_as_a_segment_is_whooshs_delete_and_add(tmp_path):
+    """A build's late round: a builder on the committed index deletes documents of its
+    segments and adds their replacements as a new segment; the index then holds what
+    Whoosh's writer makes of the same deletions and additions (no merge)."""
+    docs = _documents(random.Random(13), 120)
+    replaced = [0, 5, 6, 77, 119]
+    again = [dict(docs[n], **{f.TEXT: f"again {n}"}) for n in replaced]
+    whoosh = _whoosh_index(tmp_path / "whoosh", docs)
+    writer = whoosh.writer(codec=CODEC)
+    built = _built_index(tmp_path / "built", docs)
+    builder = SegmentBuilder(built, timeout=0)
+    for n, doc in zip(replaced, again, strict=True):
+        writer.delete_document(n)
+        builder.delete_document(n)
+        writer.add_document(**doc)
+        builder.add_document(**doc)
+    with pytest.raises(IndexError):  # the new segment's own documents are not committed
+        builder.delete_document(len(docs))
+    writer.commit(merge=False)
+    builder.commit()
+    assert len(built._segments()) == len(whoosh._segments()) == 2
+    assert _logical(built) == _logical(whoosh)
+    with built.searcher() as searcher:
+        assert searcher.doc_count() == len(docs)
+        assert [d for d in range(len(docs)) if not searcher.reader().is_deleted(d)] == [
+            d for d in range(len(docs)) if d not in replaced
+        ]
