@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 import zlib
 from typing import Any
 from urllib.parse import urlsplit
@@ -484,11 +485,30 @@ def _addressees(version: dict[str, Any]) -> list[str]:
     return out
 
 
+# an http(s) url whose host is plain letters, digits, dots and hyphens (nearly every one):
+# its host is that, lowercased, as urlsplit would say
+_PLAIN_HOST = re.compile(r"https?://([A-Za-z0-9.-]+)(?=[/?#]|\Z)")
+
+
+def url_host(url: str) -> str:
+    """`urlsplit(url).hostname`, "" for none, and for a url urlsplit refuses ("http://[x":
+    a post's urls are the sender's, and one must not stop the index)."""
+    plain = _PLAIN_HOST.match(url)
+    if plain is not None:
+        return plain.group(1).lower()
+    if "//" not in url:
+        return ""
+    try:
+        return urlsplit(url).hostname or ""
+    except ValueError:
+        return ""
+
+
 def _url_terms(urls: list[str]) -> list[str]:
     terms: list[str] = []
     for url in urls:
         terms.append(url)
-        host = (urlsplit(url).hostname or "") if "//" in url else ""
+        host = url_host(url)
         if host:
             terms.append(host)
             if host.startswith("www."):

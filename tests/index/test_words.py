@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 import random
+from urllib.parse import urlsplit
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from archiver.index.items import url_host
 from archiver.index.schema import ANALYZER
 
-from .conftest import _LINK, ids, item_phrases, item_surface_words, item_words, view_items
+from .conftest import (
+    _LINK,
+    ids,
+    item_phrases,
+    item_surface_words,
+    item_words,
+    post,
+    view_items,
+)
 
 
 @pytest.fixture
@@ -115,3 +127,30 @@ def test_the_fast_path_matches_what_whoosh_itself_finds(sample_archive, index):
         expected = set(searcher.docs_for_query(query)) - {meta_docnum(searcher)}
         postings = Postings(searcher, PostingCache())
         assert matching_docs(searcher, query, created, postings).as_set() == expected, q
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.one_of(
+        st.text(alphabet=st.sampled_from("htpsHTPS:/[]@.-?#aZ09 \t\n%é"), max_size=30),
+        st.builds(
+            lambda scheme, host, rest: f"{scheme}://{host}{rest}",
+            st.sampled_from(["http", "https", "HTTPS", "ftp", " http"]),
+            st.text(alphabet=st.sampled_from("aZ09.-_@:[]é \t"), max_size=15),
+            st.text(alphabet=st.sampled_from("/?#x\t\n "), max_size=5),
+        ),
+    )
+)
+def test_a_urls_host_is_what_urlsplit_says_and_a_bad_url_has_none(url):
+    try:
+        expected = (urlsplit(url).hostname or "") if "//" in url else ""
+    except ValueError:  # "http://[x": refused by urlsplit, no host term (and no crash)
+        expected = ""
+    assert url_host(url) == expected
+
+
+def test_a_post_with_a_url_urlsplit_refuses_is_indexed(archive, runs, index):
+    runs.commit([post(1, "road closed", urls=["http://[broken", "https://News.Example.org/a"])])
+    index.update(archive)
+    assert list(index.iter_ids("road")) == ["1"]
+    assert list(index.iter_ids("url:news.example.org")) == ["1"]
