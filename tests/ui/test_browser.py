@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 from ui_story import CHROMIUM, log_in
 
 pytestmark = pytest.mark.skipif(
@@ -23,15 +24,15 @@ def search(page, query: str) -> None:
 
 def test_search_facets_item_and_logout(page):
     log_in(page, "vic")
-    assert page.get_by_text("Logged in as vic (viewer)").is_visible()
+    expect(page.get_by_text("Logged in as vic (viewer)")).to_be_visible()
     search(page, "road")
     assert page.locator("#summary").inner_text() == "2 results, page 1 of 1"
     assert page.locator("b.match").all_inner_texts() == ["Road", "Road"]
     facets = page.get_by_role("complementary", name="Narrow the results")
-    assert facets.get_by_role("link", name="ExampleshirePolice").is_visible()
+    expect(facets.get_by_role("link", name="ExampleshirePolice")).to_be_visible()
     facets.get_by_role("link", name="2023-11").click()
     assert page.locator("#summary").inner_text() == "1 result, page 1 of 1"
-    assert page.get_by_role("link", name="Remove the from filter").is_visible()
+    expect(page.get_by_role("link", name="Remove the from filter")).to_be_visible()
     # the hostile post: its <script> is text on the page, and nothing runs
     hit = page.locator("li.hit p.text")
     assert hit.inner_text() == '<script>alert("pwned")</script> Road safety week starts today'
@@ -41,7 +42,7 @@ def test_search_facets_item_and_logout(page):
 
     page.goto("/search?q=millbrook")
     page.get_by_role("link", name="Open item 1002").click()
-    assert page.get_by_role("heading", name="Versions (2)").is_visible()
+    expect(page.get_by_role("heading", name="Versions (2)")).to_be_visible()
     assert page.locator(".diff del").inner_text() == "6pm"
     assert page.locator(".diff ins").inner_text() == "8pm"
     page.get_by_text("Raw JSON as the source served it").click()  # <details> opens natively
@@ -62,7 +63,7 @@ def test_search_facets_item_and_logout(page):
 
     page.get_by_role("button", name="Log out").click()
     assert page.url.endswith("/login")
-    assert page.get_by_text("You are logged out.").is_visible()
+    expect(page.get_by_text("You are logged out.")).to_be_visible()
     page.goto("/search")
     assert "/login?next=" in page.url
 
@@ -99,9 +100,9 @@ def test_an_exporter_picks_items_for_evidence_without_javascript(browser, live_s
         page.get_by_label("Select item 1002").check()
         page.get_by_label("Select item 1004").check()
         page.get_by_role("button", name="Export selected items (evidence)…").click()
-        assert page.get_by_role("heading", name="Export 2 items as evidence").is_visible()
+        expect(page.get_by_role("heading", name="Export 2 items as evidence")).to_be_visible()
         assert page.locator("ul.chosen li").count() == 2
-        assert page.get_by_label("Case reference").is_visible()
+        expect(page.get_by_label("Case reference")).to_be_visible()
     finally:
         context.close()
 

@@ -8,6 +8,7 @@ import http.client
 from urllib.parse import urlsplit
 
 import pytest
+from playwright.sync_api import expect
 from ui_story import CHROMIUM, PASSWORD, csrf_token, log_in
 
 pytestmark = pytest.mark.skipif(
@@ -22,7 +23,7 @@ def test_chromium_stays_on_the_site_after_login(page, live_server, target):
     log_in(page, "vic", path=f"/login?next={target}")
     landed = urlsplit(page.url)
     assert landed.netloc == urlsplit(live_server).netloc
-    assert page.get_by_text("Logged in as vic (viewer)").is_visible()
+    expect(page.get_by_text("Logged in as vic (viewer)")).to_be_visible()
 
 
 def test_chromium_is_sent_back_to_the_page_it_asked_for(page, live_server):
@@ -36,7 +37,7 @@ def test_chromium_logged_out_by_an_admin(browser, page, live_server):
     log_in(admin, "ada")
     admin.goto("/admin/sessions")
     admin.get_by_role("row", name="vic").get_by_role("button").click()
-    assert admin.get_by_text("Ended a session of vic.").is_visible()
+    expect(admin.get_by_text("Ended a session of vic.")).to_be_visible()
     page.goto("/search")
     assert urlsplit(page.url).path == "/login"
     admin.context.close()

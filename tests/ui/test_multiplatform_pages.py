@@ -10,6 +10,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from playwright.sync_api import expect
 from ui_story import CHROMIUM, PASSWORD, USERS, log_in
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "platforms"))
@@ -179,7 +180,7 @@ def test_browser_platform_facet_and_bluesky_item(page):
     facets = page.get_by_role("complementary", name="Narrow the results")
     facets.get_by_role("link", name="Bluesky").click()
     assert page.locator("#summary").inner_text() == "1 result, page 1 of 1"
-    assert page.get_by_role("link", name="Remove the platform filter").is_visible()
+    expect(page.get_by_role("link", name="Remove the platform filter")).to_be_visible()
     assert page.locator("li.hit .platform").all_inner_texts() == ["Bluesky"]
     page.get_by_role("link", name=f"Open item {POST}").click()
     assert page.get_by_role("heading", level=1).inner_text().startswith(f"Post {POST}")
