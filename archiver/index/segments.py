@@ -328,7 +328,7 @@ class SegmentBuilder:
 
     def _analysed(self, fd: _Field, words: list[str]) -> int:
         """Append a field's postings from its terms in token order; returns the field
-        length (the number of tokens)."""
+        length (its tokens; its distinct terms for Existence, whose frequency is 1)."""
         n = len(words)
         if not n:
             return 0

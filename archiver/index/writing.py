@@ -200,10 +200,10 @@ def open_writer(
     postings_per_segment: int = 0,
 ) -> Any:
     """Whoosh's writer; for an index without documents or a build's late round (`build`),
-    segments.SegmentBuilder
-    (same files, written from arrays: a rebuild's time was mostly Whoosh's posting pool),
-    which also writes each segment's sidecar with month numbers in `zones` (when given)
-    and holds up to `postings_per_segment` postings in memory (0: its default)."""
+    segments.SegmentBuilder (same files, written from arrays: a rebuild's time was mostly
+    Whoosh's posting pool), which also writes each segment's sidecar with month numbers in
+    `zones` (when given) and holds up to `postings_per_segment` postings in memory (0: its
+    default)."""
     try:
         if build:
             return SegmentBuilder(
@@ -241,8 +241,8 @@ class Session:
         postings_per_segment: int = 0,
         late: bool = False,
     ) -> None:
-        """`late`: the late round of a build (the index the build's own), whose items are
-        written as new segments too, their earlier documents deleted."""
+        """`late`: the late round of a build (into the index the build has just written),
+        whose items are written as new segments too, their earlier documents deleted."""
         # the lock first: then a stable view
         self.writer = open_writer(
             ix,
