@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import sys
 import tempfile
+import threading
 import uuid
 import zipfile
 from collections import Counter
@@ -153,11 +155,33 @@ def local_store(tmp_path: Path) -> LocalStore:
     return LocalStore(tmp_path / "store")
 
 
+def _atomic_conditional_writes() -> None:
+    """moto checks a PUT's If-None-Match / If-Match (and a multipart completion's) and then
+    writes, with no lock between: two racing conditional writes of one key can both
+    succeed, which S3 never allows (its conditional writes are atomic; the account lock
+    relies on it). Serialise moto's object writes so the double keeps S3's promise."""
+    from moto.s3.responses import S3Response
+
+    lock = threading.Lock()
+    for name in ("put_object", "_key_response_post"):
+        original = getattr(S3Response, name, None)
+        if original is None or getattr(original, "_serialised", False):
+            continue
+
+        def serialised(*args: Any, _original: Any = original, **kwargs: Any) -> Any:
+            with lock:
+                return _original(*args, **kwargs)
+
+        serialised._serialised = True  # type: ignore[attr-defined]
+        setattr(S3Response, name, functools.wraps(original)(serialised))
+
+
 @pytest.fixture(scope="session")
 def s3_server():
     """moto's S3 API server on 127.0.0.1 with a free port; boto3 talks HTTP to it."""
     from moto.server import ThreadedMotoServer
 
+    _atomic_conditional_writes()
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
     os.environ.setdefault("AWS_DEFAULT_REGION", "eu-west-2")
