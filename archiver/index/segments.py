@@ -1,4 +1,5 @@
-"""Segments written from whole arrays, for an index that has no documents yet (a rebuild).
+"""Segments written from whole arrays, for an index that has no documents yet (a rebuild)
+and for the second round of such a build (its items written again as a new segment).
 
 Whoosh's writer hands every posting to a pool as a tuple, pickles the tuples into sorted
 runs on disk once the pool outgrows its memory limit, merges the runs back and feeds the
@@ -11,7 +12,8 @@ blocks laid out as its postings writer lays them out). The files are those Whoos
 single-process writer makes from the same documents (tests/index/test_segments.py).
 
 The interface is the part of Whoosh's writer that writing.Session uses: add_document,
-commit, cancel. The meta document is added last, so it is in the same commit as the items.
+delete_document (of the committed segments), commit, cancel. The meta document is added
+last, so it is in the same commit as the items.
 
 Given the zones of the index's month numbers, each segment's sidecar (sidecars.py) is
 written here too, from the sorted arrays, into the folder of the index written to: the same

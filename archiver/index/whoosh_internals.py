@@ -535,17 +535,15 @@ class TermWriter:
         weights: list[float],
         values: Any,
         lengths: list[int] | None,
-        gaps: list[int] | None = None,
+        gaps: list[int],
     ) -> None:
         """One term's postings, documents ascending. `values` is a list of bytes (variable
         size), one bytes of fixed-size values, or None; `lengths` the document's field
-        length of each posting (None: not scorable); `gaps`, when given, each id less the
-        one before (the first is not read)."""
+        length of each posting (None: not scorable); `gaps` each id less the one before
+        (the first is not read)."""
         if len(ids) == 1:
             value = self._one(ids[0], weights[0], values, lengths)
         else:
-            if gaps is None:
-                gaps = [0, *(b - a for a, b in pairwise(ids))]
             posts, info = self._blocks(ids, weights, values, lengths, gaps)
             offset = self._posts_at + self._posts_size
             self._posts.append(posts)
