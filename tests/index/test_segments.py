@@ -212,7 +212,7 @@ def test_one_posting_terms_are_inlined_and_merged_as_they_were(tmp_path):
 )
 def test_an_inlined_posting_pickles_small_and_loads_back(ids, weight, value):
     postings = (tuple(ids), (weight,) * len(ids), (value,) * len(ids))
-    data = whoosh_internals.inline_pickle(postings)
+    data = whoosh_internals.compact_pickle(postings)
     assert pickle.loads(data) == postings  # noqa: S301 - made just above
     if len(ids) == 1 and ids[0] < 2**31 and not value:  # an item's key (docnums fit 31 bits)
         assert len(data) <= 23  # protocol 2 with memo: 54
