@@ -63,18 +63,36 @@ _ONES_F = array("f", [1.0] * _MANY)
 
 class _Words(dict[str, int]):
     """A field's term numbers by analysed word; a word not seen yet gets its number from
-    `new` (so a value's numbers are one `map`, in C, for words already seen)."""
+    `number` (so a value's numbers are one `map`, in C, for words already seen)."""
 
-    __slots__ = ("_new", "_keep")
+    __slots__ = ("_terms", "_field_number", "_term_field", "_term_text", "_keep")
 
-    def __init__(self, new: Callable[[str], int], keep: bool = True) -> None:
+    def __init__(
+        self,
+        terms: dict[bytes, int],
+        field_number: int,
+        term_field: array[int],
+        term_text: list[bytes],
+        keep: bool = True,
+    ) -> None:
         super().__init__()
-        self._new, self._keep = new, keep
+        self._terms, self._field_number = terms, field_number
+        self._term_field, self._term_text, self._keep = term_field, term_text, keep
 
     def __missing__(self, word: str) -> int:
-        number = self._new(word)
-        if self._keep:  # a unique field's words are not asked for twice (`new` dedupes)
+        number = self.number(word.encode("utf-8"))
+        if self._keep:  # a unique field's words are not asked for twice (`number` dedupes)
             self[word] = number
+        return number
+
+    def number(self, btext: bytes) -> int:
+        """A term's number in the segment: a new one (its field and text recorded by
+        number) unless it has one (from here, or from the other path: _indexed)."""
+        number = self._terms.get(btext)
+        if number is None:
+            number = self._terms[btext] = len(self._term_text)
+            self._term_field.append(self._field_number)
+            self._term_text.append(btext)
         return number
 
 
@@ -131,11 +149,12 @@ class _Field:
         self.cache: dict[str, _Added] | None = None
         self.lookups = self.hits = 0
 
-    def reset(self, number: Callable[[_Field, bytes], int]) -> None:
-        """Empty, for a new segment whose term numbers `number` gives."""
+    def reset(self, term_field: array[int], term_text: list[bytes]) -> None:
+        """Empty, for a new segment whose terms' fields and texts go into these (by
+        term number, all fields)."""
         self.terms = {}
         self.words = _Words(
-            lambda word: number(self, word.encode("utf-8")), keep=not self.field.unique
+            self.terms, self.number, term_field, term_text, keep=not self.field.unique
         )
         keeps = self.carries != BYTES and not self.field.unique and self.tokens is not None
         self.cache = {} if keeps else None
@@ -237,7 +256,7 @@ class SegmentBuilder:
         self._opened: set[str] = set()
         self._opened_lengths: set[str] = set()
         for fd in self._fields.values():
-            fd.reset(self._number)
+            fd.reset(self._term_field, self._term_text)
         self._docnum = 0
 
     # -- the writer's interface --------------------------------------------------------------
@@ -296,15 +315,6 @@ class SegmentBuilder:
         self._docnum += 1
         if len(self._term_of) >= self.limit:
             self._close_segment()
-
-    def _number(self, fd: _Field, btext: bytes) -> int:
-        """A new term's number (or the number it got from the other path)."""
-        number = fd.terms.get(btext)
-        if number is None:
-            number = fd.terms[btext] = len(self._term_text)
-            self._term_field.append(fd.number)
-            self._term_text.append(btext)
-        return number
 
     def _repeated(self, fd: _Field, cache: dict[str, _Added], value: str) -> int:
         """_analysed through the field's cache of values seen in this segment."""
@@ -383,7 +393,7 @@ class SegmentBuilder:
         carries = fd.carries == BYTES
         length = 0
         for btext, tfreq, tweight, vbytes in postings:
-            self._term_of.append(self._number(fd, btext))
+            self._term_of.append(fd.words.number(btext))
             self._weight.append(tweight)
             self._freq.append(tfreq)
             if carries:

@@ -10,6 +10,7 @@ one is refused when archiver.index loads (`check_version`).
 
 from __future__ import annotations
 
+import hashlib
 import io
 import logging
 import os
@@ -373,6 +374,45 @@ def _compact_pickles() -> None:
     whoosh3.dumps = dumps
 
 
+def md5_low32(key: bytes) -> int:
+    """filetables.md5_hash (the hash of a term dictionary's keys, `int(hexdigest, 16)`'s
+    low 32 bits) from the digest's last 4 bytes, without the hex round trip."""
+    return int.from_bytes(hashlib.md5(key, usedforsecurity=False).digest()[12:], "big")
+
+
+_POINTER = np.dtype([("hash", ">u4"), ("position", ">i8")])  # filetables._pointer ("!Iq")
+
+
+def _hash_tables_written_whole() -> None:
+    """Patch HashWriter._write_hashes (every term dictionary's, at a segment's close): the
+    same 256 open-addressed tables (a slot from the hash, the next free one on a
+    collision), each written in one piece rather than one 12-byte write a slot (~1% of a
+    rebuild)."""
+    assert filetables._pointer.format == "!Iq"  # the layout _POINTER writes
+
+    def write_hashes(self: Any) -> None:
+        dbfile = self.dbfile
+        for entries in self.buckets:
+            numslots = 2 * len(entries)
+            self.directory.append((dbfile.tell(), numslots))
+            hashes = [0] * numslots
+            positions = [0] * numslots  # (0, 0) is an empty slot: no key is at 0
+            taken = bytearray(numslots)
+            for hashval, position in entries:
+                slot = (hashval >> 8) % numslots
+                while taken[slot]:
+                    slot = (slot + 1) % numslots
+                taken[slot] = 1
+                hashes[slot] = hashval
+                positions[slot] = position
+            table = np.empty(numslots, _POINTER)
+            table["hash"] = hashes
+            table["position"] = positions
+            dbfile.write(table.tobytes())
+
+    filetables.HashWriter._write_hashes = write_hashes
+
+
 _installed_patches = False
 
 
@@ -384,6 +424,7 @@ def install_patches() -> None:
         _chunked_sort_runs()
         _table_positions()
         _compact_pickles()
+        _hash_tables_written_whole()
         _installed_patches = True
 
 
@@ -651,9 +692,9 @@ class TermWriter:
         if keys:
             if keys[0] <= tindex.lastkey or any(a >= b for a, b in pairwise(keys)):
                 raise ValueError("terms must be added in increasing order")
-            hashfn, buckets = tindex.hashfn, tindex.buckets
-            for key, pos in zip(keys, self._positions, strict=True):
-                h = hashfn(key)
+            hashfn = md5_low32 if tindex.hashfn is filetables.md5_hash else tindex.hashfn
+            buckets = tindex.buckets
+            for h, pos in zip(map(hashfn, keys), self._positions, strict=True):
                 buckets[h & 255].append((h, pos))
             tindex.index.extend(self._positions)
             tindex.lastkey = keys[-1]
@@ -672,8 +713,10 @@ def one_position_values(fmt: Any, count: int = 4096) -> list[bytes]:
 
 
 # A tokenizer's pattern whose group only groups: the same matches without it, so that
-# `findall` returns them (Whoosh's default pattern, the text field's).
-_WITHOUT_GROUPS = {default_pattern.pattern: r"[\w\*]+(?:\.?[\w\*]+)*"}
+# `findall` returns them (Whoosh's default pattern, the text field's). Its optional dot is
+# required here: the first run of word characters is whole already, so only a dot can
+# extend it (the same matches, 13% faster, measured on posts).
+_WITHOUT_GROUPS = {default_pattern.pattern: r"[\w*]+(?:\.[\w*]+)*"}
 STEMS_KEPT = 200_000  # words as written, lowercased and stemmed (~30 MB at most)
 
 

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import orjson
 from whoosh import query as wq
 from whoosh.index import FileIndex, LockError
@@ -115,6 +116,16 @@ class SeenKeys:
         bits = self._bits
         for pos in self._positions(key):
             bits[pos >> 3] |= 1 << (pos & 7)
+
+    def add_all(self, keys: list[str]) -> None:
+        """`add` each key, at once: the same positions from numpy (a batch's keys)."""
+        if not keys:
+            return
+        h = np.fromiter(map(hash, keys), np.int64, len(keys))
+        low, high = h & 0xFFFFFFFF, ((h >> 32) & 0xFFFFFFFF) | 1
+        positions = np.concatenate([(low + k * high) & self._mask for k in range(4)])
+        bits = np.frombuffer(self._bits, np.uint8)
+        np.bitwise_or.at(bits, positions >> 3, (1 << (positions & 7)).astype(np.uint8))
 
     def __contains__(self, key: str) -> bool:
         bits = self._bits
@@ -341,16 +352,18 @@ class Session:
     # -- writing ---------------------------------------------------------------------------
     def flush(self) -> None:
         writer = self.writer
+        written = []
         for key in self.dirty:
             item = self.batch[key]
             if item.docnum is not None:
                 writer.delete_document(item.docnum)
             writer.add_document(**item.document())
-            self.written.add(key)
+            written.append(key)
             for vid in item.version_ids():
                 vkey = version_key(item.account_id, item.collection, vid)
                 if vkey != key:  # the item's first id is its key's
-                    self.written.add(vkey)
+                    written.append(vkey)
+        self.written.add_all(written)
         self.items_written += len(self.dirty)
         self.batch.clear()
         self.batch_versions.clear()

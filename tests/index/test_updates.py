@@ -373,6 +373,9 @@ def test_keys_written_are_always_seen_and_others_rarely(written, others):
     for key in written:
         seen.add(key)
     assert all(key in seen for key in written)
+    at_once = index_writing.SeenKeys(len(written))
+    at_once.add_all(list(written))
+    assert at_once._bits == seen._bits  # the same filter, added in one batch
     unseen = others - written
     assert sum(key in seen for key in unseen) <= max(3, len(unseen) // 100)
 
