@@ -171,12 +171,78 @@ _IMPLIED: dict[str, Any] = {
 _OWN_NUMBERS = frozenset(("run_id", *_IMPLIED))
 
 
+# where project()'s values are in a row: texts (or None) read as they are, lists of texts
+_AT = {name: i for i, name in enumerate(_ROW_KEYS)}
+_LISTS_AT = tuple(_AT[n] for n in ("hashtags", "mentions", "urls", "media"))
+_TEXTS_AT = tuple(
+    i
+    for name, i in _AT.items()
+    if name not in _OWN_NUMBERS and name != "author" and i not in _LISTS_AT
+)
+_AUTHOR_AT, _RUN_AT, _ID_AT = _AT["author"], _AT["run_id"], _AT["id"]
+_CAPTURED_AT, _CREATED_AT, _EDITS_AT = (
+    _AT["captured_at"],
+    _AT["created_at"],
+    _AT["edit_history_ids"],
+)
+
+
 def _row(version: dict[str, Any], context: dict[str, int], runs: list[str]) -> tuple[Any, bool]:
     """A version's row, and whether it surely reads back equal: every value text, None, a
     boolean, a list of texts or an author of texts (the shape project() gives), and no
-    number standing for a text where _unrow reads a number otherwise."""
+    number standing for a text where _unrow reads a number otherwise. A version of
+    project()'s shape and types (nearly all) takes the straight path; any other, the loop
+    of `_row_of_any` (the same row)."""
     if tuple(version) != _ROW_KEYS:
         return version, False  # a version of another shape is kept whole
+    row = list(version.values())
+    author = row[_AUTHOR_AT]
+    if not (
+        type(author) is dict
+        and _AUTHOR_KEYS_SET.issuperset(author)
+        and all(type(v) is str for v in author.values())
+    ):
+        return _row_of_any(version, context, runs)
+    for i in _LISTS_AT:
+        if type(row[i]) is not list or not all(type(v) is str for v in row[i]):
+            return _row_of_any(version, context, runs)
+    get = context.get
+    for i in _TEXTS_AT:
+        value = row[i]
+        if type(value) is str:
+            row[i] = get(value, value)
+        elif value is not None:
+            return _row_of_any(version, context, runs)
+    row[_AUTHOR_AT] = [get(v, v) if v is not None else v for v in map(author.get, _AUTHOR_KEYS)]
+    exact = True
+    run = row[_RUN_AT]
+    if run in runs:
+        row[_RUN_AT] = runs.index(run)
+    elif type(run) is str:
+        row[_RUN_AT] = get(run, run)
+        exact = type(row[_RUN_AT]) is str  # a key's text numbered where a run is read
+    elif run is not None:
+        return _row_of_any(version, context, runs)
+    captured, created = row[_CAPTURED_AT], version["created_at"]
+    if captured == (created if created is not None else _NOTHING):
+        row[_CAPTURED_AT] = 0
+    elif type(captured) is str:
+        row[_CAPTURED_AT] = get(captured, captured)
+        exact = exact and type(row[_CAPTURED_AT]) is str
+    elif captured is not None:
+        return _row_of_any(version, context, runs)
+    edits = row[_EDITS_AT]
+    if edits == [version["id"]]:
+        row[_EDITS_AT] = 0
+    elif type(edits) is not list or not all(type(v) is str for v in edits):
+        return _row_of_any(version, context, runs)
+    return row, exact
+
+
+def _row_of_any(
+    version: dict[str, Any], context: dict[str, int], runs: list[str]
+) -> tuple[Any, bool]:
+    """_row of a version of project()'s keys with values of any type."""
     row: list[Any] = []
     exact = True
     for name, value in version.items():
