@@ -464,6 +464,9 @@ def open_object(store: ObjectStore, key: str) -> Iterator[gzip.GzipFile]:
             ) from None
 
 
+READ_CHUNK = 1 << 20  # inflated bytes read at a time by iter_records
+
+
 def iter_records(
     store: ObjectStore, manifest: Manifest, collection: str
 ) -> Iterator[dict[str, Any]]:
@@ -472,9 +475,16 @@ def iter_records(
     if entry is None:
         return
     with open_object(store, manifest.prefix + entry.key) as gz:
-        for line in gz:
-            if line.strip():
-                yield orjson.loads(line)
+        # read a MB at a time and split (gzip's readline is Python code, a call a line)
+        rest = b""
+        while chunk := gz.read(READ_CHUNK):
+            lines = (rest + chunk).split(b"\n")
+            rest = lines.pop()
+            for line in lines:
+                if line.strip():
+                    yield orjson.loads(line)
+        if rest.strip():
+            yield orjson.loads(rest)
 
 
 class RunCache:

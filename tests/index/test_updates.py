@@ -4,6 +4,7 @@ same answers; a crash or a concurrent reader never sees a broken index."""
 from __future__ import annotations
 
 import errno
+import gc
 import os
 import random
 import signal
@@ -20,7 +21,7 @@ from hypothesis import strategies as st
 
 from archiver.archive import Archive
 from archiver.config import Config, StorageConfig
-from archiver.index import Index, IndexBusy, IndexFormatError, whoosh_internals
+from archiver.index import Index, IndexBusy, IndexFormatError, segments, whoosh_internals
 from archiver.index import writing as index_writing
 
 from .conftest import (
@@ -401,3 +402,41 @@ def test_a_full_disk_during_a_rebuild_says_so_and_leaves_the_index_as_it_was(
     monkeypatch.setattr(whoosh_internals.TermWriter, "flush", real_flush)
     index.rebuild(archive)
     assert index.doc_count() == 60
+
+
+def test_a_build_from_nothing_pauses_the_collector_and_restores_it(
+    archive, runs, index, monkeypatch
+):
+    """The cyclic collector is off while segments are built (rebuild, first update), back
+    on afterwards, also when the build fails; an update of a built index leaves it on."""
+    runs.commit([post(1000 + i, f"appeal {i}") for i in range(20)])
+    seen: list[bool] = []
+    real_add = segments.SegmentBuilder.add_document
+
+    def add_document(self, **fields):
+        seen.append(gc.isenabled())
+        real_add(self, **fields)
+
+    monkeypatch.setattr(segments.SegmentBuilder, "add_document", add_document)
+    index.rebuild(archive)
+    assert seen and not any(seen) and gc.isenabled()
+
+    def broken(self, **fields):
+        raise OSError(errno.EIO, "I/O error")
+
+    monkeypatch.setattr(segments.SegmentBuilder, "add_document", broken)
+    with pytest.raises(OSError, match="I/O error"):
+        index.rebuild(archive)
+    assert gc.isenabled()
+    monkeypatch.undo()
+    enabled: list[bool] = []
+    real_flush = index_writing.Session.flush
+
+    def flush(self):
+        enabled.append(gc.isenabled())
+        real_flush(self)
+
+    monkeypatch.setattr(index_writing.Session, "flush", flush)
+    runs.commit([post(3000, "witness")])
+    index.update(archive)
+    assert enabled and all(enabled) and index.doc_count() == 21

@@ -10,6 +10,7 @@ import pytest
 
 from archiver.archive import Archive
 from archiver.config import Config
+from storage import runs as runs_module
 from storage.errors import ObjectExists, StorageError
 from storage.local import LocalStore
 from storage.records import new_record
@@ -62,6 +63,22 @@ def test_a_committed_run_lists_its_objects_with_hashes(any_store):
     assert all(len(o.sha256) == 64 for o in stored.objects)
     assert [r["id"] for r in iter_records(any_store, stored, "tweets")][:2] == ["1000", "1001"]
     assert verify_run(any_store, stored) == []
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 100, 1 << 20])
+def test_records_read_in_chunks_of_any_size_are_every_record(local_store, monkeypatch, chunk):
+    """Records split across read chunks, a chunk ending on a newline, and a text with
+    escaped newlines and other line breaks all read back as written, in order."""
+    texts = ["a", "line one\nline two", "\u2028 and \r\n", "é" * 300, ""]
+    with writer(local_store) as run:
+        for i in range(40):
+            run.write(post(str(1000 + i), texts[i % len(texts)] + str(i)))
+        manifest = run.commit()
+    monkeypatch.setattr(runs_module, "READ_CHUNK", chunk)
+    read = list(iter_records(local_store, manifest, "tweets"))
+    assert [(r["id"], r["text"]) for r in read] == [
+        (str(1000 + i), texts[i % len(texts)] + str(i)) for i in range(40)
+    ]
 
 
 def test_an_exception_inside_a_run_leaves_nothing(any_store):
