@@ -342,11 +342,20 @@ class SegmentBuilder:
         """Append a field's postings from its terms in token order; returns the field
         length (its tokens; its distinct terms for Existence, whose frequency is 1)."""
         n = len(words)
+        if n == 1:  # an id, a keyword, a one-word value: the same as below, appended
+            self._term_of.append(fd.words[words[0]])
+            self._freq.append(1)
+            self._weight.append(fd.boost)
+            if fd.carries == BYTES:
+                self._values.append(self._one_position(fd, fd.first))
+                if fd.positions:
+                    self._positions.append(fd.first)
+            return 1
         if not n:
             return 0
         number_of = fd.words.__getitem__  # numbers a word new to the segment (_Words)
         first = fd.first
-        if n == 1 or len(set(words)) == n:  # each term once (ids, keywords, most posts)
+        if len(set(words)) == n:  # each term once (ids, keywords, most posts)
             self._term_of.extend(map(number_of, words))
             self._freq.extend(_ONES[:n] if n <= _MANY else [1] * n)
             boost = fd.boost
@@ -387,6 +396,14 @@ class SegmentBuilder:
             if fd.positions:
                 self._positions.extend(chain.from_iterable(terms.values()))
         return n
+
+    @staticmethod
+    def _one_position(fd: _Field, position: int) -> bytes:
+        """A posting's value for one position (from the table when it is in it)."""
+        if position < len(_ONE_POSITION):
+            return _ONE_POSITION[position]
+        encoded: bytes = fd.field.format.encode([position])
+        return encoded
 
     def _indexed(self, fd: _Field, postings: Any) -> int:
         """Append a field's postings from Whoosh's `field.index`; returns the field length."""
@@ -522,6 +539,19 @@ class SegmentBuilder:
                 terms.start_field(fd.name, fd.field)
                 current = fd
             a, b = start - chunk_at, end - chunk_at
+            start = end
+            if b - a == 1:  # most terms (each item's key, rare words): no slices
+                if fd.carries == BYTES:
+                    value = values_l[a]
+                elif fd.carries == FREQUENCY:
+                    value = freqs_b[a * 4 : a * 4 + 4]
+                else:
+                    value = b""
+                length = None
+                if fd.scorable:
+                    length = lengths_l[fd.name][a] if fd.name in lengths_l else 0
+                terms.add_one(btext, ids_l[a], weights_l[a], value, length)
+                continue
             ids = ids_l[a:b]
             if fd.carries == BYTES:
                 term_values: Any = values_l[a:b]
@@ -533,7 +563,6 @@ class SegmentBuilder:
             if fd.scorable:
                 term_lengths = lengths_l[fd.name][a:b] if fd.name in lengths_l else [0] * (b - a)
             terms.add(btext, ids, weights_l[a:b], term_values, term_lengths, gaps_l[a:b])
-            start = end
         if current is not None:
             terms.finish_field()
         terms.flush()

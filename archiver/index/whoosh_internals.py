@@ -536,6 +536,7 @@ def write_lengths(perdoc: Any, fieldname: str, length_bytes: np.ndarray, total: 
 # then pack_long(offset) + pack_int(length) of its extent in the postings file
 _TERM_INFO = struct.Struct(W3TermInfo._struct.format + "qi")
 _ENTRY_LENGTHS = filetables._lengths  # HashWriter.add: (key length, value length), key, value
+_NO_LENGTH_BYTE = length_to_byte(0)  # a term info's max length byte without lengths
 _FLUSH_BYTES = 1 << 22  # pending postings and term entries written in pieces of this size
 
 
@@ -586,13 +587,36 @@ class TermWriter:
         length of each posting (None: not scorable); `gaps` each id less the one before
         (the first is not read)."""
         if len(ids) == 1:
-            value = self._one(ids[0], weights[0], values, lengths)
+            value = b"" if values is None else values if isinstance(values, bytes) else values[0]
+            length = lengths[0] if lengths is not None else None
+            self.add_one(btext, ids[0], weights[0], value, length)
+            return
+        posts, info = self._blocks(ids, weights, values, lengths, gaps)
+        offset = self._posts_at + self._posts_size
+        self._posts.append(posts)
+        self._posts_size += len(posts)
+        self._entry(btext, _TERM_INFO.pack(0, *info, ids[0], ids[-1], offset, len(posts)))
+
+    def add_one(
+        self, btext: bytes, docnum: int, weight: float, value: bytes, length: int | None
+    ) -> None:
+        """A term of one posting (`add` of one): its value (b"" for none) and its
+        document's field length (None: not scorable). The posting is inlined in the term
+        info (_PostingsWriter): the statistics, then the pickled (ids, weights, values) of
+        W3TermInfo.set_inlined, the weight as the writer's array("f") keeps it, pickled by
+        compact_pickle (as the codec's W3TermInfo.to_bytes)."""
+        if length:
+            low_byte = high_byte = length_to_byte(length)
         else:
-            posts, info = self._blocks(ids, weights, values, lengths, gaps)
-            offset = self._posts_at + self._posts_size
-            self._posts.append(posts)
-            self._posts_size += len(posts)
-            value = _TERM_INFO.pack(0, *info, ids[0], ids[-1], offset, len(posts))
+            low_byte, high_byte = 0, _NO_LENGTH_BYTE
+        stats = (1, 0.0 + weight, 1, low_byte, high_byte, max(0.0, weight))
+        weight32 = weight if weight == 1.0 else float(np.float32(weight))
+        inlined = ((docnum,), (weight32,), (value,))
+        info: bytes = W3TermInfo._struct.pack(*stats, docnum, docnum)
+        self._entry(btext, info + compact_pickle(inlined))
+
+    def _entry(self, btext: bytes, value: bytes) -> None:
+        """A term's entry in the dictionary: its key (field number, text) and term info."""
         key = self._prefix + btext
         self._keys.append(key)
         self._positions.append(self._entries_at + self._entries_size)
@@ -601,25 +625,6 @@ class TermWriter:
         self._entries_size += len(entry)
         if self._posts_size + self._entries_size >= _FLUSH_BYTES:
             self.flush()
-
-    @staticmethod
-    def _one(docnum: int, weight: float, values: Any, lengths: list[int] | None) -> bytes:
-        """The term info of a one-posting term, its posting inlined (_PostingsWriter): the
-            statistics, then the pickled (ids, weights, values) of W3TermInfo.set_inlined, the
-            weight as the writer's array("f") keeps it, b"" for no value (as _PostingsWriter),
-        pickled by compact_pickle (as the codec's W3TermInfo.to_bytes)."""
-        if values is None:
-            value = b""
-        elif isinstance(values, bytes):
-            value = values  # one fixed-size value
-        else:
-            value = values[0]
-        length = lengths[0] if lengths is not None else 0
-        low_byte = length_to_byte(length) if length else 0
-        stats = (1, 0.0 + weight, 1, low_byte, length_to_byte(length), max(0.0, weight))
-        inlined = ((docnum,), (float(np.float32(weight)),), (value,))
-        info: bytes = W3TermInfo._struct.pack(*stats, docnum, docnum)
-        return info + compact_pickle(inlined)
 
     @staticmethod
     def _blocks(
