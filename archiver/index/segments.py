@@ -284,8 +284,17 @@ class SegmentBuilder:
                     cache = fd.cache
                     if cache is None:
                         length = self._analysed(fd, fd.tokens(value))
-                    else:
-                        length = self._repeated(fd, cache, value)
+                    else:  # a value seen in this segment: its postings again (most)
+                        fd.lookups += 1
+                        added = cache.get(value)
+                        if added is None:
+                            length = self._first_seen(fd, cache, value)
+                        else:
+                            fd.hits += 1
+                            self._term_of.extend(added[0])
+                            self._freq.extend(added[1])
+                            self._weight.extend(added[2])
+                            length = added[3]
                 else:
                     length = self._indexed(fd, field.index(value))
                 if fd.scorable:  # lengths are written whole at the end (write_lengths)
@@ -316,17 +325,9 @@ class SegmentBuilder:
         if len(self._term_of) >= self.limit:
             self._close_segment()
 
-    def _repeated(self, fd: _Field, cache: dict[str, _Added], value: str) -> int:
-        """_analysed through the field's cache of values seen in this segment."""
-        fd.lookups += 1
-        added = cache.get(value)
-        if added is not None:
-            fd.hits += 1
-            numbers, freqs, weights, length = added
-            self._term_of.extend(numbers)
-            self._freq.extend(freqs)
-            self._weight.extend(weights)
-            return length
+    def _first_seen(self, fd: _Field, cache: dict[str, _Added], value: str) -> int:
+        """_analysed for a value not in the field's cache (add_document looks it up and
+        counts the lookup), which keeps the postings it added."""
         at = len(self._term_of)
         assert fd.tokens is not None  # a field with a cache has them
         length = self._analysed(fd, fd.tokens(value))
