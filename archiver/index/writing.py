@@ -114,13 +114,8 @@ class SeenKeys:
         low, high, mask = h & 0xFFFFFFFF, ((h >> 32) & 0xFFFFFFFF) | 1, self._mask
         return low & mask, (low + high) & mask, (low + 2 * high) & mask, (low + 3 * high) & mask
 
-    def add(self, key: str) -> None:
-        bits = self._bits
-        for pos in self._positions(key):
-            bits[pos >> 3] |= 1 << (pos & 7)
-
     def add_all(self, keys: list[str]) -> None:
-        """`add` each key, at once: the same positions from numpy (a batch's keys)."""
+        """Add a batch's keys at once: each key's `_positions`, from numpy."""
         if not keys:
             return
         h = np.fromiter(map(hash, keys), np.int64, len(keys))
