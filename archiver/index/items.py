@@ -179,12 +179,8 @@ _TEXTS_AT = tuple(
     for name, i in _AT.items()
     if name not in _OWN_NUMBERS and name != "author" and i not in _LISTS_AT
 )
-_AUTHOR_AT, _RUN_AT, _ID_AT = _AT["author"], _AT["run_id"], _AT["id"]
-_CAPTURED_AT, _CREATED_AT, _EDITS_AT = (
-    _AT["captured_at"],
-    _AT["created_at"],
-    _AT["edit_history_ids"],
-)
+_AUTHOR_AT, _RUN_AT = _AT["author"], _AT["run_id"]
+_CAPTURED_AT, _EDITS_AT = _AT["captured_at"], _AT["edit_history_ids"]
 
 
 def _row(version: dict[str, Any], context: dict[str, int], runs: list[str]) -> tuple[Any, bool]:
@@ -223,8 +219,8 @@ def _row(version: dict[str, Any], context: dict[str, int], runs: list[str]) -> t
         exact = type(row[_RUN_AT]) is str  # a key's text numbered where a run is read
     elif run is not None:
         return _row_of_any(version, context, runs)
-    captured, created = row[_CAPTURED_AT], version["created_at"]
-    if captured == (created if created is not None else _NOTHING):
+    captured = row[_CAPTURED_AT]
+    if captured == _IMPLIED["captured_at"](version):
         row[_CAPTURED_AT] = 0
     elif type(captured) is str:
         row[_CAPTURED_AT] = get(captured, captured)
@@ -232,7 +228,7 @@ def _row(version: dict[str, Any], context: dict[str, int], runs: list[str]) -> t
     elif captured is not None:
         return _row_of_any(version, context, runs)
     edits = row[_EDITS_AT]
-    if edits == [version["id"]]:
+    if edits == _IMPLIED["edit_history_ids"](version):
         row[_EDITS_AT] = 0
     elif type(edits) is not list or not all(type(v) is str for v in edits):
         return _row_of_any(version, context, runs)

@@ -356,7 +356,7 @@ class SegmentBuilder:
             return 0
         number_of = fd.words.__getitem__  # numbers a word new to the segment (_Words)
         first = fd.first
-        if len(set(words)) == n:  # each term once (ids, keywords, most posts)
+        if len(set(words)) == n:  # each term once (most posts, lists of keywords)
             self._term_of.extend(map(number_of, words))
             self._freq.extend(_ONES[:n] if n <= _MANY else [1] * n)
             boost = fd.boost
